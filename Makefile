@@ -1,0 +1,66 @@
+# Handoff — `make` or `make help` lists the targets.
+
+# Tool versions, pinned.
+TEMPORAL_CLI_VERSION  := v1.5.1
+SQLC_VERSION          := v1.31.1
+GOLANGCI_LINT_VERSION := v2.15.0
+
+GO  ?= go
+BIN := $(CURDIR)/.bin
+export PATH := $(BIN):$(PATH)
+
+.DEFAULT_GOAL := help
+.PHONY: help run build test lint generate verify tools compose-check bench clean
+
+help: ## List the targets
+	@echo "Usage: make <target>"
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_.\/-]+:.*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+run: ## Run Handoff locally with its own Temporal dev server and Postgres (handoff dev)
+	$(GO) run ./cmd/handoff dev
+
+build: ## Build the binary into dist/handoff
+	$(GO) build -o dist/handoff ./cmd/handoff
+
+test: $(BIN)/temporal ## Vet, run every test against real Postgres and Temporal, check docker-compose.yml
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+	@$(MAKE) --no-print-directory compose-check
+
+lint: ## Run go vet and golangci-lint
+	$(GO) vet ./...
+	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) run
+
+generate: $(BIN)/sqlc ## Generate the Postgres query code with sqlc
+	$(BIN)/sqlc generate -f postgres/sqlc.yaml
+
+verify: generate ## Fail when generated code is out of date
+	git diff --exit-code
+
+tools: $(BIN)/temporal $(BIN)/sqlc ## Install the pinned tools into .bin/
+
+compose-check: ## Validate docker-compose.yml (installs Debian's docker-compose when missing, as root)
+	@if ! command -v docker-compose >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "docker-compose not found: installing Debian's docker-compose with apt-get"; \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y docker-compose; \
+		else \
+			echo "docker-compose not found: install it (Debian/Ubuntu: apt-get install docker-compose)" >&2; \
+			exit 1; \
+		fi; \
+	fi
+	docker-compose -f docker-compose.yml config -q
+
+bench: ## Run the benchmarks
+	$(GO) test -run '^$$' -bench . ./definitions/...
+
+clean: ## Remove build output (keeps .data/, the local dev state)
+	rm -rf dist/
+
+$(BIN)/temporal:
+	@echo "Installing the Temporal CLI $(TEMPORAL_CLI_VERSION) into .bin/ (builds from source: a few minutes the first time)"
+	GOBIN=$(BIN) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+$(BIN)/sqlc:
+	@echo "Installing sqlc $(SQLC_VERSION) into .bin/"
+	GOBIN=$(BIN) $(GO) install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)

@@ -1,0 +1,211 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/postgres"
+	"github.com/handoffhq/handoff/workflows"
+)
+
+// Problem is an RFC 9457 problem detail, the body of every error response.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	// Errors lists what is wrong, field by field: []FieldError, or for definition
+	// sources []DefinitionError.
+	Errors any `json:"errors,omitempty"`
+}
+
+func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
+
+// FieldError names a request field at fault and why.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// DefinitionError is one problem in a definition source, with its position.
+type DefinitionError struct {
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
+}
+
+func problem(status int, detail string) *Problem {
+	return &Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail}
+}
+
+func invalid(detail string, errs ...FieldError) *Problem {
+	p := problem(http.StatusUnprocessableEntity, detail)
+	if len(errs) > 0 {
+		p.Errors = errs
+	}
+	return p
+}
+
+func definitionErrors(l *definitions.ErrorList) []DefinitionError {
+	out := make([]DefinitionError, 0, len(l.Errors))
+	for _, e := range l.Errors {
+		out = append(out, DefinitionError{Line: e.Line, Column: e.Column, Path: e.Path, Message: e.Message})
+	}
+	return out
+}
+
+func fieldErrors(prefix string, errs []definitions.FieldError) []FieldError {
+	out := make([]FieldError, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, FieldError{Field: prefix + e.Field, Message: e.Message})
+	}
+	return out
+}
+
+// toProblem maps any error to the problem the client sees. It is the one place where
+// store, definition and Temporal errors become HTTP statuses.
+func toProblem(err error) *Problem {
+	var (
+		p       *Problem
+		he      *echo.HTTPError
+		list    *definitions.ErrorList
+		appErr  *temporal.ApplicationError
+		started *serviceerror.WorkflowExecutionAlreadyStarted
+		nf      *serviceerror.NotFound
+	)
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.As(err, &list):
+		p := invalid("the definition is invalid")
+		p.Errors = definitionErrors(list)
+		return p
+	case errors.Is(err, postgres.ErrNotFound):
+		return problem(http.StatusNotFound, "not found")
+	case errors.Is(err, postgres.ErrConflict):
+		return problem(http.StatusConflict, "it already exists")
+	case errors.As(err, &appErr):
+		return appProblem(appErr)
+	case errors.As(err, &started):
+		return problem(http.StatusConflict, "a run with this id is already active")
+	case errors.As(err, &nf):
+		return problem(http.StatusNotFound, "not found")
+	case errors.As(err, &he):
+		return problem(he.Code, fmt.Sprint(he.Message))
+	}
+	return nil
+}
+
+// appProblem maps the interpreter's typed rejections.
+func appProblem(e *temporal.ApplicationError) *Problem {
+	switch e.Type() {
+	case workflows.ErrTypeInvalidForm:
+		var errs []definitions.FieldError
+		_ = e.Details(&errs)
+		return invalid("the form data is invalid", fieldErrors("data.", errs)...)
+	case workflows.ErrTypeTaskNotOpen:
+		return problem(http.StatusConflict, e.Message())
+	case workflows.ErrTypeNotEligible:
+		return problem(http.StatusForbidden, e.Message())
+	case workflows.ErrTypeBadRequest:
+		return invalid(e.Message())
+	}
+	return nil
+}
+
+// errorHandler is Echo's HTTPErrorHandler: problem+json for every error, and a log line
+// with the cause for every 5xx (whose cause the client never sees).
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		p := toProblem(err)
+		if p == nil {
+			log.ErrorContext(c.Request().Context(), "request failed",
+				"method", c.Request().Method, "path", c.Path(), "error", err)
+			p = problem(http.StatusInternalServerError, "an internal error occurred; it has been logged")
+		} else if p.Status >= 500 {
+			log.ErrorContext(c.Request().Context(), "request failed",
+				"method", c.Request().Method, "path", c.Path(), "status", p.Status, "error", err)
+		}
+		if p.Status == http.StatusUnauthorized {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="handoff"`)
+		}
+		body, _ := json.Marshal(p)
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(p.Status)
+			return
+		}
+		_ = c.Blob(p.Status, "application/problem+json", body)
+	}
+}
+
+// decodeJSON reads a JSON request body into v, rejecting unknown fields, trailing data
+// and values of the wrong type with errors that name the field.
+func decodeJSON(c echo.Context, v any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonProblem(err)
+	}
+	if dec.More() {
+		return problem(http.StatusBadRequest, "the body holds more than one JSON value")
+	}
+	return nil
+}
+
+func jsonProblem(err error) error {
+	var (
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
+		tooBig *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		return problem(http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit))
+	case errors.As(err, &syntax):
+		return problem(http.StatusBadRequest, fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, err))
+	case errors.As(err, &typ):
+		return invalid("a field has the wrong type",
+			FieldError{Field: typ.Field, Message: fmt.Sprintf("must be %s, not %s", jsonType(typ.Type.Kind()), typ.Value)})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return invalid("the body has an unknown field", FieldError{Field: name, Message: "unknown field"})
+	case errors.Is(err, io.EOF):
+		return problem(http.StatusBadRequest, "the body is empty; a JSON object is required")
+	}
+	return problem(http.StatusBadRequest, "malformed JSON: "+err.Error())
+}
+
+// jsonType names a Go kind as the JSON type a client must send.
+func jsonType(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a " + k.String()
+}

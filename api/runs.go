@@ -1,0 +1,277 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/postgres"
+	"github.com/handoffhq/handoff/workflows"
+)
+
+const timeFormat = time.RFC3339Nano
+
+type startRunRequest struct {
+	Definition  string         `json:"definition"`
+	Version     int            `json:"version,omitempty"`
+	Inputs      map[string]any `json:"inputs"`
+	BusinessKey string         `json:"business_key,omitempty"`
+}
+
+// runResource is a run as the API shows it: the interpreter's state plus where it lives in Temporal.
+type runResource struct {
+	workflows.RunState
+	OpenTasks []taskResource `json:"open_tasks"`
+	Temporal  temporalRef    `json:"temporal"`
+}
+
+type temporalRef struct {
+	Namespace  string `json:"namespace"`
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id,omitempty"`
+}
+
+// runListItem is a run in GET /v1/runs, from the projection.
+type runListItem struct {
+	ID          string  `json:"id"`
+	Definition  string  `json:"definition"`
+	Version     int     `json:"version"`
+	Status      string  `json:"status"`
+	BusinessKey string  `json:"business_key,omitempty"`
+	Summary     string  `json:"summary,omitempty"`
+	StartedBy   string  `json:"started_by"`
+	StartedAt   string  `json:"started_at"`
+	CompletedAt *string `json:"completed_at,omitempty"`
+}
+
+func (s *Server) startRun(c echo.Context) error {
+	var req startRunRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Definition == "" {
+		return invalid("definition is required", FieldError{Field: "definition", Message: "is required"})
+	}
+	if req.Version < 0 {
+		return invalid("version must be positive", FieldError{Field: "version", Message: "must be 1 or more"})
+	}
+	ctx := c.Request().Context()
+	d, err := s.definitionFor(c, req.Definition, req.Version)
+	if err != nil {
+		return err
+	}
+	prog, err := program(d)
+	if err != nil {
+		return err
+	}
+	if req.Inputs == nil {
+		req.Inputs = map[string]any{}
+	}
+	now := time.Now().UTC()
+	who := caller(c).ID
+	id := runID(prog.Key, req.BusinessKey)
+	vars := definitions.Vars{Inputs: req.Inputs, Form: req.Inputs, Now: now,
+		Run: definitions.RunVars{ID: id, StartedBy: who, Definition: prog.Key, Version: d.Version, StartedAt: now}}
+	inputs, errs := s.engine.ValidateForm(prog, prog.Inputs, req.Inputs, vars)
+	if len(errs) > 0 {
+		return invalid("the inputs are invalid", fieldErrors("inputs.", errs)...)
+	}
+	vars.Inputs = inputs
+	summary, err := s.engine.Render(prog, prog.Summary, vars)
+	if err != nil || summary == "" {
+		summary = prog.Name
+	}
+
+	attrs := []temporal.SearchAttributeUpdate{
+		workflows.AttrDefinition.ValueSet(prog.Key),
+		workflows.AttrVersion.ValueSet(int64(d.Version)),
+	}
+	if req.BusinessKey != "" {
+		attrs = append(attrs, workflows.AttrBusinessKey.ValueSet(req.BusinessKey))
+	}
+	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(attrs...),
+		StaticSummary:            summary,
+		StaticDetails:            fmt.Sprintf("%s · version %d · started by %s", prog.Name, d.Version, who),
+	}, workflows.WorkflowName, workflows.RunInput{
+		Program: prog, Version: d.Version, Inputs: inputs, StartedBy: who, BusinessKey: req.BusinessKey,
+	})
+	handle, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName:   workflows.UpdateSettle,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			return problem(http.StatusConflict, fmt.Sprintf(
+				"run %s is already active for business key %q", id, req.BusinessKey))
+		}
+		return fmt.Errorf("start run %s: %w", id, err)
+	}
+	var state workflows.RunState
+	if err := handle.Get(ctx, &state); err != nil {
+		return fmt.Errorf("wait for run %s to start: %w", id, err)
+	}
+	wr, err := start.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("start run %s: %w", id, err)
+	}
+	return c.JSON(http.StatusCreated, s.runJSON(state, wr.GetRunID()))
+}
+
+// definitionFor loads a definition version for a start request; an unknown one is a 422
+// naming the field, since the request itself is well-formed.
+func (s *Server) definitionFor(c echo.Context, key string, version int) (postgres.Definition, error) {
+	var (
+		d   postgres.Definition
+		err error
+	)
+	if version == 0 {
+		d, err = s.db.LatestDefinition(c.Request().Context(), key)
+	} else {
+		d, err = s.db.DefinitionVersion(c.Request().Context(), key, version)
+	}
+	if errors.Is(err, postgres.ErrNotFound) {
+		if version == 0 {
+			return d, invalid("unknown definition", FieldError{Field: "definition", Message: fmt.Sprintf("no definition %q is published", key)})
+		}
+		return d, invalid("unknown definition version", FieldError{Field: "version", Message: fmt.Sprintf("definition %q has no version %d", key, version)})
+	}
+	return d, err
+}
+
+func (s *Server) getRun(c echo.Context) error {
+	id := c.Param("id")
+	v, err := s.temporal.QueryWorkflow(c.Request().Context(), id, "", workflows.QueryState)
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return problem(http.StatusNotFound, fmt.Sprintf("no run %q", id))
+		}
+		return fmt.Errorf("query run %s: %w", id, err)
+	}
+	var state workflows.RunState
+	if err := v.Get(&state); err != nil {
+		return fmt.Errorf("decode state of run %s: %w", id, err)
+	}
+	return c.JSON(http.StatusOK, s.runJSON(state, ""))
+}
+
+func (s *Server) runJSON(state workflows.RunState, runID string) runResource {
+	open := make([]taskResource, 0, len(state.OpenTasks))
+	for _, t := range state.OpenTasks {
+		open = append(open, taskFromRun(t))
+	}
+	if state.Steps == nil {
+		state.Steps = []workflows.StepState{}
+	}
+	return runResource{RunState: state, OpenTasks: open,
+		Temporal: temporalRef{Namespace: s.cfg.Namespace, WorkflowID: state.ID, RunID: runID}}
+}
+
+func (s *Server) listRuns(c echo.Context) error {
+	limit, err := pageLimit(c)
+	if err != nil {
+		return err
+	}
+	status := c.QueryParam("status")
+	switch status {
+	case "", workflows.StatusRunning, workflows.StatusCompleted, workflows.StatusFailed, workflows.StatusCancelled:
+	default:
+		return invalid("unknown status", FieldError{Field: "status", Message: "must be running, completed, failed or cancelled"})
+	}
+	runs, err := s.db.ListRuns(c.Request().Context(), postgres.RunFilter{
+		Definition: c.QueryParam("definition"), Status: status, After: c.QueryParam("page_token"), Limit: limit + 1})
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(runs) > limit {
+		runs = runs[:limit]
+		next = runs[limit-1].ID
+	}
+	out := make([]runListItem, 0, len(runs))
+	for _, r := range runs {
+		item := runListItem{ID: r.ID, Definition: r.Definition, Version: r.Version, Status: r.Status,
+			BusinessKey: r.BusinessKey, Summary: r.Summary, StartedBy: r.StartedBy, StartedAt: r.StartedAt.UTC().Format(timeFormat)}
+		if r.CompletedAt != nil {
+			t := r.CompletedAt.UTC().Format(timeFormat)
+			item.CompletedAt = &t
+		}
+		out = append(out, item)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"runs": out, "next_page_token": next})
+}
+
+var unsafeID = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+// runID is the readable workflow id: the definition key and the business key, or a
+// short random suffix when there is none.
+func runID(key, businessKey string) string {
+	if businessKey != "" {
+		return key + "-" + strings.Trim(unsafeID.ReplaceAllString(businessKey, "-"), "-")
+	}
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	return key + "-" + strings.ToLower(base32.StdEncoding.EncodeToString(b))
+}
+
+// cancelRun asks Temporal to cancel a run; the run cancels its open tasks, timers and
+// child runs, and records itself cancelled. Admins and the run's starter may cancel.
+func (s *Server) cancelRun(c echo.Context) error {
+	var req cancelRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Reason == "" {
+		return invalid("reason is required", FieldError{"reason", "is required: say why the run is cancelled"})
+	}
+	id := c.Param("id")
+	ctx := c.Request().Context()
+	r, err := s.db.Run(ctx, id)
+	if err != nil {
+		return notFound(err, "run %q", id)
+	}
+	me := caller(c)
+	if me.Role != roleAdmin && r.StartedBy != me.ID {
+		return problem(http.StatusForbidden, "only admins and the run's starter may cancel it")
+	}
+	if r.Status != workflows.StatusRunning {
+		return problem(http.StatusConflict, fmt.Sprintf("run %s is %s", id, r.Status))
+	}
+	_, err = s.temporal.WorkflowService().RequestCancelWorkflowExecution(ctx, &workflowservice.RequestCancelWorkflowExecutionRequest{
+		Namespace:         s.cfg.Namespace,
+		WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: id},
+		Identity:          me.ID,
+		Reason:            req.Reason,
+	})
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return problem(http.StatusConflict, fmt.Sprintf("run %s has already ended", id))
+		}
+		return fmt.Errorf("cancel run %s: %w", id, err)
+	}
+	return c.JSON(http.StatusAccepted, map[string]string{"id": id, "status": "cancelling"})
+}

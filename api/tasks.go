@@ -1,0 +1,239 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/postgres"
+	"github.com/handoffhq/handoff/workflows"
+)
+
+// taskResource is a task as the API shows it (spec §4).
+type taskResource struct {
+	ID              string              `json:"id"`
+	RunID           string              `json:"run_id"`
+	StepID          string              `json:"step_id"`
+	Definition      string              `json:"definition"`
+	Title           string              `json:"title"`
+	Description     string              `json:"description,omitempty"`
+	Kind            string              `json:"kind"`
+	Status          string              `json:"status"`
+	Assignees       []string            `json:"assignees"`
+	CandidateGroups []string            `json:"candidate_groups"`
+	ClaimedBy       string              `json:"claimed_by,omitempty"`
+	DueAt           *time.Time          `json:"due_at"`
+	Overdue         bool                `json:"overdue"`
+	Form            []definitions.Field `json:"form"`
+	Outcome         string              `json:"outcome,omitempty"`
+	Data            map[string]any      `json:"data,omitempty"`
+	CompletedBy     string              `json:"completed_by,omitempty"`
+	CreatedAt       time.Time           `json:"created_at"`
+	CompletedAt     *time.Time          `json:"completed_at,omitempty"`
+}
+
+type completeRequest struct {
+	Data    map[string]any `json:"data"`
+	Outcome string         `json:"outcome,omitempty"`
+	Comment string         `json:"comment,omitempty"`
+}
+
+type completeResponse struct {
+	Task taskResource `json:"task"`
+	Run  struct {
+		Status    string         `json:"status"`
+		OpenTasks []taskResource `json:"open_tasks"`
+	} `json:"run"`
+}
+
+func (s *Server) listTasks(c echo.Context) error {
+	me := caller(c)
+	who := c.QueryParam("assignee")
+	if who == "" || who == "me" {
+		who = me.ID
+	}
+	user := me
+	if who != me.ID {
+		if !hasRole(me, roleAdmin) {
+			return problem(http.StatusForbidden, "only admins may read another user's inbox")
+		}
+		u, err := s.db.User(c.Request().Context(), who)
+		if err != nil {
+			if errors.Is(err, postgres.ErrNotFound) {
+				return invalid("unknown user", FieldError{Field: "assignee", Message: fmt.Sprintf("no user %q", who)})
+			}
+			return err
+		}
+		user = u
+	}
+	f := postgres.TaskFilter{Assignee: user.ID, Groups: user.Groups, Definition: c.QueryParam("definition"),
+		After: c.QueryParam("page_token"), Now: time.Now().UTC()}
+	switch f.Status = c.QueryParam("status"); f.Status {
+	case "":
+		f.Status = workflows.TaskOpen
+	case "any":
+		f.Status = ""
+	case workflows.TaskOpen, workflows.TaskCompleted, workflows.TaskCancelled:
+	default:
+		return invalid("unknown status", FieldError{Field: "status", Message: "must be open, completed, cancelled or any"})
+	}
+	if v := c.QueryParam("overdue"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return invalid("overdue must be true or false", FieldError{Field: "overdue", Message: "must be true or false"})
+		}
+		f.Overdue = &b
+	}
+	limit, err := pageLimit(c)
+	if err != nil {
+		return err
+	}
+	f.Limit = limit
+	tasks, next, err := s.db.ListTasks(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]taskResource, 0, len(tasks))
+	for _, t := range tasks {
+		r, err := taskFromRow(t)
+		if err != nil {
+			return err
+		}
+		out = append(out, r)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"tasks": out, "next_page_token": next})
+}
+
+func (s *Server) getTask(c echo.Context) error {
+	t, err := s.task(c)
+	if err != nil {
+		return err
+	}
+	if !mayWorkOn(caller(c), t) && t.CompletedBy != caller(c).ID {
+		return problem(http.StatusForbidden, "you are not assigned to this task")
+	}
+	r, err := taskFromRow(t)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+// task loads the task named in the path.
+func (s *Server) task(c echo.Context) (postgres.Task, error) {
+	t, err := s.db.Task(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return t, notFound(err, "task %q", c.Param("id"))
+	}
+	return t, nil
+}
+
+// completeTask sends the completion to the run as an Update. The run validates it
+// (form rules, eligibility, task still open) before anything is written to history.
+func (s *Server) completeTask(c echo.Context) error {
+	var req completeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	t, err := s.task(c)
+	if err != nil {
+		return err
+	}
+	me := caller(c)
+	if !mayWorkOn(me, t) {
+		return problem(http.StatusForbidden, "you are not assigned to this task")
+	}
+	key := c.Request().Header.Get("Idempotency-Key")
+	if len(key) > 200 {
+		return invalid("Idempotency-Key is too long", FieldError{Field: "Idempotency-Key", Message: "must be at most 200 characters"})
+	}
+	if t.Status != workflows.TaskOpen && key == "" {
+		return problem(http.StatusConflict, fmt.Sprintf("task %s is %s", t.ID, t.Status))
+	}
+	updateID := ""
+	if key != "" {
+		updateID = "complete/" + t.ID + "/" + key
+	}
+	var res workflows.CompleteResult
+	err = s.update(c.Request().Context(), t.RunID, workflows.UpdateComplete, updateID, workflows.CompleteRequest{
+		TaskID: t.ID, Actor: me.ID, Data: req.Data, Outcome: req.Outcome, Comment: req.Comment,
+		IdempotencyKey: key, ActorGroups: me.Groups, Admin: me.Role == roleAdmin,
+	}, &res)
+	if p := (*Problem)(nil); errors.As(err, &p) && p.Status == http.StatusNotFound {
+		return problem(http.StatusConflict, fmt.Sprintf("task %s is not open: its run has ended", t.ID))
+	}
+	if err != nil {
+		return err
+	}
+	var out completeResponse
+	out.Task = taskFromRun(res.Task)
+	out.Run.Status = res.Run.Status
+	out.Run.OpenTasks = make([]taskResource, 0, len(res.Run.OpenTasks))
+	for _, o := range res.Run.OpenTasks {
+		out.Run.OpenTasks = append(out.Run.OpenTasks, taskFromRun(o))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// taskFromRun converts a task of the run state.
+func taskFromRun(t workflows.Task) taskResource {
+	r := taskResource{ID: t.ID, RunID: t.RunID, StepID: t.StepID, Definition: t.Definition,
+		Title: t.Title, Description: t.Description, Kind: t.Kind, Status: t.Status,
+		Assignees: nonNil(t.Assignees), CandidateGroups: nonNil(t.CandidateGroups), ClaimedBy: t.ClaimedBy,
+		DueAt: t.DueAt, Form: t.Form, Outcome: t.Outcome, Data: t.Data, CompletedBy: t.CompletedBy,
+		CreatedAt: t.CreatedAt, CompletedAt: t.CompletedAt}
+	return r.withOverdue(time.Now())
+}
+
+// taskFromRow converts a task of the inbox projection.
+func taskFromRow(t postgres.Task) (taskResource, error) {
+	r := taskResource{ID: t.ID, RunID: t.RunID, StepID: t.StepID, Definition: t.Definition,
+		Title: t.Title, Description: t.Description, Kind: t.Kind, Status: t.Status,
+		Assignees: nonNil(t.Assignees), CandidateGroups: nonNil(t.CandidateGroups), ClaimedBy: t.ClaimedBy,
+		DueAt: t.DueAt, Outcome: t.Outcome, CompletedBy: t.CompletedBy, CreatedAt: t.CreatedAt, CompletedAt: t.CompletedAt}
+	if len(t.Form) > 0 {
+		if err := json.Unmarshal(t.Form, &r.Form); err != nil {
+			return r, fmt.Errorf("decode form of task %s: %w", t.ID, err)
+		}
+	}
+	if len(t.Data) > 0 && string(t.Data) != "null" {
+		if err := json.Unmarshal(t.Data, &r.Data); err != nil {
+			return r, fmt.Errorf("decode data of task %s: %w", t.ID, err)
+		}
+	}
+	return r.withOverdue(time.Now()), nil
+}
+
+func (r taskResource) withOverdue(now time.Time) taskResource {
+	if r.Form == nil {
+		r.Form = []definitions.Field{}
+	}
+	r.Overdue = r.Status == workflows.TaskOpen && r.DueAt != nil && now.After(*r.DueAt)
+	return r
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// pageLimit reads the limit query parameter: 1 to 200, default 50.
+func pageLimit(c echo.Context) (int, error) {
+	v := c.QueryParam("limit")
+	if v == "" {
+		return 50, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 200 {
+		return 0, invalid("limit must be between 1 and 200", FieldError{Field: "limit", Message: "must be an integer from 1 to 200"})
+	}
+	return n, nil
+}

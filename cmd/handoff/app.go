@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/handoffhq/handoff/activities"
+	"github.com/handoffhq/handoff/api"
+	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/postgres"
+	hworker "github.com/handoffhq/handoff/worker"
+	"github.com/handoffhq/handoff/workflows"
+)
+
+// Main is one running Handoff process: the API, the worker, or both. End-to-end tests
+// run it on 127.0.0.1:0 exactly as the binary does.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	// API and Worker choose what this process runs.
+	API, Worker bool
+	// Migrate applies database migrations before starting.
+	Migrate bool
+
+	DB       *postgres.DB
+	Temporal client.Client
+	Engine   *definitions.Engine
+
+	worker   worker.Worker
+	server   *http.Server
+	listener net.Listener
+	served   chan error
+}
+
+// Run connects to Postgres and Temporal and starts what Main is asked to run. It
+// returns once everything is serving; Close stops it.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Config.Validate(); err != nil {
+		return err
+	}
+	if m.Config.DatabaseURL == "" {
+		return errors.New("HANDOFF_DATABASE_URL is not set")
+	}
+	db, err := postgres.Open(ctx, m.Config.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	m.DB = db
+	if m.Migrate {
+		if err := db.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	m.Temporal, err = client.DialContext(ctx, client.Options{
+		HostPort:  m.Config.TemporalAddress,
+		Namespace: m.Config.TemporalNamespace,
+		Logger:    sdklog.NewStructuredLogger(quieter(m.Logger)),
+	})
+	if err != nil {
+		return fmt.Errorf("connect to temporal at %s: %w", m.Config.TemporalAddress, err)
+	}
+	m.Engine = definitions.NewEngine()
+	if m.Worker {
+		acts := &activities.Activities{DB: db, Logger: m.Logger}
+		m.worker = hworker.New(m.Temporal, workflows.NewInterpreter(m.Engine), acts, worker.Options{})
+		if err := m.worker.Start(); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+	}
+	if m.API {
+		if err := m.serve(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Main) serve() error {
+	ln, err := net.Listen("tcp", m.Config.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.HTTPAddr, err)
+	}
+	m.listener = ln
+	handler := api.New(api.Config{Namespace: m.Config.TemporalNamespace}, m.DB, m.Temporal, m.Engine, m.Logger)
+	m.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.server.Serve(ln) }()
+	return nil
+}
+
+// Addr is the address the API listens on (useful with port 0).
+func (m *Main) Addr() string {
+	if m.listener == nil {
+		return ""
+	}
+	return m.listener.Addr().String()
+}
+
+// Close stops the API (letting requests finish), the worker and the connections.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := m.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop http: %w", err))
+		}
+		if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if m.worker != nil {
+		m.worker.Stop()
+	}
+	if m.Temporal != nil {
+		m.Temporal.Close()
+	}
+	if m.DB != nil {
+		m.DB.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// quieter returns a logger for the Temporal SDK, which logs every poll at info: only
+// warnings and errors pass.
+func quieter(l *slog.Logger) *slog.Logger {
+	return slog.New(levelFilter{l.Handler(), slog.LevelWarn})
+}
+
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+func (f levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFilter{f.Handler.WithAttrs(a), f.min}
+}
+
+func (f levelFilter) WithGroup(n string) slog.Handler {
+	return levelFilter{f.Handler.WithGroup(n), f.min}
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/handoffhq/handoff/api"
+	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/postgres"
+)
+
+func newMigrateCmd(cfg *Config) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Migrate(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "migrations applied")
+			return nil
+		},
+	}
+}
+
+func newValidateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Check definitions and print every error as file:line:col",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			bad := 0
+			for _, name := range args {
+				src, err := os.ReadFile(name)
+				if err != nil {
+					return err
+				}
+				if _, err := definitions.Compile(src); err != nil {
+					bad++
+					printDefinitionError(cmd, name, src, err)
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", name)
+			}
+			if bad > 0 {
+				return exitError{fmt.Sprintf("%d of %d definitions are invalid", bad, len(args))}
+			}
+			return nil
+		},
+	}
+}
+
+func printDefinitionError(cmd *cobra.Command, name string, src []byte, err error) {
+	var list *definitions.ErrorList
+	if errors.As(err, &list) {
+		fmt.Fprint(cmd.ErrOrStderr(), list.Format(name, src))
+		return
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", name, err)
+}
+
+func newPublishCmd(cfg *Config) *cobra.Command {
+	var by string
+	cmd := &cobra.Command{
+		Use:   "publish FILE...",
+		Short: "Validate and publish definitions as new immutable versions",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			bad := 0
+			for _, name := range args {
+				if err := publishFile(cmd.Context(), cmd, db, name, by); err != nil {
+					bad++
+				}
+			}
+			if bad > 0 {
+				return exitError{fmt.Sprintf("%d of %d definitions were not published", bad, len(args))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&by, "by", "cli", "user id recorded as the publisher")
+	return cmd
+}
+
+// publishFile publishes one file, reporting the outcome on the command's output.
+func publishFile(ctx context.Context, cmd *cobra.Command, db *postgres.DB, name, by string) error {
+	src, err := os.ReadFile(name)
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", name, err)
+		return err
+	}
+	d, created, err := api.Publish(ctx, db, src, by)
+	if err != nil {
+		printDefinitionError(cmd, name, src, err)
+		return err
+	}
+	verb := "unchanged, still"
+	if created {
+		verb = "published as"
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: %s %s v%d (%s)\n", name, verb, d.Key, d.Version, d.Hash)
+	return nil
+}
+
+func newUsersCmd(cfg *Config) *cobra.Command {
+	users := &cobra.Command{Use: "users", Short: "Manage the directory"}
+	var u postgres.User
+	var groups string
+	add := &cobra.Command{
+		Use:   "add",
+		Short: "Add or update a user",
+		Example: "  handoff users add --id alice --name 'Alice Example' --email alice@example.com \\\n" +
+			"      --role member --groups finance,hr --manager bob",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if u.ID == "" || u.Name == "" {
+				return errors.New("--id and --name are required")
+			}
+			switch u.Role {
+			case "admin", "designer", "member":
+			default:
+				return fmt.Errorf("--role must be admin, designer or member, not %q", u.Role)
+			}
+			u.Groups = splitList(groups)
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			saved, err := db.UpsertUser(cmd.Context(), u)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "user %s (%s, %s) saved\n", saved.ID, saved.Name, saved.Role)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&u.ID, "id", "", "user id (required)")
+	add.Flags().StringVar(&u.Name, "name", "", "display name (required)")
+	add.Flags().StringVar(&u.Email, "email", "", "email address")
+	add.Flags().StringVar(&u.Role, "role", "member", "admin, designer or member")
+	add.Flags().StringVar(&groups, "groups", "", "comma-separated group names")
+	add.Flags().StringVar(&u.Manager, "manager", "", "user id of the manager")
+	users.AddCommand(add)
+	return users
+}
+
+func newKeysCmd(cfg *Config) *cobra.Command {
+	keys := &cobra.Command{Use: "keys", Short: "Manage API keys"}
+	var user string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create an API key for a user and print it (it is shown only once)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if user == "" {
+				return errors.New("--user is required")
+			}
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			key, hash := api.NewKey()
+			if _, err := db.CreateAPIKey(cmd.Context(), user, key[:7], hash); err != nil {
+				if errors.Is(err, postgres.ErrNotFound) {
+					return fmt.Errorf("no user %q: add it first with `handoff users add`", user)
+				}
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), key)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&user, "user", "", "user id the key acts as (required)")
+	keys.AddCommand(create)
+	return keys
+}
+
+func openDB(ctx context.Context, cfg *Config) (*postgres.DB, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("HANDOFF_DATABASE_URL is not set (with `make run` running, see README.md)")
+	}
+	return postgres.Open(ctx, cfg.DatabaseURL)
+}
+
+func splitList(s string) []string {
+	out := []string{}
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/handoffhq/handoff/api"
+	"github.com/handoffhq/handoff/internal/devstack"
+	"github.com/handoffhq/handoff/postgres"
+)
+
+// Ports of the local stack started by `handoff dev`.
+const (
+	devTemporalAddr = "127.0.0.1:7233"
+	devUIPort       = 8233
+	devPostgresPort = 54329
+)
+
+func newDevCmd(cfg *Config) *cobra.Command {
+	return &cobra.Command{
+		Use:   "dev",
+		Short: "Run the whole stack on this machine: Temporal dev server, Postgres, worker and API",
+		Long: `dev starts everything on embedded defaults: the Temporal dev server (file-backed in
+.data/, Web UI on :8233), a local Postgres cluster in .data/ (unless HANDOFF_DATABASE_URL is
+set), then the worker and the API (:8080) in this process. It publishes definitions/examples,
+creates a dev admin user and key, and prints the key. Ctrl-C stops it all; state is kept.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c := *cfg
+			if os.Getenv("HANDOFF_LOG_FORMAT") == "" {
+				c.LogFormat = "text"
+			}
+			return runDev(cmd.Context(), c, cmd.OutOrStdout())
+		},
+	}
+}
+
+// runDev brings the local stack up, waits for the context to end, and brings it down.
+func runDev(ctx context.Context, cfg Config, out io.Writer) (err error) {
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dataDir, err)
+	}
+	serverLog, err := os.OpenFile(filepath.Join(dataDir, "servers.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer serverLog.Close()
+
+	cli, err := devstack.EnsureTemporalCLI(ctx, ".bin", out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "Starting the Temporal dev server…")
+	tmp, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
+		CLIPath: cli, DBFile: filepath.Join(dataDir, "temporal.db"), HostPort: devTemporalAddr,
+		UIPort: devUIPort, Namespace: cfg.TemporalNamespace,
+		SearchAttributes: devstack.HandoffSearchAttributes, Log: serverLog,
+	})
+	if err != nil {
+		return fmt.Errorf("start temporal (its log: %s): %w", serverLog.Name(), err)
+	}
+	defer func() { err = errors.Join(err, tmp.Stop()) }()
+	cfg.TemporalAddress = tmp.HostPort
+
+	if cfg.DatabaseURL == "" {
+		if _, err := devstack.EnsurePostgres(ctx, out); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "Starting Postgres…")
+		pg, err := devstack.StartPostgres(ctx, devstack.PostgresOptions{
+			Dir: filepath.Join(dataDir, "postgres"), Port: devPostgresPort, Log: serverLog})
+		if err != nil {
+			return fmt.Errorf("start postgres: %w", err)
+		}
+		defer func() { err = errors.Join(err, pg.Stop()) }()
+		cfg.DatabaseURL = pg.URL
+	}
+
+	m := &Main{Config: cfg, Logger: cfg.Logger(), API: true, Worker: true, Migrate: true}
+	defer func() { err = errors.Join(err, m.Close()) }()
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	publishExamples(ctx, m.DB, out)
+	key, err := devAdminKey(ctx, m.DB, filepath.Join(dataDir, "dev-admin-key"))
+	if err != nil {
+		return err
+	}
+	printBanner(out, m, tmp, key, dataDir)
+	<-ctx.Done()
+	fmt.Fprintln(out, "\nStopping Handoff, Postgres and Temporal…")
+	return nil
+}
+
+// publishExamples publishes definitions/examples/*.yaml; an invalid one is reported, not fatal.
+func publishExamples(ctx context.Context, db *postgres.DB, out io.Writer) {
+	files, _ := filepath.Glob(filepath.Join("definitions", "examples", "*.yaml"))
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			fmt.Fprintf(out, "  %s: %v\n", f, err)
+			continue
+		}
+		d, created, err := api.Publish(ctx, db, src, "dev")
+		switch {
+		case err != nil:
+			fmt.Fprintf(out, "  %s: not published: %v\n", f, err)
+		case created:
+			fmt.Fprintf(out, "  published %s v%d\n", d.Key, d.Version)
+		default:
+			fmt.Fprintf(out, "  %s v%d is up to date\n", d.Key, d.Version)
+		}
+	}
+}
+
+// devAdminKey makes sure the dev admin user exists and returns its key: the one kept
+// in path when it still works, or a new one written there.
+func devAdminKey(ctx context.Context, db *postgres.DB, path string) (string, error) {
+	if _, err := db.UpsertUser(ctx, postgres.User{ID: "admin", Name: "Dev Admin", Email: "admin@localhost",
+		Role: "admin", Groups: []string{}}); err != nil {
+		return "", fmt.Errorf("create dev admin: %w", err)
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		key := strings.TrimSpace(string(b))
+		if _, err := db.UserByAPIKeyHash(ctx, api.HashKey(key)); err == nil {
+			return key, nil
+		}
+	}
+	key, hash := api.NewKey()
+	if _, err := db.CreateAPIKey(ctx, "admin", key[:7], hash); err != nil {
+		return "", fmt.Errorf("create dev admin key: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return key, nil
+}
+
+func printBanner(out io.Writer, m *Main, tmp *devstack.Temporal, key, dataDir string) {
+	api := "http://" + m.Addr()
+	if strings.HasPrefix(m.Addr(), "[::]") || strings.HasPrefix(m.Addr(), "0.0.0.0") {
+		api = "http://localhost:" + m.Addr()[strings.LastIndex(m.Addr(), ":")+1:]
+	}
+	fmt.Fprintf(out, `
+Handoff is running.
+
+  API            %s   (try: curl -H "Authorization: Bearer $(cat %s)" %s/v1/definitions)
+  Temporal Web   %s
+  Temporal       %s (namespace %s)
+  Postgres       %s
+  Dev admin key  %s   (also in %s)
+
+Press Ctrl-C to stop. Runs, tasks and definitions are kept in %s.
+`, api, filepath.Join(dataDir, "dev-admin-key"), api, tmp.UIURL, tmp.HostPort, tmp.Namespace,
+		redact(m.Config.DatabaseURL), key, filepath.Join(dataDir, "dev-admin-key"), dataDir)
+}
+
+// redact hides a password in a database URL.
+func redact(url string) string {
+	at := strings.LastIndex(url, "@")
+	scheme := strings.Index(url, "://")
+	if at < 0 || scheme < 0 {
+		return url
+	}
+	userinfo := url[scheme+3 : at]
+	if user, _, ok := strings.Cut(userinfo, ":"); ok {
+		return url[:scheme+3] + user + ":***" + url[at:]
+	}
+	return url
+}

@@ -1,0 +1,205 @@
+package definitions
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+)
+
+// Names of the object types every environment knows.
+const (
+	typeRun      = "handoff.Run"
+	typeFile     = "handoff.File"
+	typeResponse = "handoff.Response"
+	typeInputs   = "handoff.Inputs"
+	typeSteps    = "handoff.Steps"
+)
+
+// structType is an object type declared for CEL checking. At run time the values
+// are plain Go maps: CEL selects their fields by key.
+type structType struct {
+	names  []string
+	fields map[string]*types.Type
+}
+
+func newStruct() *structType { return &structType{fields: map[string]*types.Type{}} }
+
+func (s *structType) add(name string, t *types.Type) {
+	if _, dup := s.fields[name]; !dup {
+		s.names = append(s.names, name)
+	}
+	s.fields[name] = t
+}
+
+// provider is a types.Provider that knows the object types of one definition
+// and defers everything else to the environment it extends.
+type provider struct {
+	types.Provider
+	structs map[string]*structType
+	next    int
+}
+
+func newProvider(base types.Provider) *provider {
+	return &provider{Provider: base, structs: map[string]*structType{}}
+}
+
+func (p *provider) declare(name string, s *structType) *types.Type {
+	p.structs[name] = s
+	return types.NewObjectType(name)
+}
+
+// anon declares an object type with a generated name.
+func (p *provider) anon(prefix string, s *structType) *types.Type {
+	p.next++
+	return p.declare(fmt.Sprintf("handoff.%s%d", prefix, p.next), s)
+}
+
+func (p *provider) FindStructType(name string) (*types.Type, bool) {
+	if _, ok := p.structs[name]; ok {
+		return types.NewTypeTypeWithParam(types.NewObjectType(name)), true
+	}
+	return p.Provider.FindStructType(name)
+}
+
+func (p *provider) FindStructFieldNames(name string) ([]string, bool) {
+	if s, ok := p.structs[name]; ok {
+		return s.names, true
+	}
+	return p.Provider.FindStructFieldNames(name)
+}
+
+func (p *provider) FindStructFieldType(name, field string) (*types.FieldType, bool) {
+	if s, ok := p.structs[name]; ok {
+		t, ok := s.fields[field]
+		if !ok {
+			return nil, false
+		}
+		return &types.FieldType{Type: t}, true
+	}
+	return p.Provider.FindStructFieldType(name, field)
+}
+
+// NewValue refuses to build handoff objects inside expressions.
+func (p *provider) NewValue(name string, fields map[string]ref.Val) ref.Val {
+	if strings.HasPrefix(name, "handoff.") {
+		return types.NewErr("cannot create %s values", name)
+	}
+	return p.Provider.NewValue(name, fields)
+}
+
+// staticStructs are the object types shared by every definition.
+func staticStructs() map[string]*structType {
+	run := newStruct()
+	for _, f := range []string{"id", "started_by", "definition"} {
+		run.add(f, types.StringType)
+	}
+	run.add("started_at", types.TimestampType)
+	run.add("version", types.IntType)
+	file := newStruct()
+	for _, f := range []string{"url", "checksum", "name", "content_type"} {
+		file.add(f, types.StringType)
+	}
+	file.add("size", types.DoubleType)
+	resp := newStruct()
+	resp.add("status", types.DoubleType)
+	resp.add("body", types.DynType)
+	resp.add("headers", types.NewMapType(types.StringType, types.StringType))
+	return map[string]*structType{typeRun: run, typeFile: file, typeResponse: resp}
+}
+
+// fieldType is the CEL type of a form field's value; tables become lists of
+// generated row types.
+func (p *provider) fieldType(f *Field) *types.Type {
+	switch f.Type {
+	case TypeNumber:
+		return types.DoubleType
+	case TypeBoolean:
+		return types.BoolType
+	case TypeDate, TypeDatetime:
+		return types.TimestampType
+	case TypeMultiSelect:
+		return types.NewListType(types.StringType)
+	case TypeFile:
+		return types.NewObjectType(typeFile)
+	case TypeTable:
+		return types.NewListType(p.formType("Row", f.Fields))
+	}
+	return types.StringType
+}
+
+// formType declares an object type with one field per form field.
+func (p *provider) formType(prefix string, fields []Field) *types.Type {
+	s := newStruct()
+	for i := range fields {
+		if fields[i].ID != "" {
+			s.add(fields[i].ID, p.fieldType(&fields[i]))
+		}
+	}
+	return p.anon(prefix, s)
+}
+
+// stepsType declares handoff.Steps: one field per step id, each with data,
+// outcome, completed_by, completed_at and status.
+func (p *provider) stepsType(prog *Program) *types.Type {
+	steps := newStruct()
+	walkSteps(prog.Steps, func(s *Step) {
+		if s.ID == "" {
+			return
+		}
+		st := newStruct()
+		st.add("data", p.dataType(s))
+		st.add("outcome", types.StringType)
+		st.add("completed_by", types.StringType)
+		st.add("completed_at", types.TimestampType)
+		st.add("status", types.StringType)
+		steps.add(s.ID, p.anon("Step", st))
+	})
+	return p.declare(typeSteps, steps)
+}
+
+// dataType is the type of steps.<id>.data for each kind.
+func (p *provider) dataType(s *Step) *types.Type {
+	switch s.Kind {
+	case KindSubprocess:
+		return types.NewMapType(types.StringType, types.DynType)
+	case KindHTTP:
+		if s.HTTP != nil {
+			return p.dynStruct(s.HTTP.Save)
+		}
+	case KindSet:
+		return p.dynStruct(s.Set)
+	}
+	d := newStruct()
+	for i := range s.Form {
+		if s.Form[i].ID != "" {
+			d.add(s.Form[i].ID, p.fieldType(&s.Form[i]))
+		}
+	}
+	if s.Kind == KindApproval {
+		d.add("comment", types.StringType)
+	}
+	return p.anon("Data", d)
+}
+
+func (p *provider) dynStruct(as []Assignment) *types.Type {
+	d := newStruct()
+	for _, a := range as {
+		d.add(a.Name, types.DynType)
+	}
+	return p.anon("Data", d)
+}
+
+// walkSteps visits every step, branches included, in source order.
+func walkSteps(steps []Step, fn func(*Step)) {
+	for i := range steps {
+		fn(&steps[i])
+		for j := range steps[i].Branches {
+			walkSteps(steps[i].Branches[j].Steps, fn)
+		}
+	}
+}
+
+var _ = cel.DynType

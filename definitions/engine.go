@@ -1,0 +1,204 @@
+package definitions
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/cel-go/cel"
+)
+
+// Engine evaluates a compiled program's expressions at run time. Use one per
+// process: it is safe for concurrent use, compiles each expression once per
+// program content hash, bounds every evaluation by CostLimit, and is
+// deterministic (no host time zone; `now` only from Vars.Now).
+type Engine struct {
+	envs  sync.Map // program hash -> *programEnv
+	progs sync.Map // cacheKey -> *compiled
+	tmpls sync.Map // cacheKey -> *compiledTemplate
+}
+
+// NewEngine returns an Engine with empty caches.
+func NewEngine() *Engine { return &Engine{} }
+
+type cacheKey struct {
+	hash, text string
+}
+
+// programEnv is the run-time environment of one program.
+type programEnv struct {
+	env *cel.Env
+	loc *time.Location
+	err error
+}
+
+type compiled struct {
+	prg cel.Program
+	err error
+}
+
+type compiledTemplate struct {
+	segs []segment
+	prgs []*compiled
+	err  error
+}
+
+func (e *Engine) programEnv(p *Program) *programEnv {
+	if pe, ok := e.envs.Load(p.Hash); ok {
+		return pe.(*programEnv)
+	}
+	pe := &programEnv{}
+	pe.loc, pe.err = p.Location()
+	if pe.err == nil {
+		var def *defEnv
+		if def, pe.err = newDefEnv(p); pe.err == nil {
+			pe.env, pe.err = def.runtimeEnv()
+		}
+	}
+	actual, _ := e.envs.LoadOrStore(p.Hash, pe)
+	return actual.(*programEnv)
+}
+
+// compile returns the cached program for expr, compiling it on first use.
+func (e *Engine) compile(p *Program, expr string) (*compiled, *programEnv) {
+	pe := e.programEnv(p)
+	key := cacheKey{p.Hash, expr}
+	if c, ok := e.progs.Load(key); ok {
+		return c.(*compiled), pe
+	}
+	c := &compiled{err: pe.err}
+	if c.err == nil {
+		c.prg, c.err = programFor(pe.env, expr)
+	}
+	actual, _ := e.progs.LoadOrStore(key, c)
+	return actual.(*compiled), pe
+}
+
+func programFor(env *cel.Env, expr string) (cel.Program, error) {
+	checked, issues := compileExpr(env, expr)
+	if len(issues) > 0 {
+		return nil, errors.Join(asErrors(issues)...)
+	}
+	return env.Program(checked, cel.CostLimit(CostLimit), cel.EvalOptions(cel.OptOptimize))
+}
+
+// Eval evaluates a CEL expression over v. The result is plain Go: string,
+// float64 (every number), bool, []any, map[string]any, time.Time,
+// time.Duration or nil.
+func (e *Engine) Eval(p *Program, expr string, v Vars) (any, error) {
+	c, pe := e.compile(p, expr)
+	if c.err != nil {
+		return nil, fmt.Errorf("compile %q: %w", expr, c.err)
+	}
+	out, _, err := c.prg.Eval(&activation{p: p, v: &v, loc: pe.loc})
+	if err != nil {
+		return nil, fmt.Errorf("evaluate %q: %w", expr, err)
+	}
+	return toNative(out), nil
+}
+
+// EvalBool evaluates a condition; an empty expression is true.
+func (e *Engine) EvalBool(p *Program, expr string, v Vars) (bool, error) {
+	if expr == "" {
+		return true, nil
+	}
+	out, err := e.Eval(p, expr, v)
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.(bool)
+	if !ok {
+		return false, fmt.Errorf("evaluate %q: want true or false, got %T", expr, out)
+	}
+	return b, nil
+}
+
+// Render interpolates a template: each {{ expression }} is evaluated and
+// formatted (numbers without trailing zeros, dates as YYYY-MM-DD, lists joined
+// with ", ", null as nothing).
+func (e *Engine) Render(p *Program, tmpl string, v Vars) (string, error) {
+	if !isTemplate(tmpl) {
+		return tmpl, nil
+	}
+	ct, pe := e.template(p, tmpl)
+	if ct.err != nil {
+		return "", ct.err
+	}
+	act := &activation{p: p, v: &v, loc: pe.loc}
+	buf := make([]byte, 0, len(tmpl)+32)
+	for i, seg := range ct.segs {
+		if seg.Expr == "" {
+			buf = append(buf, seg.Lit...)
+			continue
+		}
+		out, _, err := ct.prgs[i].prg.Eval(act)
+		if err != nil {
+			return "", fmt.Errorf("render {{ %s }}: %w", seg.Expr, err)
+		}
+		buf = appendFormatted(buf, toNative(out), pe.loc)
+	}
+	return string(buf), nil
+}
+
+func (e *Engine) template(p *Program, tmpl string) (*compiledTemplate, *programEnv) {
+	pe := e.programEnv(p)
+	key := cacheKey{p.Hash, "\x00tmpl\x00" + tmpl}
+	if c, ok := e.tmpls.Load(key); ok {
+		return c.(*compiledTemplate), pe
+	}
+	ct := &compiledTemplate{}
+	ct.segs, ct.err = parseTemplate(tmpl)
+	if ct.err == nil && pe.err != nil {
+		ct.err = pe.err
+	}
+	if ct.err == nil {
+		ct.prgs = make([]*compiled, len(ct.segs))
+		for i, seg := range ct.segs {
+			if seg.Expr == "" {
+				continue
+			}
+			ct.prgs[i], _ = e.compile(p, seg.Expr)
+			if err := ct.prgs[i].err; err != nil {
+				ct.err = fmt.Errorf("compile {{ %s }}: %w", seg.Expr, err)
+				break
+			}
+		}
+	}
+	actual, _ := e.tmpls.LoadOrStore(key, ct)
+	return actual.(*compiledTemplate), pe
+}
+
+// IsCostLimitError reports whether err says an evaluation hit the cost limit.
+func IsCostLimitError(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "cost limit exceeded")
+}
+
+func asErrors(issues []exprIssue) []error {
+	out := make([]error, len(issues))
+	for i, is := range issues {
+		out[i] = is
+	}
+	return out
+}
+
+// evalTrigger evaluates a webhook mapping in the trigger environment.
+func (e *Engine) evalTrigger(env *cel.Env, p *Program, expr string, vars map[string]any) (any, error) {
+	key := cacheKey{"\x00trigger", expr}
+	c, ok := e.progs.Load(key)
+	if !ok {
+		cc := &compiled{}
+		cc.prg, cc.err = programFor(env, expr)
+		c, _ = e.progs.LoadOrStore(key, cc)
+	}
+	cc := c.(*compiled)
+	if cc.err != nil {
+		return nil, fmt.Errorf("compile %q: %w", expr, cc.err)
+	}
+	out, _, err := cc.prg.Eval(vars)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate %q: %w", expr, err)
+	}
+	return toNative(out), nil
+}

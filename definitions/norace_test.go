@@ -1,0 +1,5 @@
+//go:build !race
+
+package definitions
+
+const raceEnabled = false

@@ -1,0 +1,31 @@
+-- name: UpsertRun :exec
+-- A run never moves from a terminal status back to running, so a late retry
+-- of an earlier projection write cannot undo a later one. An empty summary or
+-- a NULL completed_at keeps the stored value.
+INSERT INTO runs (id, definition, version, status, business_key, summary, started_by, started_at, completed_at)
+VALUES (@id, @definition, @version, @status, @business_key, @summary, @started_by,
+        COALESCE(sqlc.narg('started_at')::timestamptz, now()), sqlc.narg('completed_at'))
+ON CONFLICT (id) DO UPDATE SET
+    status = EXCLUDED.status,
+    summary = COALESCE(NULLIF(EXCLUDED.summary, ''), runs.summary),
+    completed_at = COALESCE(EXCLUDED.completed_at, runs.completed_at)
+WHERE runs.status = 'running' OR EXCLUDED.status <> 'running';
+
+-- name: Run :one
+SELECT * FROM runs WHERE id = @id;
+
+-- name: ListRuns :many
+-- Keyset: runs strictly after the run whose id is @after in
+-- (started_at DESC, id DESC) order. An unknown @after yields no rows.
+SELECT r.* FROM runs r
+WHERE (@definition::text = '' OR r.definition = @definition::text)
+  AND (@status::text = '' OR r.status = @status::text)
+  AND (@after::text = '' OR (r.started_at, r.id) < (SELECT a.started_at, a.id FROM runs a WHERE a.id = @after::text))
+ORDER BY r.started_at DESC, r.id DESC
+LIMIT @lim::int;
+
+-- name: ActiveRunByBusinessKey :one
+SELECT * FROM runs
+WHERE definition = @definition AND business_key = @business_key AND status = 'running'
+ORDER BY started_at DESC
+LIMIT 1;

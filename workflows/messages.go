@@ -1,0 +1,188 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/handoffhq/handoff/definitions"
+)
+
+// Names shared by the interpreter, the worker and the API. Changing any of them
+// breaks running workflows: they are part of the stored histories.
+const (
+	// WorkflowName is the one workflow type every run executes.
+	WorkflowName = "HandoffRun"
+	// TaskQueue is the task queue the worker polls and runs start on.
+	TaskQueue = "handoff"
+
+	// UpdateComplete completes a task (validated before anything is written).
+	UpdateComplete = "complete"
+	// UpdateSettle waits until the run has opened its next tasks and returns its state;
+	// the API sends it with the start so that the 201 names the first open tasks.
+	UpdateSettle = "settle"
+	// UpdateClaim, UpdateReassign and UpdateDelegate change who holds a task.
+	UpdateClaim    = "claim"
+	UpdateReassign = "reassign"
+	UpdateDelegate = "delegate"
+	// UpdateEvent delivers a named external event to the run (a wait step).
+	UpdateEvent = "event"
+	// SignalComplete is the signal form of UpdateComplete, for the Temporal CLI and Web UI.
+	SignalComplete = "complete"
+	// QueryState returns the RunState, the same document as GET /v1/runs/{id}.
+	QueryState = "state"
+
+	// ActivitySyncInbox writes task and run changes to the Postgres projection and
+	// queues notifications.
+	ActivitySyncInbox = "SyncInbox"
+	// ActivityHTTP calls an integration.
+	ActivityHTTP = "HTTPCall"
+	// ActivityNotify sends a notify step's message.
+	ActivityNotify = "Notify"
+)
+
+// Error types carried by ApplicationErrors that the API maps to HTTP statuses.
+const (
+	ErrTypeInvalidForm  = "InvalidForm"  // details: []definitions.FieldError → 422
+	ErrTypeTaskNotOpen  = "TaskNotOpen"  // → 409
+	ErrTypeNotEligible  = "NotEligible"  // → 403
+	ErrTypeBadRequest   = "BadRequest"   // → 422
+	ErrTypeStepFailed   = "StepFailed"   // the run failed at a step
+	ErrTypeUnsupported  = "Unsupported"  // a step kind this interpreter cannot run
+	ErrTypeInvalidInput = "InvalidInput" // the run's inputs or definition are unusable
+)
+
+// Search attributes that Handoff keeps on every run (spec §5).
+var (
+	AttrDefinition  = temporal.NewSearchAttributeKeyKeyword("HandoffDefinition")
+	AttrVersion     = temporal.NewSearchAttributeKeyInt64("HandoffVersion")
+	AttrBusinessKey = temporal.NewSearchAttributeKeyKeyword("HandoffBusinessKey")
+	AttrOpenSteps   = temporal.NewSearchAttributeKeyKeywordList("HandoffOpenSteps")
+	AttrAssignees   = temporal.NewSearchAttributeKeyKeywordList("HandoffAssignees")
+	AttrOverdue     = temporal.NewSearchAttributeKeyBool("HandoffOverdue")
+)
+
+// RunInput starts a run: a pinned snapshot of one definition version and its inputs.
+type RunInput struct {
+	Program     *definitions.Program `json:"program"`
+	Version     int                  `json:"version"`
+	Inputs      map[string]any       `json:"inputs"`
+	StartedBy   string               `json:"started_by"`
+	BusinessKey string               `json:"business_key,omitempty"`
+}
+
+// CompleteRequest completes a task, as an Update or a Signal.
+type CompleteRequest struct {
+	TaskID  string         `json:"task_id"`
+	Actor   string         `json:"actor"`
+	Data    map[string]any `json:"data,omitempty"`
+	Outcome string         `json:"outcome,omitempty"`
+	Comment string         `json:"comment,omitempty"`
+	// IdempotencyKey makes a repeated completion return the first result.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// ActorGroups and Admin are asserted by the API, which authorises the caller
+	// against the directory before it sends the Update.
+	ActorGroups []string `json:"actor_groups,omitempty"`
+	Admin       bool     `json:"admin,omitempty"`
+}
+
+// CompleteResult answers a completion: the task as completed and the run as it now stands.
+type CompleteResult struct {
+	Task Task       `json:"task"`
+	Run  RunSummary `json:"run"`
+}
+
+// RunSummary is the part of the run state a completion answers with.
+type RunSummary struct {
+	Status    string `json:"status"`
+	OpenTasks []Task `json:"open_tasks"`
+}
+
+// InboxSync is the input of ActivitySyncInbox: what changed in one step of the run.
+// Close is applied before Open so that one call can hand a run from one task to the next.
+type InboxSync struct {
+	Run    *RunRecord     `json:"run,omitempty"`
+	Close  []Task         `json:"close,omitempty"`
+	Open   []TaskOpening  `json:"open,omitempty"`
+	Notify []Notification `json:"notify,omitempty"`
+}
+
+// Notification events queued through ActivitySyncInbox (task.assigned is implied by
+// every task opened).
+const (
+	EventTaskAssigned  = "task.assigned"
+	EventTaskReminder  = "task.reminder"
+	EventTaskEscalated = "task.escalated"
+	EventTaskOverdue   = "task.overdue"
+)
+
+// Notification asks for people to be told about a task. Recipients are users,
+// members of groups, and the managers of the ManagerOf users.
+type Notification struct {
+	Event     string   `json:"event"`
+	TaskID    string   `json:"task_id"`
+	Title     string   `json:"title"`
+	Users     []string `json:"users,omitempty"`
+	Groups    []string `json:"groups,omitempty"`
+	ManagerOf []string `json:"manager_of,omitempty"`
+}
+
+// Ownership changes.
+const (
+	OwnershipClaim    = "claim"
+	OwnershipReassign = "reassign"
+	OwnershipDelegate = "delegate"
+)
+
+// OwnershipRequest claims, reassigns or delegates a task. The API checks that To is a
+// known user before sending it.
+type OwnershipRequest struct {
+	Kind        string   `json:"kind"`
+	TaskID      string   `json:"task_id"`
+	Actor       string   `json:"actor"`
+	To          string   `json:"to,omitempty"`
+	Comment     string   `json:"comment,omitempty"`
+	ActorGroups []string `json:"actor_groups,omitempty"`
+	Admin       bool     `json:"admin,omitempty"`
+}
+
+// EventRequest delivers an external event. ID makes delivery idempotent: a second
+// delivery with the same ID changes nothing and answers Duplicate.
+type EventRequest struct {
+	ID    string         `json:"id"`
+	Name  string         `json:"name"`
+	Data  map[string]any `json:"data,omitempty"`
+	Actor string         `json:"actor,omitempty"`
+}
+
+// EventResult answers an event delivery.
+type EventResult struct {
+	Duplicate bool       `json:"duplicate"`
+	Run       RunSummary `json:"run"`
+}
+
+// RunRecord is the run row of the projection.
+type RunRecord struct {
+	ID          string     `json:"id"`
+	Definition  string     `json:"definition"`
+	Version     int        `json:"version"`
+	Status      string     `json:"status"`
+	BusinessKey string     `json:"business_key,omitempty"`
+	Summary     string     `json:"summary,omitempty"`
+	StartedBy   string     `json:"started_by"`
+	StartedAt   time.Time  `json:"started_at"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+}
+
+// TaskOpening asks the activity to resolve a task's assignees against the directory and
+// write it to the inbox. Users and Groups are already resolved by the workflow; ManagerOf
+// lists users whose managers must be looked up.
+type TaskOpening struct {
+	Task      Task     `json:"task"`
+	ManagerOf []string `json:"manager_of,omitempty"`
+}
+
+// InboxResult reports the assignees the activity resolved, one entry per opened task, in order.
+type InboxResult struct {
+	Assignees [][]string `json:"assignees"`
+}

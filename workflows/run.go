@@ -1,0 +1,213 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/handoffhq/handoff/definitions"
+)
+
+// Interpreter executes compiled definitions. Its Run method is the one workflow every
+// Handoff run executes; the worker registers it under WorkflowName.
+type Interpreter struct {
+	engine *definitions.Engine
+}
+
+// NewInterpreter returns an interpreter evaluating expressions with engine.
+func NewInterpreter(engine *definitions.Engine) *Interpreter {
+	return &Interpreter{engine: engine}
+}
+
+// Run interprets input.Program until the run ends, and returns its final state.
+func (in *Interpreter) Run(ctx workflow.Context, input RunInput) (RunState, error) {
+	if input.Program == nil {
+		return RunState{}, temporal.NewNonRetryableApplicationError("run input has no program", ErrTypeInvalidInput, nil)
+	}
+	r := newRun(ctx, in.engine, input)
+	if err := r.registerHandlers(); err != nil {
+		return r.state, err
+	}
+	err := r.execute(ctx)
+	return r.finish(err)
+}
+
+// run is the interpreter's state for one workflow execution.
+type run struct {
+	ctx    workflow.Context // the root context: handlers, visibility
+	engine *definitions.Engine
+	prog   *definitions.Program
+	state  RunState
+
+	// stepIndex maps a step id to its position in state.Steps (lookups only, never iterated).
+	stepIndex map[string]int
+	// jumps counts how often each backward jump has been taken, keyed "from>to".
+	jumps map[string]int
+	// results holds the answer to each processed idempotency key.
+	results map[string]CompleteResult
+	// closing holds closed tasks not yet written to the inbox projection.
+	closing []Task
+	// finished holds closed tasks until the coroutine waiting for them takes them.
+	finished map[string]Task
+	// stopWatch cancels the deadline timers of an open task.
+	stopWatch map[string]workflow.CancelFunc
+	// waiters are the coroutines resting on a condition (see rest.go).
+	waiters []*waiter
+	// busy counts coroutines that are running rather than waiting for people;
+	// progress counts the times a coroutine came to rest. Update handlers wait on
+	// both to answer with the tasks the run opened next.
+	busy     int
+	progress int
+	// projected is false until the run row has been written to the projection.
+	projected bool
+	// lastOpenSteps, lastAssignees and lastOverdue are the search attribute values last upserted.
+	lastOpenSteps, lastAssignees []string
+	lastOverdue                  bool
+}
+
+// errEnd unwinds the run when an end step is reached.
+var errEnd = errors.New("the run reached an end step")
+
+func newRun(ctx workflow.Context, engine *definitions.Engine, input RunInput) *run {
+	info := workflow.GetInfo(ctx)
+	inputs := input.Inputs
+	if inputs == nil {
+		inputs = map[string]any{}
+	}
+	r := &run{
+		ctx:       ctx,
+		engine:    engine,
+		prog:      input.Program,
+		stepIndex: map[string]int{},
+		jumps:     map[string]int{},
+		results:   map[string]CompleteResult{},
+		finished:  map[string]Task{},
+		stopWatch: map[string]workflow.CancelFunc{},
+		busy:      1,
+		state: RunState{
+			ID:          info.WorkflowExecution.ID,
+			Definition:  input.Program.Key,
+			Version:     input.Version,
+			Status:      StatusRunning,
+			BusinessKey: input.BusinessKey,
+			StartedAt:   info.WorkflowStartTime.UTC(),
+			StartedBy:   input.StartedBy,
+			Inputs:      inputs,
+			Steps:       []StepState{},
+			OpenTasks:   []Task{},
+		},
+	}
+	r.state.Summary = r.render(input.Program.Summary, input.Program.Name)
+	return r
+}
+
+// execute runs the top-level steps.
+func (r *run) execute(ctx workflow.Context) error {
+	err := r.execSequence(ctx, r.prog.Steps)
+	if errors.Is(err, errEnd) {
+		return nil
+	}
+	return err
+}
+
+// finish records the run's end in state and projection and waits for handlers.
+func (r *run) finish(runErr error) (RunState, error) {
+	now := r.now()
+	r.state.CompletedAt = &now
+	switch {
+	case runErr == nil:
+		r.state.Status = StatusCompleted
+	case temporal.IsCanceledError(runErr):
+		r.state.Status = StatusCancelled
+	default:
+		r.state.Status = StatusFailed
+		r.state.Error = runErr.Error()
+	}
+	// A cancelled run's context is done; its last writes go through a disconnected one.
+	ctx, _ := workflow.NewDisconnectedContext(r.ctx)
+	r.drainSignals()
+	r.cancelOpenTasks(nil)
+	if err := r.sync(ctx, InboxSync{}); err != nil && runErr == nil {
+		runErr = err
+	}
+	r.updateVisibility()
+	r.busy--
+	r.progress++
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	return r.state, runErr
+}
+
+// cancelOpenTasks moves open tasks (of the given steps, or all when steps is nil) to the
+// closing list as cancelled.
+func (r *run) cancelOpenTasks(steps map[string]bool) {
+	kept := r.state.OpenTasks[:0:0]
+	for _, t := range r.state.OpenTasks {
+		if steps != nil && !steps[t.StepID] {
+			kept = append(kept, t)
+			continue
+		}
+		now := r.now()
+		t.Status = TaskCancelled
+		t.CompletedAt = &now
+		r.closing = append(r.closing, t)
+	}
+	r.state.OpenTasks = kept
+}
+
+// vars is what CEL sees now; form is the data of a form being validated.
+func (r *run) vars(form map[string]any) definitions.Vars {
+	steps := make(map[string]definitions.StepVars, len(r.state.Steps))
+	for i := range r.state.Steps {
+		s := &r.state.Steps[i]
+		sv := definitions.StepVars{Data: s.Data, Outcome: s.Outcome, CompletedBy: s.CompletedBy, Status: s.Status}
+		if s.CompletedAt != nil {
+			sv.CompletedAt = *s.CompletedAt
+		}
+		if sv.Data == nil {
+			sv.Data = map[string]any{}
+		}
+		steps[s.ID] = sv
+	}
+	return definitions.Vars{
+		Inputs: r.state.Inputs,
+		Steps:  steps,
+		Run: definitions.RunVars{
+			ID: r.state.ID, StartedBy: r.state.StartedBy, Definition: r.state.Definition,
+			StartedAt: r.state.StartedAt, Version: r.state.Version,
+		},
+		Now:  r.now(),
+		Form: form,
+	}
+}
+
+// render renders a template, falling back to fallback when it is empty or fails
+// (a broken title must not stop a run; the error is logged).
+func (r *run) render(tmpl, fallback string) string {
+	if tmpl == "" {
+		return fallback
+	}
+	out, err := r.engine.Render(r.prog, tmpl, r.vars(nil))
+	if err != nil {
+		workflow.GetLogger(r.ctx).Warn("render template", "template", tmpl, "error", err)
+		return fallback
+	}
+	return out
+}
+
+// now is the workflow's deterministic current time in UTC.
+func (r *run) now() time.Time { return workflow.Now(r.ctx).UTC() }
+
+// fail wraps a step's error as the typed, non-retryable error that fails the run.
+func (r *run) fail(step *definitions.Step, err error) error {
+	st := r.stepState(step)
+	st.Status = StepFailed
+	st.Error = err.Error()
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) || temporal.IsCanceledError(err) {
+		return err
+	}
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("step %s: %v", step.ID, err), ErrTypeStepFailed, err)
+}

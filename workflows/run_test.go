@@ -1,0 +1,214 @@
+package workflows
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/handoffhq/handoff/definitions"
+)
+
+const twoTasks = `key: equipment-request
+name: Equipment request
+summary: "Equipment for {{ inputs.employee }}"
+inputs:
+  - id: employee
+    type: text
+    required: true
+roles:
+  it: { user: alice }
+  finance: { group: finance }
+steps:
+  - id: details
+    kind: task
+    title: "Pick equipment for {{ inputs.employee }}"
+    assignee: it
+    form:
+      - id: laptop
+        type: text
+        required: true
+      - id: monitors
+        type: number
+        min: 0
+        max: 4
+  - id: budget
+    kind: task
+    title: Approve the budget
+    assignee: finance
+    form:
+      - id: cost
+        type: number
+        required: true
+`
+
+// inbox records what the interpreter writes to the projection.
+type inbox struct {
+	mu    sync.Mutex
+	syncs []InboxSync
+}
+
+func (i *inbox) SyncInbox(_ context.Context, s InboxSync) (InboxResult, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.syncs = append(i.syncs, s)
+	res := InboxResult{Assignees: [][]string{}}
+	for _, o := range s.Open {
+		res.Assignees = append(res.Assignees, o.Task.Assignees)
+	}
+	return res, nil
+}
+
+// harness runs one definition in the Temporal testsuite.
+type harness struct {
+	t     *testing.T
+	env   *testsuite.TestWorkflowEnvironment
+	inbox *inbox
+}
+
+func newHarness(t *testing.T, src string) (*harness, RunInput) {
+	t.Helper()
+	prog, err := definitions.Compile([]byte(src))
+	require.NoError(t, err)
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	h := &harness{t: t, env: env, inbox: &inbox{}}
+	env.RegisterWorkflowWithOptions(NewInterpreter(definitions.NewEngine()).Run, workflow.RegisterOptions{Name: WorkflowName})
+	env.RegisterActivityWithOptions(h.inbox.SyncInbox, activity.RegisterOptions{Name: ActivitySyncInbox})
+	return h, RunInput{Program: prog, Version: 1, Inputs: map[string]any{"employee": "Jane"}, StartedBy: "admin"}
+}
+
+// state queries the run state.
+func (h *harness) state() RunState {
+	h.t.Helper()
+	v, err := h.env.QueryWorkflow(QueryState)
+	require.NoError(h.t, err)
+	var s RunState
+	require.NoError(h.t, v.Get(&s))
+	return s
+}
+
+// outcome is what an update came to.
+type outcome struct {
+	result CompleteResult
+	err    error
+}
+
+// complete sends the completion update; the testsuite answers asynchronously, so the
+// outcome is filled in by the time the workflow has finished.
+func (h *harness) complete(req CompleteRequest) *outcome {
+	o := &outcome{}
+	h.env.UpdateWorkflow(UpdateComplete, "", &testsuite.TestUpdateCallback{
+		OnAccept: func() {},
+		OnReject: func(err error) { o.err = err },
+		OnComplete: func(v any, err error) {
+			if err != nil {
+				o.err = err
+				return
+			}
+			o.result = v.(CompleteResult)
+		},
+	}, req)
+	return o
+}
+
+// taskID is the id the interpreter gives a step's first task in the testsuite.
+func taskID(step string) string { return "default-test-workflow-id." + step }
+
+func TestTwoTasks(t *testing.T) {
+	h, in := newHarness(t, twoTasks)
+	var (
+		first                  RunState
+		mallory, invalid, good *outcome
+		bobNoGroup, bob        *outcome
+		afterFirst             RunState
+	)
+	h.env.RegisterDelayedCallback(func() {
+		first = h.state()
+		mallory = h.complete(CompleteRequest{TaskID: taskID("details"), Actor: "mallory", Data: map[string]any{"laptop": "x"}})
+		invalid = h.complete(CompleteRequest{TaskID: taskID("details"), Actor: "alice", Data: map[string]any{"monitors": 9.0}})
+	}, time.Second)
+	h.env.RegisterDelayedCallback(func() {
+		require.Len(t, h.state().OpenTasks, 1, "rejected completions change nothing")
+		good = h.complete(CompleteRequest{TaskID: taskID("details"), Actor: "alice", Data: map[string]any{"laptop": "X1", "monitors": 2.0}})
+	}, 2*time.Second)
+	h.env.RegisterDelayedCallback(func() {
+		afterFirst = h.state()
+		bobNoGroup = h.complete(CompleteRequest{TaskID: taskID("budget"), Actor: "bob", Data: map[string]any{"cost": 10.0}})
+	}, 3*time.Second)
+	h.env.RegisterDelayedCallback(func() {
+		bob = h.complete(CompleteRequest{TaskID: taskID("budget"), Actor: "bob", ActorGroups: []string{"finance"}, Data: map[string]any{"cost": 10.0}})
+	}, 4*time.Second)
+
+	h.env.ExecuteWorkflow(WorkflowName, in)
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.NoError(t, h.env.GetWorkflowError())
+
+	require.Len(t, first.OpenTasks, 1)
+	require.Equal(t, "Pick equipment for Jane", first.OpenTasks[0].Title)
+	require.Equal(t, []string{"alice"}, first.OpenTasks[0].Assignees)
+	require.ErrorContains(t, mallory.err, "may not complete")
+	require.ErrorContains(t, invalid.err, "invalid")
+	require.NoError(t, good.err)
+	require.Len(t, good.result.Run.OpenTasks, 1, "the completion answers with the next task")
+	require.Equal(t, "budget", good.result.Run.OpenTasks[0].StepID)
+	require.Equal(t, []string{"finance"}, afterFirst.OpenTasks[0].CandidateGroups)
+	require.ErrorContains(t, bobNoGroup.err, "may not complete", "bob is not in the finance group here")
+	require.NoError(t, bob.err)
+	require.Equal(t, StatusCompleted, bob.result.Run.Status)
+
+	var final RunState
+	require.NoError(t, h.env.GetWorkflowResult(&final))
+	require.Equal(t, StatusCompleted, final.Status)
+	require.Len(t, final.Steps, 2)
+	require.Equal(t, "X1", final.Steps[0].Data["laptop"])
+	require.Equal(t, "alice", final.Steps[0].CompletedBy)
+
+	// start (run + task 1), task 1 → task 2, task 2 closed with the run: three writes.
+	require.Len(t, h.inbox.syncs, 3)
+	require.NotNil(t, h.inbox.syncs[0].Run)
+	require.Len(t, h.inbox.syncs[1].Close, 1)
+	require.Len(t, h.inbox.syncs[1].Open, 1)
+	require.Equal(t, StatusCompleted, h.inbox.syncs[2].Run.Status)
+}
+
+func TestIdempotentCompletion(t *testing.T) {
+	h, in := newHarness(t, twoTasks)
+	var first, again *outcome
+	req := CompleteRequest{TaskID: taskID("details"), Actor: "alice", IdempotencyKey: "k1", Data: map[string]any{"laptop": "X1"}}
+	h.env.RegisterDelayedCallback(func() { first = h.complete(req) }, time.Second)
+	h.env.RegisterDelayedCallback(func() { again = h.complete(req) }, 2*time.Second)
+	h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, 3*time.Second)
+	h.env.ExecuteWorkflow(WorkflowName, in)
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.NoError(t, first.err)
+	require.NoError(t, again.err, "a repeated key is answered, not rejected")
+	require.Equal(t, first.result, again.result)
+}
+
+func TestSignalCompletion(t *testing.T) {
+	h, in := newHarness(t, twoTasks)
+	var rejected, moved RunState
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(SignalComplete, CompleteRequest{TaskID: taskID("details"), Actor: "alice", Data: map[string]any{}})
+	}, time.Second)
+	h.env.RegisterDelayedCallback(func() {
+		rejected = h.state()
+		h.env.SignalWorkflow(SignalComplete, CompleteRequest{TaskID: taskID("details"), Actor: "alice", Data: map[string]any{"laptop": "X1"}})
+	}, 2*time.Second)
+	h.env.RegisterDelayedCallback(func() {
+		moved = h.state()
+		h.env.CancelWorkflow()
+	}, 3*time.Second)
+	h.env.ExecuteWorkflow(WorkflowName, in)
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.Len(t, rejected.Rejected, 1, "a signal missing a required field is recorded as rejected")
+	require.Equal(t, "laptop", rejected.Rejected[0].Details[0].Field)
+	require.Len(t, rejected.OpenTasks, 1)
+	require.Equal(t, "budget", moved.OpenTasks[0].StepID, "the accepted signal moved the run on")
+}
