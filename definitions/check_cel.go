@@ -69,6 +69,20 @@ type celChecker struct {
 	c    *compiler
 	def  *defEnv
 	envs map[*scope]*cel.Env
+	sigs map[*scope]string
+	memo map[memoKey]*checkResult
+}
+
+// memoKey identifies an expression checked in an environment of the same shape:
+// repeated expressions (a guard used on many steps) are checked once.
+type memoKey struct {
+	sig, text string
+}
+
+type checkResult struct {
+	issues    []exprIssue
+	out       *types.Type
+	tooCostly bool
 }
 
 func (c *compiler) checkExpressions() {
@@ -80,7 +94,8 @@ func (c *compiler) checkExpressions() {
 		c.errs.add(1, 1, "", "internal error building the expression environment: %v", err)
 		return
 	}
-	ck := &celChecker{c: c, def: def, envs: map[*scope]*cel.Env{}}
+	ck := &celChecker{c: c, def: def, envs: map[*scope]*cel.Env{}, sigs: map[*scope]string{},
+		memo: map[memoKey]*checkResult{}}
 	for _, site := range c.exprs {
 		ck.site(site)
 	}
@@ -144,9 +159,9 @@ func (ck *celChecker) env(s *scope) (*cel.Env, error) {
 
 // one checks a single expression found at byte offset off of the site's text.
 func (ck *celChecker) one(env *cel.Env, site *exprSite, text string, off int, w want) {
-	checked, issues := compileExpr(env, text)
-	if len(issues) > 0 {
-		for _, is := range issues {
+	r := ck.check(env, site.s, text)
+	if len(r.issues) > 0 {
+		for _, is := range r.issues {
 			at := off + exprOffset(text, is.line, is.col)
 			line, col := ck.c.position(site.n, at)
 			ck.c.errs.add(line, col, site.path, "%s", is.msg)
@@ -154,12 +169,66 @@ func (ck *celChecker) one(env *cel.Env, site *exprSite, text string, off int, w 
 		return
 	}
 	line, col := ck.c.position(site.n, off)
-	if msg := checkWant(checked.OutputType(), w); msg != "" {
+	if msg := checkWant(r.out, w); msg != "" {
 		ck.c.errs.add(line, col, site.path, "%s", msg)
 	}
-	est, err := env.EstimateCost(checked, sizeEstimator{})
-	if err == nil && est.Max > CostLimit {
+	if r.tooCostly {
 		ck.c.errs.add(line, col, site.path, "expression is too expensive: its worst case costs more than %d units; simplify nested loops over lists", CostLimit)
+	}
+}
+
+// check compiles text once per environment shape.
+func (ck *celChecker) check(env *cel.Env, s *scope, text string) *checkResult {
+	key := memoKey{ck.signature(s), text}
+	if r, ok := ck.memo[key]; ok {
+		return r
+	}
+	r := &checkResult{}
+	checked, issues := compileExpr(env, text)
+	if len(issues) > 0 {
+		r.issues = issues
+	} else {
+		r.out = checked.OutputType()
+		est, err := env.EstimateCost(checked, sizeEstimator{})
+		r.tooCostly = err == nil && est.Max > CostLimit
+	}
+	ck.memo[key] = r
+	return r
+}
+
+// signature describes the variables a scope declares, so equal forms share checks.
+func (ck *celChecker) signature(s *scope) string {
+	if sig, ok := ck.sigs[s]; ok {
+		return sig
+	}
+	var b strings.Builder
+	b.WriteString(s.key)
+	if s.form != nil || s.row != nil {
+		b.Reset()
+		b.WriteString("form:")
+		if s.form != nil {
+			writeFieldSig(&b, *s.form)
+		}
+		b.WriteString("row:")
+		if s.row != nil {
+			writeFieldSig(&b, *s.row)
+		}
+	}
+	ck.sigs[s] = b.String()
+	return ck.sigs[s]
+}
+
+func writeFieldSig(b *strings.Builder, fields []Field) {
+	for _, f := range fields {
+		b.WriteString(f.ID)
+		b.WriteByte(':')
+		b.WriteString(f.Type)
+		if len(f.Fields) > 0 {
+			b.WriteByte('(')
+			writeFieldSig(b, f.Fields)
+			b.WriteByte(')')
+		}
+		b.WriteByte(',')
 	}
 }
 

@@ -95,6 +95,7 @@ func (r *run) execAutomation(ctx workflow.Context, step *definitions.Step) (stri
 			if err != nil {
 				return "", err
 			}
+			r.note(JournalFixIt, step.ID, choice.ID, choice.CompletedBy, map[string]any{"choice": choice.Outcome, "error": st.Error})
 			switch choice.Outcome {
 			case FixSkip:
 				data, _ := parseJSONObject(choice.Data["data"])

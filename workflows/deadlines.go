@@ -162,11 +162,14 @@ func (r *run) fireDeadline(ctx workflow.Context, t *Task, step *definitions.Step
 	case "overdue":
 		t.Overdue = true
 		r.taskEvent(t, "overdue", ActorSystem, "")
+		r.note(JournalOverdue, t.StepID, t.ID, ActorSystem, map[string]any{"due_at": t.DueAt.Format(time.RFC3339)})
+		r.notifyTask(ctx, t, EventTaskOverdue, nil)
 		r.updateVisibility()
 	case "reminder":
 		t.RemindersSent++
 		roles := step.Reminders[d.index].Notify
 		r.taskEvent(t, "reminder", ActorSystem, "")
+		r.note(JournalReminder, t.StepID, t.ID, ActorSystem, map[string]any{"reminder": float64(t.RemindersSent)})
 		r.notifyTask(ctx, t, EventTaskReminder, roles)
 	case "escalation":
 		t.Escalations++
@@ -178,6 +181,7 @@ func (r *run) fireDeadline(ctx workflow.Context, t *Task, step *definitions.Step
 func (r *run) escalate(ctx workflow.Context, t *Task, step *definitions.Step, e definitions.Escalation) {
 	id := t.ID
 	r.taskEvent(t, "escalation", ActorSystem, e.Action)
+	r.note(JournalEscalation, t.StepID, t.ID, ActorSystem, map[string]any{"action": e.Action, "roles": toAny(e.Roles), "outcome": e.Outcome})
 	switch e.Action {
 	case definitions.EscalateNotify:
 		r.notifyTask(ctx, t, EventTaskEscalated, e.Roles)
@@ -231,4 +235,12 @@ func (r *run) notifyTask(ctx workflow.Context, t *Task, event string, roles []st
 	if err := r.sync(ctx, InboxSync{Notify: []Notification{n}}); err != nil {
 		workflow.GetLogger(r.ctx).Error("queue notification", "task", t.ID, "event", event, "error", err)
 	}
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }

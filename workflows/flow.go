@@ -68,6 +68,7 @@ func (r *run) execStep(ctx workflow.Context, step *definitions.Step) (string, er
 		}
 		if !ok {
 			st.Status = StepSkipped
+			r.note(JournalSkipped, step.ID, "", ActorSystem, map[string]any{"when": step.When})
 			return "", nil
 		}
 	}
@@ -132,10 +133,14 @@ func (r *run) execDecision(step *definitions.Step) (string, error) {
 		if !r.takeJump(step.ID, rule.Goto, rule.MaxRounds, r.sequenceOf(step.ID)) {
 			continue // the rework bound is reached: the rule counts as not matching
 		}
-		r.complete(step, rule.Goto, map[string]any{"rule": float64(i + 1), "when": rule.When, "goto": rule.Goto}, "")
+		data := map[string]any{"rule": float64(i + 1), "when": rule.When, "goto": rule.Goto}
+		r.complete(step, rule.Goto, data, ActorSystem)
+		r.note(JournalDecision, step.ID, "", ActorSystem, data)
 		return rule.Goto, nil
 	}
-	r.complete(step, step.Default, map[string]any{"rule": "default", "goto": step.Default}, "")
+	data := map[string]any{"rule": "default", "goto": step.Default}
+	r.complete(step, step.Default, data, ActorSystem)
+	r.note(JournalDecision, step.ID, "", ActorSystem, data)
 	return step.Default, nil
 }
 

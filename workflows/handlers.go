@@ -180,6 +180,7 @@ func (r *run) handleCompleteSignal(req CompleteRequest) {
 			}
 		}
 		r.state.Rejected = append(r.state.Rejected, rej)
+		r.note(JournalRejected, "", req.TaskID, req.Actor, map[string]any{"reason": rej.Reason})
 		return
 	}
 	task := r.apply(req, data)
@@ -278,6 +279,7 @@ func (r *run) handleOwnership(ctx workflow.Context, req OwnershipRequest) (Task,
 	}
 	t.History = append(t.History, TaskEvent{At: r.now(), Kind: req.Kind, Actor: req.Actor, From: from,
 		To: t.owner(), Detail: req.Comment})
+	r.note(JournalOwnership, t.StepID, t.ID, req.Actor, map[string]any{"change": req.Kind, "from": from, "to": t.owner(), "comment": req.Comment})
 	r.reassigned(ctx, t.ID, nil)
 	if t = r.openTask(req.TaskID); t == nil {
 		return Task{}, nil

@@ -105,7 +105,36 @@ type InboxSync struct {
 	Close  []Task         `json:"close,omitempty"`
 	Open   []TaskOpening  `json:"open,omitempty"`
 	Notify []Notification `json:"notify,omitempty"`
+	// Journal lists what the run decided by itself since the last write (routing
+	// decisions and the rule that matched, skipped steps, reminders, escalations,
+	// fix-it choices, ownership changes). It rides along in the activity input so the
+	// audit trail can read it from history without extra events.
+	Journal []JournalEntry `json:"journal,omitempty"`
 }
+
+// JournalEntry is one thing the run did or decided, for the audit trail.
+type JournalEntry struct {
+	At     time.Time      `json:"at"`
+	Kind   string         `json:"kind"`
+	Step   string         `json:"step,omitempty"`
+	Task   string         `json:"task,omitempty"`
+	Actor  string         `json:"actor,omitempty"`
+	Detail map[string]any `json:"detail,omitempty"`
+}
+
+// Journal kinds.
+const (
+	JournalDecision   = "decision"
+	JournalSkipped    = "step.skipped"
+	JournalStep       = "step.completed"
+	JournalReminder   = "reminder"
+	JournalOverdue    = "overdue"
+	JournalEscalation = "escalation"
+	JournalOwnership  = "ownership"
+	JournalFixIt      = "fixit.choice"
+	JournalSentBack   = "sent_back"
+	JournalRejected   = "signal.rejected"
+)
 
 // Notification events queued through ActivitySyncInbox (task.assigned is implied by
 // every task opened).

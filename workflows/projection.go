@@ -10,7 +10,7 @@ import (
 
 // flush writes pending projection changes, if any.
 func (r *run) flush(ctx workflow.Context) error {
-	if len(r.closing) == 0 && r.projected {
+	if len(r.closing) == 0 && len(r.journal) == 0 && r.projected {
 		return nil
 	}
 	return r.sync(ctx, InboxSync{})
@@ -25,9 +25,10 @@ func (r *run) sync(ctx workflow.Context, s InboxSync) error {
 // syncResult runs ActivitySyncInbox. The run row goes along on the first write and
 // whenever the run is no longer running.
 func (r *run) syncResult(ctx workflow.Context, s InboxSync) (InboxResult, error) {
-	pending := r.closing
-	r.closing = nil
+	pending, journal := r.closing, r.journal
+	r.closing, r.journal = nil, nil
 	s.Close = append(pending, s.Close...)
+	s.Journal = append(journal, s.Journal...)
 	if !r.projected || r.state.Status != StatusRunning {
 		s.Run = r.record()
 	}
@@ -43,6 +44,7 @@ func (r *run) syncResult(ctx workflow.Context, s InboxSync) (InboxResult, error)
 	var res InboxResult
 	if err := workflow.ExecuteActivity(ctx, ActivitySyncInbox, s).Get(ctx, &res); err != nil {
 		r.closing = append(pending, r.closing...) // keep them for the next write
+		r.journal = append(journal, r.journal...)
 		return res, fmt.Errorf("sync inbox: %w", err)
 	}
 	r.projected = true

@@ -50,6 +50,8 @@ type run struct {
 	results map[string]CompleteResult
 	// closing holds closed tasks not yet written to the inbox projection.
 	closing []Task
+	// journal holds audit entries not yet written (they ride along with the next write).
+	journal []JournalEntry
 	// finished holds closed tasks until the coroutine waiting for them takes them.
 	finished map[string]Task
 	// stopWatch cancels the deadline timers of an open task.
@@ -210,4 +212,9 @@ func (r *run) fail(step *definitions.Step, err error) error {
 		return err
 	}
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("step %s: %v", step.ID, err), ErrTypeStepFailed, err)
+}
+
+// note adds an entry to the audit journal.
+func (r *run) note(kind, step, task, actor string, detail map[string]any) {
+	r.journal = append(r.journal, JournalEntry{At: r.now(), Kind: kind, Step: step, Task: task, Actor: actor, Detail: detail})
 }

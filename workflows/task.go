@@ -37,6 +37,7 @@ func (r *run) execHuman(ctx workflow.Context, step *definitions.Step) (string, e
 	if step.Kind == definitions.KindApproval && done.Outcome == definitions.OutcomeRejected && step.SendBackTo != "" &&
 		r.takeJump(step.ID, step.SendBackTo, step.MaxRounds, r.sequenceOf(step.ID)) {
 		st.SentBack = st.SentBack + 1
+		r.note(JournalSentBack, step.ID, done.ID, done.CompletedBy, map[string]any{"to": step.SendBackTo, "comment": done.Comment})
 		return step.SendBackTo, nil
 	}
 	return "", nil
