@@ -40,6 +40,12 @@ func (r *run) takeJump(from, to string, maxRounds int, steps []definitions.Step)
 	if indexOf(steps, to) > indexOf(steps, from) {
 		return true
 	}
+	return r.takeRework(from, to, maxRounds)
+}
+
+// takeRework counts a rework jump (a send-back, whichever way it points) against its
+// bound, reporting whether it may be taken.
+func (r *run) takeRework(from, to string, maxRounds int) bool {
 	key := from + ">" + to
 	if r.jumps[key] >= maxRounds {
 		return false

@@ -69,7 +69,11 @@ func (r *run) handleSettle(ctx workflow.Context) (RunState, error) {
 // answer waits until the run has come to rest after a change and summarises it.
 func (r *run) answer(ctx workflow.Context) (RunSummary, error) {
 	err := workflow.Await(ctx, func() bool { return r.busy == 0 })
-	return RunSummary{Status: r.state.Status, OpenTasks: slices.Clone(r.state.OpenTasks)}, err
+	open := make([]Task, len(r.state.OpenTasks))
+	for i, t := range r.state.OpenTasks {
+		open[i] = t.clone()
+	}
+	return RunSummary{Status: r.state.Status, OpenTasks: open}, err
 }
 
 // validateComplete rejects a completion before anything is written to history.
@@ -151,7 +155,7 @@ func (r *run) handleComplete(ctx workflow.Context, req CompleteRequest) (Complet
 	if err != nil {
 		return CompleteResult{}, err
 	}
-	task := r.apply(req, data)
+	task := r.apply(req, data).clone()
 	run, err := r.answer(ctx)
 	if err != nil {
 		return CompleteResult{}, err
@@ -284,7 +288,7 @@ func (r *run) handleOwnership(ctx workflow.Context, req OwnershipRequest) (Task,
 	if t = r.openTask(req.TaskID); t == nil {
 		return Task{}, nil
 	}
-	return *t, nil
+	return t.clone(), nil
 }
 
 // reassigned writes a task's new assignment to the inbox (resolving managers) and

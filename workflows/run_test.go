@@ -2,12 +2,14 @@ package workflows
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -59,9 +61,37 @@ func (i *inbox) SyncInbox(_ context.Context, s InboxSync) (InboxResult, error) {
 	i.syncs = append(i.syncs, s)
 	res := InboxResult{Assignees: [][]string{}}
 	for _, o := range s.Open {
-		res.Assignees = append(res.Assignees, o.Task.Assignees)
+		assignees := append([]string{}, o.Task.Assignees...)
+		for _, u := range o.ManagerOf {
+			assignees = append(assignees, "manager-of-"+u)
+		}
+		res.Assignees = append(res.Assignees, assignees)
 	}
 	return res, nil
+}
+
+// notifications lists the notifications queued so far, as "event:task:recipients".
+func (i *inbox) notifications() []string {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	var out []string
+	for _, s := range i.syncs {
+		for _, n := range s.Notify {
+			out = append(out, n.Event+":"+n.TaskID+":"+strings.Join(append(append([]string{}, n.Users...), n.Groups...), ","))
+		}
+	}
+	return out
+}
+
+// journal lists the journal entries written so far.
+func (i *inbox) journal() []JournalEntry {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	var out []JournalEntry
+	for _, s := range i.syncs {
+		out = append(out, s.Journal...)
+	}
+	return out
 }
 
 // harness runs one definition in the Temporal testsuite.
@@ -115,6 +145,47 @@ func (h *harness) complete(req CompleteRequest) *outcome {
 		},
 	}, req)
 	return o
+}
+
+// update sends any update; its result or error is filled in asynchronously.
+type updateOutcome struct {
+	value any
+	err   error
+}
+
+func (h *harness) update(name string, arg any) *updateOutcome {
+	o := &updateOutcome{}
+	h.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+		OnAccept:   func() {},
+		OnReject:   func(err error) { o.err = err },
+		OnComplete: func(v any, err error) { o.value, o.err = v, err },
+	}, arg)
+	return o
+}
+
+// at runs fn when the workflow clock has advanced by d from the start.
+func (h *harness) at(d time.Duration, fn func()) { h.env.RegisterDelayedCallback(fn, d) }
+
+// run executes the workflow to its end and returns its final state.
+func (h *harness) run(in RunInput) (RunState, error) {
+	h.env.ExecuteWorkflow(WorkflowName, in)
+	require.True(h.t, h.env.IsWorkflowCompleted())
+	return h.state(), h.env.GetWorkflowError()
+}
+
+// step finds a step's state.
+func step(st RunState, id string) StepState {
+	for _, s := range st.Steps {
+		if s.ID == id {
+			return s
+		}
+	}
+	return StepState{}
+}
+
+// admin completes a task as an admin with the given data and outcome.
+func (h *harness) admin(task, outcome string, data map[string]any) *outcome {
+	return h.complete(CompleteRequest{TaskID: taskID(task), Actor: "admin", Admin: true, Outcome: outcome, Data: data})
 }
 
 // taskID is the id the interpreter gives a step's first task in the testsuite.
@@ -211,4 +282,19 @@ func TestSignalCompletion(t *testing.T) {
 	require.Equal(t, "laptop", rejected.Rejected[0].Details[0].Field)
 	require.Len(t, rejected.OpenTasks, 1)
 	require.Equal(t, "budget", moved.OpenTasks[0].StepID, "the accepted signal moved the run on")
+}
+
+// fieldErrors returns the field errors of an InvalidForm rejection as field → message.
+func fieldErrors(t *testing.T, err error) map[string]string {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr)
+	require.Equal(t, ErrTypeInvalidForm, appErr.Type())
+	var details []definitions.FieldError
+	require.NoError(t, appErr.Details(&details))
+	out := map[string]string{}
+	for _, d := range details {
+		out[d.Field] = d.Message
+	}
+	return out
 }

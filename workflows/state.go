@@ -184,3 +184,12 @@ func (t *Task) owner() string {
 func (r *run) taskEvent(t *Task, kind, actor, detail string) {
 	t.History = append(t.History, TaskEvent{At: r.now(), Kind: kind, Actor: actor, Detail: detail})
 }
+
+// clone copies a task so that a result handed out does not share slices with the state.
+func (t Task) clone() Task {
+	t.Assignees = slices.Clone(t.Assignees)
+	t.CandidateGroups = slices.Clone(t.CandidateGroups)
+	t.Votes = slices.Clone(t.Votes)
+	t.History = slices.Clone(t.History)
+	return t
+}

@@ -35,7 +35,7 @@ func (r *run) execHuman(ctx workflow.Context, step *definitions.Step) (string, e
 	st.Comment = done.Comment
 	st.Votes = done.Votes
 	if step.Kind == definitions.KindApproval && done.Outcome == definitions.OutcomeRejected && step.SendBackTo != "" &&
-		r.takeJump(step.ID, step.SendBackTo, step.MaxRounds, r.sequenceOf(step.ID)) {
+		r.takeRework(step.ID, step.SendBackTo, step.MaxRounds) {
 		st.SentBack = st.SentBack + 1
 		r.note(JournalSentBack, step.ID, done.ID, done.CompletedBy, map[string]any{"to": step.SendBackTo, "comment": done.Comment})
 		return step.SendBackTo, nil
