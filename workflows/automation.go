@@ -282,7 +282,7 @@ func (r *run) fixIt(ctx workflow.Context, step *definitions.Step, errMsg string)
 	if err != nil {
 		return nil, r.fail(step, err)
 	}
-	return r.awaitTask(ctx, task.ID, step)
+	return r.awaitTask(ctx, task.ID, step, false)
 }
 
 // applyEdits changes a request as a fix-it task asked.

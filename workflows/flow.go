@@ -11,7 +11,15 @@ import (
 
 // execSequence runs steps in order, following jumps within the sequence.
 func (r *run) execSequence(ctx workflow.Context, steps []definitions.Step) error {
-	for i := 0; i < len(steps); {
+	top := r.depth(ctx) == 0
+	i := 0
+	if top {
+		i = r.pos
+	}
+	for i < len(steps) {
+		if top {
+			r.pos = i
+		}
 		step := &steps[i]
 		next, err := r.execStep(ctx, step)
 		if err != nil {
@@ -78,10 +86,12 @@ func (r *run) execStep(ctx workflow.Context, step *definitions.Step) (string, er
 			return "", nil
 		}
 	}
-	st.Status = StepActive
-	st.Round++
-	st.StartedAt = ptr(r.now())
-	st.Outcome, st.Data, st.CompletedBy, st.CompletedAt, st.Error = "", nil, "", nil, ""
+	if !(r.resuming && st.Status == StepActive) {
+		st.Status = StepActive
+		st.Round++
+		st.StartedAt = ptr(r.now())
+		st.Outcome, st.Data, st.CompletedBy, st.CompletedAt, st.Error, st.Until = "", nil, "", nil, "", nil
+	}
 	switch step.Kind {
 	case definitions.KindTask, definitions.KindApproval:
 		return r.execHuman(ctx, step)

@@ -69,6 +69,11 @@ type RunInput struct {
 	Inputs      map[string]any       `json:"inputs"`
 	StartedBy   string               `json:"started_by"`
 	BusinessKey string               `json:"business_key,omitempty"`
+	// ContinueAsNewAfter continues the run as new once its history reaches this many
+	// events (0: only when Temporal suggests it). For tests and tuning.
+	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`
+	// Resume is set when the run continues from an earlier execution.
+	Resume *Resume `json:"resume,omitempty"`
 }
 
 // CompleteRequest completes a task, as an Update or a Signal.

@@ -33,7 +33,7 @@ func (r *run) execParallel(ctx workflow.Context, step *definitions.Step) error {
 		need = min(step.JoinCount, need)
 	}
 
-	bctx, cancel := workflow.WithCancel(ctx)
+	bctx, cancel := workflow.WithCancel(workflow.WithValue(ctx, depthKey{}, r.depth(ctx)+1))
 	defer cancel()
 	var (
 		completed []string

@@ -28,10 +28,14 @@ func (in *Interpreter) Run(ctx workflow.Context, input RunInput) (RunState, erro
 		return RunState{}, temporal.NewNonRetryableApplicationError("run input has no program", ErrTypeInvalidInput, nil)
 	}
 	r := newRun(ctx, in.engine, input)
+	r.version = workflow.GetVersion(ctx, versionChange, workflow.DefaultVersion, interpreterVersion)
 	if err := r.registerHandlers(); err != nil {
 		return r.state, err
 	}
 	err := r.execute(ctx)
+	if errors.Is(err, errContinue) {
+		return RunState{}, r.continueAsNew(ctx, input)
+	}
 	return r.finish(err)
 }
 
@@ -65,6 +69,15 @@ type run struct {
 	progress int
 	// projected is false until the run row has been written to the projection.
 	projected bool
+	// version is the interpreter behaviour this run was started with (see version.go).
+	version workflow.Version
+	// pos is the index of the top-level step being executed; resuming is true until a
+	// continued run has taken up the step it stopped at.
+	pos       int
+	resuming  bool
+	continued int
+	// continueAfter is RunInput.ContinueAsNewAfter.
+	continueAfter int
 	// lastOpenSteps, lastAssignees and lastOverdue are the search attribute values last upserted.
 	lastOpenSteps, lastAssignees []string
 	lastOverdue                  bool
@@ -101,6 +114,11 @@ func newRun(ctx workflow.Context, engine *definitions.Engine, input RunInput) *r
 			Steps:       []StepState{},
 			OpenTasks:   []Task{},
 		},
+	}
+	r.continueAfter = input.ContinueAsNewAfter
+	if input.Resume != nil {
+		r.resume(input.Resume)
+		return r
 	}
 	r.state.Summary = r.render(input.Program.Summary, input.Program.Name)
 	return r

@@ -22,11 +22,11 @@ const (
 // returns the step to send the run back to, if the approval was rejected with a
 // send-back target still within its bound.
 func (r *run) execHuman(ctx workflow.Context, step *definitions.Step) (string, error) {
-	task, err := r.openHumanTask(ctx, step, "", "")
+	id, err := r.takeUpTask(ctx, step)
 	if err != nil {
 		return "", r.fail(step, err)
 	}
-	done, err := r.awaitTask(ctx, task.ID, step)
+	done, err := r.awaitTask(ctx, id, step, true)
 	if err != nil {
 		return "", err
 	}
@@ -70,14 +70,45 @@ func (r *run) openHumanTask(ctx workflow.Context, step *definitions.Step, kind, 
 	return r.openTask(task.ID), nil
 }
 
+// takeUpTask opens the step's task, or, in a run continued as new, takes up the one
+// it carried (re-arming its deadline timers), and returns its id.
+func (r *run) takeUpTask(ctx workflow.Context, step *definitions.Step) (string, error) {
+	if r.resumable(step) {
+		for _, t := range r.state.OpenTasks {
+			if t.StepID == step.ID {
+				if t.DueAt != nil {
+					r.watchDeadlines(ctx, t.ID, step)
+				}
+				return t.ID, nil
+			}
+		}
+		for _, id := range workflow.DeterministicKeys(r.finished) {
+			if r.finished[id].StepID == step.ID {
+				return id, nil
+			}
+		}
+	}
+	task, err := r.openHumanTask(ctx, step, "", "")
+	if err != nil {
+		return "", err
+	}
+	return task.ID, nil
+}
+
 // awaitTask waits until the task is closed and returns it as closed. When the wait is
 // cancelled (a parallel branch lost, the run was cancelled) the task is cancelled.
-func (r *run) awaitTask(ctx workflow.Context, id string, step *definitions.Step) (*Task, error) {
+// With mayContinue, the wait ends with errContinue when the run should continue as new.
+func (r *run) awaitTask(ctx workflow.Context, id string, step *definitions.Step, mayContinue bool) (*Task, error) {
 	var done *Task
+	again := false
 	err := r.rest(ctx, func() bool {
 		done = r.closedTask(id)
-		return done != nil
+		again = done == nil && mayContinue && r.shouldContinue(ctx)
+		return done != nil || again
 	})
+	if again && err == nil {
+		return nil, errContinue
+	}
 	delete(r.finished, id)
 	if err != nil {
 		if temporal.IsCanceledError(err) {

@@ -26,32 +26,53 @@ func (r *run) execWait(ctx workflow.Context, step *definitions.Step) (string, er
 	st := r.stepState(step)
 	switch {
 	case w.For != nil || w.Until != "":
-		until, err := r.waitDeadline(step)
-		if err != nil {
-			return "", r.fail(step, err)
+		if !r.resumable(step) || st.Until == nil {
+			until, err := r.waitDeadline(step)
+			if err != nil {
+				return "", r.fail(step, err)
+			}
+			st.Until = &until
 		}
-		st.Until = &until
-		if err := r.sleep(ctx, until.Sub(r.now()), "Wait until "+until.Format(time.RFC3339)); err != nil {
+		until := *st.Until
+		cont := func() bool { return r.shouldContinue(ctx) }
+		again, err := r.restFor(ctx, until.Sub(r.now()), "Wait until "+until.Format(time.RFC3339), cont)
+		if err != nil {
 			return "", r.cancelled(step, err)
+		}
+		if again {
+			return "", errContinue
 		}
 		r.complete(step, OutcomeElapsed, nil, ActorSystem)
 		return "", nil
 	}
-	has := func() bool { return r.pendingEvent(w.Event) >= 0 }
+	again := false
+	has := func() bool {
+		if r.pendingEvent(w.Event) >= 0 {
+			return true
+		}
+		again = r.shouldContinue(ctx)
+		return again
+	}
 	received := true
 	var err error
+	resumed := r.resumable(step)
 	if w.Timeout != nil {
-		until, derr := r.prog.AddDuration(r.now(), *w.Timeout, false)
-		if derr != nil {
-			return "", r.fail(step, derr)
+		if !resumed || st.Until == nil {
+			until, derr := r.prog.AddDuration(r.now(), *w.Timeout, false)
+			if derr != nil {
+				return "", r.fail(step, derr)
+			}
+			st.Until = ptr(until.UTC())
 		}
-		st.Until = ptr(until.UTC())
-		received, err = r.restFor(ctx, until.Sub(r.now()), fmt.Sprintf("Wait for event %q (timeout)", w.Event), has)
+		received, err = r.restFor(ctx, st.Until.Sub(r.now()), fmt.Sprintf("Wait for event %q (timeout)", w.Event), has)
 	} else {
 		err = r.rest(ctx, has)
 	}
 	if err != nil {
 		return "", r.cancelled(step, err)
+	}
+	if again && r.pendingEvent(w.Event) < 0 {
+		return "", errContinue
 	}
 	if !received {
 		r.complete(step, OutcomeTimeout, nil, ActorSystem)
