@@ -81,8 +81,8 @@ func (c *compiler) precheck() bool {
 
 func (c *compiler) yamlError(err error) {
 	var pe errPos
-	if errors.As(err, &pe) && pe.pos != nil {
-		c.errs.add(pe.pos.Line, pe.pos.Column, "", "%s", pe.msg)
+	if errors.As(err, &pe) {
+		c.errs.add(pe.line, pe.col, "", "%s", pe.msg)
 		return
 	}
 	if errors.Is(err, errTooBig) {

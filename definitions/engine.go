@@ -29,9 +29,11 @@ type cacheKey struct {
 
 // programEnv is the run-time environment of one program.
 type programEnv struct {
-	env *cel.Env
-	loc *time.Location
-	err error
+	env     *cel.Env
+	loc     *time.Location
+	err     error
+	steps   map[string]*Step // every step by id, branches included
+	stepIDs []string
 }
 
 type compiled struct {
@@ -49,7 +51,11 @@ func (e *Engine) programEnv(p *Program) *programEnv {
 	if pe, ok := e.envs.Load(p.Hash); ok {
 		return pe.(*programEnv)
 	}
-	pe := &programEnv{}
+	pe := &programEnv{steps: map[string]*Step{}}
+	walkSteps(p.Steps, func(s *Step) {
+		pe.steps[s.ID] = s
+		pe.stepIDs = append(pe.stepIDs, s.ID)
+	})
 	pe.loc, pe.err = p.Location()
 	if pe.err == nil {
 		var def *defEnv
@@ -92,7 +98,7 @@ func (e *Engine) Eval(p *Program, expr string, v Vars) (any, error) {
 	if c.err != nil {
 		return nil, fmt.Errorf("compile %q: %w", expr, c.err)
 	}
-	out, _, err := c.prg.Eval(&activation{p: p, v: &v, loc: pe.loc})
+	out, _, err := c.prg.Eval(&activation{p: p, v: &v, loc: pe.loc, pe: pe})
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %q: %w", expr, err)
 	}
@@ -126,7 +132,7 @@ func (e *Engine) Render(p *Program, tmpl string, v Vars) (string, error) {
 	if ct.err != nil {
 		return "", ct.err
 	}
-	act := &activation{p: p, v: &v, loc: pe.loc}
+	act := &activation{p: p, v: &v, loc: pe.loc, pe: pe}
 	buf := make([]byte, 0, len(tmpl)+32)
 	for i, seg := range ct.segs {
 		if seg.Expr == "" {
@@ -184,7 +190,7 @@ func asErrors(issues []exprIssue) []error {
 }
 
 // evalTrigger evaluates a webhook mapping in the trigger environment.
-func (e *Engine) evalTrigger(env *cel.Env, p *Program, expr string, vars map[string]any) (any, error) {
+func (e *Engine) evalTrigger(env *cel.Env, expr string, vars map[string]any) (any, error) {
 	key := cacheKey{"\x00trigger", expr}
 	c, ok := e.progs.Load(key)
 	if !ok {

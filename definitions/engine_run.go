@@ -22,7 +22,7 @@ func (e *Engine) MapTrigger(p *Program, trigger string, payload any, headers map
 		headers = map[string]string{}
 	}
 	vars := map[string]any{"payload": payload, "headers": headers}
-	eval := func(expr string) (any, error) { return e.evalTrigger(env, p, expr, vars) }
+	eval := func(expr string) (any, error) { return e.evalTrigger(env, expr, vars) }
 	if t.When != "" {
 		v, err := eval(t.When)
 		if err != nil {

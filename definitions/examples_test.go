@@ -60,3 +60,24 @@ func TestExamplesCoverEveryKindAndFieldType(t *testing.T) {
 		require.True(t, types[ft], "no example uses field type %s", ft)
 	}
 }
+
+// TestVendorRiskDecisionOnDeepPath evaluates a rule that names a step of the
+// other path: steps that did not run read as empty instead of failing.
+func TestVendorRiskDecisionOnDeepPath(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("examples/vendor-risk-review.yaml")
+	require.NoError(t, err)
+	p, err := Compile(src)
+	require.NoError(t, err)
+	rule := p.Step("decide").Rules[0].When
+	e := NewEngine()
+	for _, outcome := range []string{OutcomeApproved, OutcomeRejected} {
+		v := Vars{Steps: map[string]StepVars{
+			"security_review": {Outcome: OutcomeApproved, Status: "completed"},
+			"legal_review":    {Outcome: outcome, Status: "completed", Data: map[string]any{"dpa_signed": true}},
+		}}
+		got, err := e.EvalBool(p, rule, v)
+		require.NoError(t, err)
+		require.Equal(t, outcome == OutcomeApproved, got)
+	}
+}

@@ -48,8 +48,9 @@ type activation struct {
 	p      *Program
 	v      *Vars
 	loc    *time.Location
+	pe     *programEnv
 	inputs map[string]any
-	steps  map[string]any
+	steps  *stepsValue
 }
 
 var _ interpreter.Activation = (*activation)(nil)
@@ -65,7 +66,7 @@ func (a *activation) ResolveName(name string) (any, bool) {
 		return a.inputs, true
 	case "steps":
 		if a.steps == nil {
-			a.steps = a.stepValues()
+			a.steps = &stepsValue{a: a, index: a.pe.steps, ids: a.pe.stepIDs}
 		}
 		return a.steps, true
 	case "run":
@@ -91,19 +92,6 @@ func orEmpty(m map[string]any) map[string]any {
 	return m
 }
 
-func (a *activation) stepValues() map[string]any {
-	out := make(map[string]any, len(a.v.Steps))
-	for id, sv := range a.v.Steps {
-		data := sv.Data
-		if s := a.p.Step(id); s != nil && len(s.Form) > 0 {
-			data = normalise(data, s.Form, a.loc)
-		}
-		out[id] = map[string]any{"data": orEmpty(data), "outcome": sv.Outcome,
-			"completed_by": sv.CompletedBy, "completed_at": sv.CompletedAt, "status": sv.Status}
-	}
-	return out
-}
-
 // normalise converts JSON values to what the declared fields mean to CEL:
 // numbers to float64, dates and datetimes to time.Time. It copies the map only
 // when something changes.
@@ -115,10 +103,13 @@ func normalise(data map[string]any, fields []Field, loc *time.Location) map[stri
 	for i := range fields {
 		f := &fields[i]
 		v, ok := data[f.ID]
-		if !ok {
+		if !ok && f.Type != TypeBoolean {
 			continue
 		}
 		nv, changed := convert(f, v, loc)
+		if !ok {
+			nv, changed = false, true // an unticked checkbox is false, not absent
+		}
 		if !changed {
 			continue
 		}

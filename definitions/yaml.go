@@ -1,13 +1,15 @@
 package definitions
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"strings"
+	"io"
+	"regexp"
+	"strconv"
 
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
-	"github.com/goccy/go-yaml/token"
+	goccy "github.com/goccy/go-yaml/parser"
+	"go.yaml.in/yaml/v3"
 )
 
 // maxNodes bounds the YAML tree after alias expansion, so an alias bomb is
@@ -51,172 +53,161 @@ func (n *node) get(key string) *node {
 	return nil
 }
 
-// parseYAML turns source into a node tree, rejecting multiple documents and
-// expansions beyond maxNodes.
-func parseYAML(src []byte) (root *node, err error) {
-	defer func() {
-		if r := recover(); r != nil { // the YAML library must never take a request down
-			root, err = nil, fmt.Errorf("YAML could not be parsed: %v", r)
-		}
-	}()
-	f, err := parser.ParseBytes(src, 0)
-	if err != nil {
-		return nil, err
-	}
-	var docs []*ast.DocumentNode
-	for _, d := range f.Docs {
-		if d != nil && d.Body != nil {
-			docs = append(docs, d)
-		}
-	}
-	if len(docs) == 0 {
-		return nil, nil
-	}
-	if len(docs) > 1 {
-		return nil, errPos{posOf(docs[1].Body), "a definition is one YAML document; remove the extra \"---\""}
-	}
-	c := &converter{anchors: map[string]*node{}}
-	return c.convert(docs[0].Body)
-}
-
 // errPos is a positioned error from the YAML stage.
 type errPos struct {
-	pos *token.Position
-	msg string
+	line, col int
+	msg       string
 }
 
 func (e errPos) Error() string { return e.msg }
 
-func posOf(n ast.Node) *token.Position {
-	if n == nil || n.GetToken() == nil {
-		return nil
+var errTooBig = errors.New("the document is too large once YAML aliases are expanded (more than 100000 nodes)")
+
+// parseYAML turns source into a node tree, rejecting multiple documents and
+// expansions beyond maxNodes. It parses with go.yaml.in/yaml/v3 (fast, keeps
+// positions) and, for syntax errors, asks goccy/go-yaml for a message with a
+// column.
+func parseYAML(src []byte) (root *node, err error) {
+	defer func() {
+		if r := recover(); r != nil { // a YAML library must never take a request down
+			root, err = nil, errPos{1, 1, fmt.Sprintf("YAML could not be parsed: %v", r)}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, syntaxError(src, err)
 	}
-	return n.GetToken().Position
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		return nil, errPos{extra.Line, 1, "a definition is one YAML document; remove the extra \"---\""}
+	case !errors.Is(err, io.EOF):
+		return nil, syntaxError(src, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	c := &converter{done: map[*yaml.Node]*node{}}
+	return c.node(doc.Content[0])
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+var unknownAnchorRE = regexp.MustCompile(`unknown anchor '([^']+)' referenced`)
+
+// syntaxError positions a YAML syntax error, preferring goccy's column.
+func syntaxError(src []byte, err error) error {
+	if m := unknownAnchorRE.FindStringSubmatch(err.Error()); m != nil {
+		line, col := offsetPosition(src, bytes.Index(src, []byte("*"+m[1])))
+		return errPos{line, col, "unknown YAML alias *" + m[1]}
+	}
+	if _, gerr := goccy.ParseBytes(src, 0); gerr != nil {
+		line, col, msg := yamlErrorPosition(gerr)
+		return errPos{line, col, "YAML syntax error: " + msg}
+	}
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return errPos{line, 1, "YAML syntax error: " + m[2]}
+	}
+	return errPos{1, 1, "YAML syntax error: " + err.Error()}
 }
 
 type converter struct {
-	anchors map[string]*node
-	total   int
+	done  map[*yaml.Node]*node // anchored nodes, converted once and shared by aliases
+	total int
 }
 
-var errTooBig = errors.New("the document is too large once YAML aliases are expanded (more than 100000 nodes)")
-
-func (c *converter) convert(n ast.Node) (*node, error) {
-	out, err := c.node(n)
+func (c *converter) node(n *yaml.Node) (*node, error) {
+	if out, ok := c.done[n]; ok {
+		return out, nil
+	}
+	out := &node{kind: scalarNode, line: n.Line, col: n.Column, size: 1}
+	var err error
+	switch n.Kind {
+	case yaml.MappingNode:
+		err = c.mapping(out, n)
+	case yaml.SequenceNode:
+		err = c.sequence(out, n)
+	case yaml.AliasNode:
+		return c.node(n.Alias)
+	case yaml.DocumentNode:
+		if len(n.Content) > 0 {
+			return c.node(n.Content[0])
+		}
+	default:
+		scalar(out, n)
+	}
 	if err != nil {
 		return nil, err
 	}
-	c.total += out.size
-	if c.total > maxNodes {
+	if c.total += out.size; c.total > maxNodes*4 || out.size > maxNodes {
 		return nil, errTooBig
 	}
-	return out, nil
-}
-
-func (c *converter) node(n ast.Node) (*node, error) {
-	if n == nil {
-		return &node{kind: scalarNode, size: 1}, nil
-	}
-	tk := n.GetToken()
-	out := &node{kind: scalarNode, size: 1}
-	if tk != nil && tk.Position != nil {
-		out.line, out.col = tk.Position.Line, tk.Position.Column
-	}
-	switch v := n.(type) {
-	case *ast.MappingNode:
-		return c.mapping(out, v.Values)
-	case *ast.MappingValueNode:
-		return c.mapping(out, []*ast.MappingValueNode{v})
-	case *ast.SequenceNode:
-		return c.sequence(out, v)
-	case *ast.AnchorNode:
-		val, err := c.node(v.Value)
-		if err != nil {
-			return nil, err
-		}
-		c.anchors[v.Name.GetToken().Value] = val
-		return val, nil
-	case *ast.AliasNode:
-		name := v.Value.GetToken().Value
-		val, ok := c.anchors[name]
-		if !ok {
-			return nil, errPos{posOf(v), fmt.Sprintf("unknown YAML alias *%s", name)}
-		}
-		return val, nil
-	case *ast.TagNode:
-		return c.node(v.Value)
-	case *ast.MappingKeyNode:
-		return c.node(v.Value)
-	case *ast.LiteralNode:
-		out.text, out.value, out.block = v.Value.Value, v.Value.Value, true
-	case *ast.StringNode:
-		out.text, out.value = v.Value, v.Value
-		out.quoted = tk.Type == token.SingleQuoteType || tk.Type == token.DoubleQuoteType
-	default:
-		c.scalar(out, n, tk)
+	if n.Anchor != "" {
+		c.done[n] = out
 	}
 	return out, nil
 }
 
-func (c *converter) scalar(out *node, n ast.Node, tk *token.Token) {
-	if tk != nil {
-		out.text = tk.Value
+func scalar(out *node, n *yaml.Node) {
+	out.text = n.Value
+	out.quoted = n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
+	out.block = n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
+	var v any
+	if n.Tag == "!!str" || n.Tag == "" || n.Decode(&v) != nil {
+		out.value = n.Value
+		return
 	}
-	switch v := n.(type) {
-	case *ast.IntegerNode:
-		out.value = v.Value
-	case *ast.FloatNode:
-		out.value = v.Value
-	case *ast.BoolNode:
-		out.value = v.Value
-	case *ast.NullNode:
+	switch x := v.(type) {
+	case int:
+		out.value = int64(x)
+	case nil:
 		out.value, out.text = nil, ""
+	case string, bool, float64, int64, uint64:
+		out.value = x
 	default:
-		out.value = out.text
+		out.value = n.Value
 	}
 }
 
-func (c *converter) mapping(out *node, pairs []*ast.MappingValueNode) (*node, error) {
+func (c *converter) mapping(out *node, n *yaml.Node) error {
 	out.kind = mapNode
-	if len(pairs) > 0 && pairs[0].Key != nil {
-		if p := posOf(pairs[0].Key); p != nil {
-			out.line, out.col = p.Line, p.Column
-		}
+	if len(n.Content) > 0 {
+		out.line, out.col = n.Content[0].Line, n.Content[0].Column
 	}
-	for _, pair := range pairs {
-		if _, ok := pair.Key.(*ast.MergeKeyNode); ok {
-			if err := c.merge(out, pair.Value); err != nil {
-				return nil, err
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		kn, vn := n.Content[i], n.Content[i+1]
+		if kn.Tag == "!!merge" {
+			if err := c.merge(out, vn); err != nil {
+				return err
 			}
 			continue
 		}
-		k, err := c.node(pair.Key)
+		k, err := c.node(kn)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		v, err := c.node(pair.Value)
+		v, err := c.node(vn)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if pair.Value == nil || isNullValue(pair.Value) {
-			v.line, v.col = k.line, k.col+len(k.text)+1
+		if v.isNull() && vn.Value == "" {
+			v = &node{kind: scalarNode, line: k.line, col: k.col + len(k.text) + 1, size: 1}
 		}
 		out.keys, out.vals = append(out.keys, k), append(out.vals, v)
-		out.size += k.size + v.size
-		if out.size > maxNodes {
-			return nil, errTooBig
+		if out.size += k.size + v.size; out.size > maxNodes {
+			return errTooBig
 		}
 	}
-	return out, nil
-}
-
-func isNullValue(n ast.Node) bool {
-	_, ok := n.(*ast.NullNode)
-	return ok && strings.TrimSpace(n.GetToken().Value) == ""
+	return nil
 }
 
 // merge applies a "<<" merge key: keys not already present are copied in.
-func (c *converter) merge(out *node, value ast.Node) error {
+func (c *converter) merge(out *node, value *yaml.Node) error {
 	src, err := c.node(value)
 	if err != nil {
 		return err
@@ -227,7 +218,7 @@ func (c *converter) merge(out *node, value ast.Node) error {
 	}
 	for _, s := range sources {
 		if s.kind != mapNode {
-			return errPos{posOf(value), "a YAML merge (<<) needs a mapping"}
+			return errPos{value.Line, value.Column, "a YAML merge (<<) needs a mapping"}
 		}
 		for i, k := range s.keys {
 			if out.get(k.text) == nil {
@@ -242,18 +233,26 @@ func (c *converter) merge(out *node, value ast.Node) error {
 	return nil
 }
 
-func (c *converter) sequence(out *node, v *ast.SequenceNode) (*node, error) {
+func (c *converter) sequence(out *node, n *yaml.Node) error {
 	out.kind = seqNode
-	for _, item := range v.Values {
+	for _, item := range n.Content {
 		it, err := c.node(item)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out.items = append(out.items, it)
-		out.size += it.size
-		if out.size > maxNodes {
-			return nil, errTooBig
+		if out.size += it.size; out.size > maxNodes {
+			return errTooBig
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// offsetPosition converts a byte offset into a 1-based line and column.
+func offsetPosition(src []byte, off int) (int, int) {
+	if off < 0 {
+		return 1, 1
+	}
+	line := 1 + bytes.Count(src[:off], []byte("\n"))
+	return line, off - bytes.LastIndexByte(src[:off], '\n')
 }

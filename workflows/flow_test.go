@@ -209,7 +209,6 @@ steps:
     definition: child
     inputs:
       n: inputs.n
-      slow: 'false'
   - id: done
     kind: end
     outcome: ok
@@ -250,7 +249,7 @@ steps:
 		require.Equal(t, "child-done", step(st, "child").Outcome)
 	})
 	t.Run("cancelling the parent cancels the child", func(t *testing.T) {
-		src := replace(parent, "slow: 'false'", "slow: 'true'")
+		src := replace(parent, "n: inputs.n", "n: inputs.n\n      slow: 'true'")
 		h, in := newHarness(t, src)
 		h.env.RegisterActivityWithOptions(load, activity.RegisterOptions{Name: ActivityLoadDefinition})
 		in.Inputs = map[string]any{"n": 1.0}
