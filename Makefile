@@ -4,13 +4,14 @@
 TEMPORAL_CLI_VERSION  := v1.5.1
 SQLC_VERSION          := v1.31.1
 GOLANGCI_LINT_VERSION := v2.15.0
+WORKFLOWCHECK_VERSION := v0.6.0
 
 GO  ?= go
 BIN := $(CURDIR)/.bin
 export PATH := $(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test lint generate verify tools compose-check bench clean
+.PHONY: help run build test lint generate verify histories tools compose-check bench clean
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -27,8 +28,9 @@ test: $(BIN)/temporal ## Vet, run every test against real Postgres and Temporal,
 	$(GO) test -count=1 -timeout 30m ./...
 	@$(MAKE) --no-print-directory compose-check
 
-lint: ## Run go vet and golangci-lint
+lint: ## Run go vet, workflowcheck (determinism of workflows/) and golangci-lint
 	$(GO) vet ./...
+	$(GO) run go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION) -config workflowcheck.config.yaml ./workflows/...
 	$(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) run
 
 generate: $(BIN)/sqlc ## Generate the Postgres query code with sqlc
@@ -36,6 +38,9 @@ generate: $(BIN)/sqlc ## Generate the Postgres query code with sqlc
 
 verify: generate ## Fail when generated code is out of date
 	git diff --exit-code
+
+histories: $(BIN)/temporal ## Record the replay corpus (workflows/testdata/histories) from real dev-server runs
+	$(GO) test -count=1 -run TestRecordHistories ./cmd/handoff -record-histories
 
 tools: $(BIN)/temporal $(BIN)/sqlc ## Install the pinned tools into .bin/
 

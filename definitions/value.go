@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -185,12 +186,17 @@ func checkFile(v any) string {
 	if !checksumRE.MatchString(sum) {
 		return "must have a checksum such as sha256:<hex digits>"
 	}
+	var unknown []string
 	for k := range m {
 		switch k {
 		case "url", "checksum", "name", "size", "content_type":
 		default:
-			return fmt.Sprintf("has an unknown key %q (allowed: url, checksum, name, size, content_type)", k)
+			unknown = append(unknown, k)
 		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown) // the same message whatever the map order
+		return fmt.Sprintf("has an unknown key %q (allowed: url, checksum, name, size, content_type)", unknown[0])
 	}
 	return ""
 }

@@ -53,7 +53,7 @@ func openStepsAndAssignees(tasks []Task) (steps, assignees []string) {
 // currentDetails renders the run's open work as Markdown for Temporal Web.
 func (r *run) currentDetails() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** · %s\n\n", r.state.Status, r.state.Summary)
+	b.WriteString(fmt.Sprintf("**%s** · %s\n\n", r.state.Status, r.state.Summary))
 	if len(r.state.OpenTasks) == 0 {
 		b.WriteString("No open tasks.\n")
 		return b.String()
@@ -77,7 +77,7 @@ func (r *run) currentDetails() string {
 				due += " **overdue**"
 			}
 		}
-		fmt.Fprintf(&b, "| %s (`%s`) | %s | %s |\n", mdEscape(t.Title), t.StepID, mdEscape(who), due)
+		b.WriteString(fmt.Sprintf("| %s (`%s`) | %s | %s |\n", mdEscape(t.Title), t.StepID, mdEscape(who), due))
 	}
 	return b.String()
 }
