@@ -91,7 +91,7 @@ func parseYAML(src []byte) (root *node, err error) {
 	if len(doc.Content) == 0 {
 		return nil, nil
 	}
-	c := &converter{done: map[*yaml.Node]*node{}}
+	c := &converter{done: map[*yaml.Node]*node{}, visiting: map[*yaml.Node]bool{}}
 	return c.node(doc.Content[0])
 }
 
@@ -117,13 +117,21 @@ func syntaxError(src []byte, err error) error {
 }
 
 type converter struct {
-	done  map[*yaml.Node]*node // anchored nodes, converted once and shared by aliases
-	total int
+	done     map[*yaml.Node]*node // anchored nodes, converted once and shared by aliases
+	visiting map[*yaml.Node]bool  // anchored nodes being converted: an alias to one is a cycle
+	total    int
 }
 
 func (c *converter) node(n *yaml.Node) (*node, error) {
 	if out, ok := c.done[n]; ok {
 		return out, nil
+	}
+	if c.visiting[n] {
+		return nil, errPos{n.Line, n.Column, fmt.Sprintf("YAML anchor &%s contains an alias to itself", n.Anchor)}
+	}
+	if n.Anchor != "" {
+		c.visiting[n] = true
+		defer delete(c.visiting, n)
 	}
 	out := &node{kind: scalarNode, line: n.Line, col: n.Column, size: 1}
 	var err error
