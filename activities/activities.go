@@ -5,7 +5,9 @@ package activities
 
 import (
 	"log/slog"
+	"net/http"
 
+	"github.com/handoffhq/handoff/internal/secrets"
 	"github.com/handoffhq/handoff/postgres"
 )
 
@@ -13,4 +15,11 @@ import (
 type Activities struct {
 	DB     *postgres.DB
 	Logger *slog.Logger
+
+	// HTTP is the SSRF-guarded client of every outbound call (safehttp.NewClient).
+	HTTP *http.Client
+	// HTTPMaxBody caps an http step's response body; 0 means safehttp.DefaultMaxBodyBytes.
+	HTTPMaxBody int64
+	// Secrets resolves the secret headers of http steps.
+	Secrets *secrets.Resolver
 }

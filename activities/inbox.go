@@ -13,25 +13,27 @@ import (
 	"github.com/handoffhq/handoff/workflows"
 )
 
-// SyncInbox writes a run's changes to the projection: the run row, tasks closed, tasks
-// opened (resolving managers against the directory). Every write is idempotent, so a
-// retried attempt converges on the same rows.
+// SyncInbox writes a run's changes to the projection — the run row, tasks closed, tasks
+// opened (resolving managers against the directory) — and queues what they cause in the
+// outbox: emails to the people concerned and events for subscriptions. It is one
+// transaction, so a notification is queued if and only if its change is written; every
+// part is idempotent, so a retried attempt converges on the same rows and queues nothing
+// twice (see outbound for the dedupe keys).
 func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (workflows.InboxResult, error) {
+	var w postgres.InboxWrite
 	if s.Run != nil {
-		if err := a.DB.UpsertRun(ctx, runRow(*s.Run)); err != nil {
-			return workflows.InboxResult{}, fmt.Errorf("record run %s: %w", s.Run.ID, err)
-		}
+		run := runRow(*s.Run)
+		w.Run = &run
 	}
 	for _, t := range s.Close {
 		row, err := taskRow(t)
 		if err != nil {
 			return workflows.InboxResult{}, err
 		}
-		if err := a.DB.CloseTask(ctx, row); err != nil {
-			return workflows.InboxResult{}, fmt.Errorf("close task %s: %w", t.ID, err)
-		}
+		w.Close = append(w.Close, row)
 	}
 	res := workflows.InboxResult{Assignees: make([][]string, 0, len(s.Open))}
+	opened := make([]workflows.Task, 0, len(s.Open))
 	for _, o := range s.Open {
 		assignees, err := a.resolveManagers(ctx, o)
 		if err != nil {
@@ -42,11 +44,15 @@ func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (work
 		if err != nil {
 			return workflows.InboxResult{}, err
 		}
-		if err := a.DB.OpenTask(ctx, row); err != nil {
-			return workflows.InboxResult{}, fmt.Errorf("open task %s: %w", o.Task.ID, err)
-		}
+		w.Open = append(w.Open, row)
+		opened = append(opened, o.Task)
 		res.Assignees = append(res.Assignees, assignees)
 	}
+	w.Emails, w.Events = outbound(ctx, s, opened)
+	if err := a.DB.WriteInbox(ctx, w); err != nil {
+		return workflows.InboxResult{}, fmt.Errorf("sync inbox: %w", err)
+	}
+	a.logInbox(ctx, s.Close, opened)
 	return res, nil
 }
 

@@ -156,7 +156,7 @@ func program(d postgres.Definition) (*definitions.Program, error) {
 }
 
 func (s *Server) definitionSchema(c echo.Context) error {
-	return c.Blob(http.StatusOK, "application/schema+json", definitions.Schema())
+	return c.Blob(http.StatusOK, "application/schema+json", definitions.Schema)
 }
 
 // notFound turns a store ErrNotFound into a 404 naming what was missing.

@@ -28,6 +28,9 @@ type Problem struct {
 	// Errors lists what is wrong, field by field: []FieldError, or for definition
 	// sources []DefinitionError.
 	Errors any `json:"errors,omitempty"`
+	// RunID names the run a conflict is about (an extension member), e.g. the active run
+	// holding a business key.
+	RunID string `json:"run_id,omitempty"`
 }
 
 func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }

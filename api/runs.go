@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
@@ -78,42 +79,117 @@ func (s *Server) startRun(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if req.Inputs == nil {
-		req.Inputs = map[string]any{}
-	}
-	now := time.Now().UTC()
 	who := caller(c).ID
 	id := runID(prog.Key, req.BusinessKey)
-	vars := definitions.Vars{Inputs: req.Inputs, Form: req.Inputs, Now: now,
-		Run: definitions.RunVars{ID: id, StartedBy: who, Definition: prog.Key, Version: d.Version, StartedAt: now}}
-	inputs, errs := s.engine.ValidateForm(prog, prog.Inputs, req.Inputs, vars)
-	if len(errs) > 0 {
-		return invalid("the inputs are invalid", fieldErrors("inputs.", errs)...)
+	inputs, err := s.validateInputs(prog, d.Version, id, who, req.Inputs)
+	if err != nil {
+		return err
 	}
-	vars.Inputs = inputs
-	summary, err := s.engine.Render(prog, prog.Summary, vars)
-	if err != nil || summary == "" {
-		summary = prog.Name
+	if req.BusinessKey == "" {
+		// The definition's business key, when it declares one, makes the guarantee without asking the caller.
+		if req.BusinessKey, err = s.engine.BusinessKey(prog, inputs); err != nil {
+			return invalid("the business key cannot be computed from the inputs",
+				FieldError{Field: "business_key", Message: err.Error()})
+		}
+		if req.BusinessKey != "" {
+			id = runID(prog.Key, req.BusinessKey)
+		}
 	}
-
-	attrs := []temporal.SearchAttributeUpdate{
-		workflows.AttrDefinition.ValueSet(prog.Key),
-		workflows.AttrVersion.ValueSet(int64(d.Version)),
-	}
-	if req.BusinessKey != "" {
-		attrs = append(attrs, workflows.AttrBusinessKey.ValueSet(req.BusinessKey))
-	}
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                workflows.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(attrs...),
-		StaticSummary:            summary,
-		StaticDetails:            fmt.Sprintf("%s · version %d · started by %s", prog.Name, d.Version, who),
-	}, workflows.WorkflowName, workflows.RunInput{
-		Program: prog, Version: d.Version, Inputs: inputs, StartedBy: who, BusinessKey: req.BusinessKey,
+	setLogRunID(c, id)
+	state, runID, err := s.startRunSettled(ctx, runStart{
+		prog: prog, version: d.Version, inputs: inputs, startedBy: who, businessKey: req.BusinessKey,
+		workflowID: id, conflict: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 	})
+	if err != nil {
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			return activeRunConflict(id, req.BusinessKey)
+		}
+		return err
+	}
+	return c.JSON(http.StatusCreated, s.runJSON(state, runID))
+}
+
+// activeRunConflict is the 409 for a business key that already has an active run.
+func activeRunConflict(id, businessKey string) *Problem {
+	p := problem(http.StatusConflict, fmt.Sprintf("run %s is already active for business key %q", id, businessKey))
+	p.RunID = id
+	return p
+}
+
+// validateInputs checks raw inputs against the program's start form and returns them
+// normalised (defaults applied), or a 422 naming every field at fault as inputs.<id>.
+func (s *Server) validateInputs(prog *definitions.Program, version int, id, who string, raw map[string]any) (map[string]any, error) {
+	if raw == nil {
+		raw = map[string]any{}
+	}
+	now := time.Now().UTC()
+	vars := definitions.Vars{Inputs: raw, Form: raw, Now: now,
+		Run: definitions.RunVars{ID: id, StartedBy: who, Definition: prog.Key, Version: version, StartedAt: now}}
+	inputs, errs := s.engine.ValidateForm(prog, prog.Inputs, raw, vars)
+	if len(errs) > 0 {
+		return nil, invalid("the inputs are invalid", fieldErrors("inputs.", errs)...)
+	}
+	return inputs, nil
+}
+
+// runStart is what starting a run takes, whoever starts it: a person, a webhook.
+type runStart struct {
+	prog        *definitions.Program
+	version     int
+	inputs      map[string]any // validated
+	startedBy   string
+	businessKey string
+	workflowID  string
+	conflict    enumspb.WorkflowIdConflictPolicy
+	// reuse defaults to ALLOW_DUPLICATE: a closed run's id may be taken again.
+	reuse enumspb.WorkflowIdReusePolicy
+	memo  map[string]any
+}
+
+// runInput is the workflow input of a run start.
+func (s *Server) runInput(rs runStart) workflows.RunInput {
+	return workflows.RunInput{Program: rs.prog, Version: rs.version, Inputs: rs.inputs,
+		StartedBy: rs.startedBy, BusinessKey: rs.businessKey, ContinueAsNewAfter: s.cfg.ContinueAsNewAfter}
+}
+
+// startOptions are the Temporal start options of a run: its id, search attributes and the
+// summary Temporal Web shows.
+func (s *Server) startOptions(rs runStart) client.StartWorkflowOptions {
+	now := time.Now().UTC()
+	vars := definitions.Vars{Inputs: rs.inputs, Now: now, Run: definitions.RunVars{ID: rs.workflowID,
+		StartedBy: rs.startedBy, Definition: rs.prog.Key, Version: rs.version, StartedAt: now}}
+	summary, err := s.engine.Render(rs.prog, rs.prog.Summary, vars)
+	if err != nil || summary == "" {
+		summary = rs.prog.Name
+	}
+	attrs := []temporal.SearchAttributeUpdate{
+		workflows.AttrDefinition.ValueSet(rs.prog.Key),
+		workflows.AttrVersion.ValueSet(int64(rs.version)),
+	}
+	if rs.businessKey != "" {
+		attrs = append(attrs, workflows.AttrBusinessKey.ValueSet(rs.businessKey))
+	}
+	reuse := rs.reuse
+	if reuse == enumspb.WORKFLOW_ID_REUSE_POLICY_UNSPECIFIED {
+		reuse = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
+	}
+	return client.StartWorkflowOptions{
+		ID:                       rs.workflowID,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: rs.conflict,
+		WorkflowIDReusePolicy:    reuse,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(attrs...),
+		Memo:                     rs.memo,
+		StaticSummary:            summary,
+		StaticDetails:            fmt.Sprintf("%s · version %d · started by %s", rs.prog.Name, rs.version, rs.startedBy),
+	}
+}
+
+// startRunSettled starts a run and waits until it has opened its first tasks, so that the
+// answer can name them. A WorkflowExecutionAlreadyStarted error comes back unwrapped-able.
+func (s *Server) startRunSettled(ctx context.Context, rs runStart) (workflows.RunState, string, error) {
+	start := s.temporal.NewWithStartWorkflowOperation(s.startOptions(rs), workflows.WorkflowName, s.runInput(rs))
 	handle, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
@@ -122,22 +198,17 @@ func (s *Server) startRun(c echo.Context) error {
 		},
 	})
 	if err != nil {
-		var started *serviceerror.WorkflowExecutionAlreadyStarted
-		if errors.As(err, &started) {
-			return problem(http.StatusConflict, fmt.Sprintf(
-				"run %s is already active for business key %q", id, req.BusinessKey))
-		}
-		return fmt.Errorf("start run %s: %w", id, err)
+		return workflows.RunState{}, "", fmt.Errorf("start run %s: %w", rs.workflowID, err)
 	}
 	var state workflows.RunState
 	if err := handle.Get(ctx, &state); err != nil {
-		return fmt.Errorf("wait for run %s to start: %w", id, err)
+		return state, "", fmt.Errorf("wait for run %s to start: %w", rs.workflowID, err)
 	}
 	wr, err := start.Get(ctx)
 	if err != nil {
-		return fmt.Errorf("start run %s: %w", id, err)
+		return state, "", fmt.Errorf("start run %s: %w", rs.workflowID, err)
 	}
-	return c.JSON(http.StatusCreated, s.runJSON(state, wr.GetRunID()))
+	return state, wr.GetRunID(), nil
 }
 
 // definitionFor loads a definition version for a start request; an unknown one is a 422
@@ -232,9 +303,14 @@ func runID(key, businessKey string) string {
 	if businessKey != "" {
 		return key + "-" + strings.Trim(unsafeID.ReplaceAllString(businessKey, "-"), "-")
 	}
+	return key + "-" + randomSuffix()
+}
+
+// randomSuffix is 8 random lower-case base32 characters.
+func randomSuffix() string {
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
-	return key + "-" + strings.ToLower(base32.StdEncoding.EncodeToString(b))
+	return strings.ToLower(base32.StdEncoding.EncodeToString(b))
 }
 
 // cancelRun asks Temporal to cancel a run; the run cancels its open tasks, timers and

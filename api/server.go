@@ -11,20 +11,39 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/internal/secrets"
 	"github.com/handoffhq/handoff/postgres"
 )
 
 // Config tunes the API. Zero values take the documented defaults.
 type Config struct {
+	// ContinueAsNewAfter makes runs continue as new once their history reaches this many
+	// events (0: when Temporal suggests it). For tests and tuning.
+	ContinueAsNewAfter int
 	// Namespace is the Temporal namespace runs live in (reported in run resources). Default "default".
 	Namespace string
 	// MaxBodyBytes caps request bodies. Default 1 MiB (definitions are capped at 256 KiB by the language).
 	MaxBodyBytes int64
 	// UpdateTimeout bounds how long a task completion waits for the run. Default 30s.
 	UpdateTimeout time.Duration
+	// Secrets seals secret values stored through the API; nil (no HANDOFF_SECRETS_KEY)
+	// makes storing one a 503.
+	Secrets *secrets.Box
+	// Metrics receives the HTTP metrics and is served at GET /metrics; nil turns both off.
+	Metrics *prometheus.Registry
+	// DataConverter decodes history payloads for audit trails and evidence: the
+	// Temporal client's. Default converter.GetDefaultDataConverter().
+	DataConverter converter.DataConverter
+	// Codec is the payload encryption codec served at /codec/encode and /codec/decode;
+	// nil (encryption off) makes them 404.
+	Codec converter.PayloadCodec
+	// CodecCORSOrigins are the Temporal Web origins that may call the codec endpoints.
+	CodecCORSOrigins []string
 }
 
 func (c *Config) applyDefaults() {
@@ -37,6 +56,9 @@ func (c *Config) applyDefaults() {
 	if c.UpdateTimeout == 0 {
 		c.UpdateTimeout = 30 * time.Second
 	}
+	if c.DataConverter == nil {
+		c.DataConverter = converter.GetDefaultDataConverter()
+	}
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -47,12 +69,18 @@ type Server struct {
 	engine   *definitions.Engine
 	log      *slog.Logger
 	echo     *echo.Echo
+	metrics  *httpMetrics // nil when metrics are off
+	// codecHandler serves the codec endpoints; nil when encryption is off.
+	codecHandler http.Handler
 }
 
 // New returns the API over the store, the Temporal client and the CEL engine.
 func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engine, log *slog.Logger) *Server {
 	cfg.applyDefaults()
 	s := &Server{cfg: cfg, db: db, temporal: tc, engine: engine, log: log, echo: echo.New()}
+	if cfg.Codec != nil {
+		s.codecHandler = converter.NewPayloadCodecHTTPHandler(cfg.Codec)
+	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
@@ -60,9 +88,19 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	s.codecRoutes(e)
+	if cfg.Metrics != nil {
+		m, err := newHTTPMetrics(cfg.Metrics)
+		if err != nil {
+			log.Error("http metrics are off", "error", err)
+		}
+		s.metrics = m
+		e.GET("/metrics", metricsHandler(cfg.Metrics))
+	}
 
 	v1 := e.Group("/v1")
 	v1.GET("/definitions/schema.json", s.definitionSchema)
+	v1.POST("/hooks/:definition/:trigger", s.receiveWebhook) // the signature authenticates
 	authed := v1.Group("", s.authenticate)
 	authed.POST("/definitions/validate", s.validateDefinition, require(roleDesigner))
 	authed.POST("/definitions", s.publishDefinition, require(roleDesigner))
@@ -75,6 +113,9 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.GET("/runs/:id", s.getRun)
 	authed.POST("/runs/:id/cancel", s.cancelRun)
 	authed.POST("/runs/:id/events/:name", s.deliverEvent)
+	authed.GET("/runs/:id/audit", s.getAudit)
+	authed.GET("/runs/:id/evidence", s.getEvidence)
+	authed.GET("/reports/definitions/:key", s.definitionReport, require(roleDesigner))
 
 	authed.GET("/tasks", s.listTasks)
 	authed.GET("/tasks/:id", s.getTask)
@@ -87,6 +128,26 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.GET("/users", s.listUsers, require(roleAdmin))
 	authed.GET("/users/:id", s.getUser, require(roleAdmin))
 	authed.POST("/api-keys", s.createAPIKey, require(roleAdmin))
+
+	authed.PUT("/secrets/:name", s.putSecret, require(roleAdmin))
+	authed.GET("/secrets", s.listSecrets, require(roleAdmin))
+	authed.DELETE("/secrets/:name", s.deleteSecret, require(roleAdmin))
+
+	authed.POST("/subscriptions", s.createSubscription, require(roleAdmin))
+	authed.GET("/subscriptions", s.listSubscriptions, require(roleAdmin))
+	authed.GET("/subscriptions/:id", s.getSubscription, require(roleAdmin))
+	authed.DELETE("/subscriptions/:id", s.deleteSubscription, require(roleAdmin))
+
+	authed.POST("/hooks/:definition/:trigger/secrets", s.createWebhookSecret, require(roleDesigner))
+	authed.GET("/hooks/:definition/:trigger/secrets", s.listWebhookSecrets, require(roleDesigner))
+	authed.DELETE("/hooks/:definition/:trigger/secrets/:id", s.deleteWebhookSecret, require(roleDesigner))
+
+	authed.POST("/schedules", s.createSchedule, require(roleDesigner))
+	authed.GET("/schedules", s.listSchedules, require(roleDesigner))
+	authed.GET("/schedules/:id", s.getSchedule, require(roleDesigner))
+	authed.DELETE("/schedules/:id", s.deleteSchedule, require(roleDesigner))
+	authed.POST("/schedules/:id/pause", s.pauseSchedule, require(roleDesigner))
+	authed.POST("/schedules/:id/unpause", s.unpauseSchedule, require(roleDesigner))
 	return s
 }
 
@@ -119,7 +180,8 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// logRequests writes one structured line per request.
+// logRequests writes one structured line per request, with the run and task it is
+// about, and counts it in the HTTP metrics.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -127,9 +189,13 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		s.log.InfoContext(c.Request().Context(), "http",
-			"method", c.Request().Method, "path", c.Request().URL.Path,
-			"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds())
+		elapsed := time.Since(start)
+		if s.metrics != nil {
+			s.metrics.observe(c, elapsed)
+		}
+		attrs := append([]any{"method", c.Request().Method, "path", c.Request().URL.Path, "route", c.Path(),
+			"status", c.Response().Status, "duration_ms", elapsed.Milliseconds()}, requestIDs(c)...)
+		s.log.InfoContext(c.Request().Context(), "http", attrs...)
 		return nil
 	}
 }

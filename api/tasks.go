@@ -131,6 +131,7 @@ func (s *Server) task(c echo.Context) (postgres.Task, error) {
 	if err != nil {
 		return t, notFound(err, "task %q", c.Param("id"))
 	}
+	setLogRunID(c, t.RunID)
 	return t, nil
 }
 

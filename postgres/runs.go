@@ -35,11 +35,15 @@ type RunFilter struct {
 // Idempotent. An empty Summary or nil CompletedAt keeps the stored value, and
 // a run in a terminal status is never set back to "running".
 func (db *DB) UpsertRun(ctx context.Context, r Run) error {
+	return db.upsertRun(ctx, db.pool, r)
+}
+
+func (db *DB) upsertRun(ctx context.Context, dbtx dbsqlc.DBTX, r Run) error {
 	var startedAt *time.Time
 	if !r.StartedAt.IsZero() {
 		startedAt = &r.StartedAt
 	}
-	err := db.q.UpsertRun(ctx, db.pool, dbsqlc.UpsertRunParams{
+	err := db.q.UpsertRun(ctx, dbtx, dbsqlc.UpsertRunParams{
 		ID:          r.ID,
 		Definition:  r.Definition,
 		Version:     int32(r.Version),

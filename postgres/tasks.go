@@ -51,6 +51,10 @@ type TaskFilter struct {
 // open, updates its assignment fields (assignees, candidate groups, claimed
 // by, due at). Idempotent: activities retry.
 func (db *DB) OpenTask(ctx context.Context, t Task) error {
+	return db.openTask(ctx, db.pool, t)
+}
+
+func (db *DB) openTask(ctx context.Context, dbtx dbsqlc.DBTX, t Task) error {
 	kind := t.Kind
 	if kind == "" {
 		kind = "task"
@@ -63,7 +67,7 @@ func (db *DB) OpenTask(ctx context.Context, t Task) error {
 	if !t.CreatedAt.IsZero() {
 		createdAt = &t.CreatedAt
 	}
-	err := db.q.OpenTask(ctx, db.pool, dbsqlc.OpenTaskParams{
+	err := db.q.OpenTask(ctx, dbtx, dbsqlc.OpenTaskParams{
 		ID:              t.ID,
 		RunID:           t.RunID,
 		StepID:          t.StepID,
@@ -89,6 +93,10 @@ func (db *DB) OpenTask(ctx context.Context, t Task) error {
 // already closed with the same status is a no-op, so retries succeed; a
 // different status gives ErrConflict and an unknown id ErrNotFound.
 func (db *DB) CloseTask(ctx context.Context, t Task) error {
+	return db.closeTask(ctx, db.pool, t)
+}
+
+func (db *DB) closeTask(ctx context.Context, dbtx dbsqlc.DBTX, t Task) error {
 	if t.Status != "completed" && t.Status != "cancelled" {
 		return fmt.Errorf("close task %s: status %q is not completed or cancelled", t.ID, t.Status)
 	}
@@ -96,7 +104,7 @@ func (db *DB) CloseTask(ctx context.Context, t Task) error {
 	if len(t.Data) > 0 {
 		data = t.Data
 	}
-	n, err := db.q.CloseTask(ctx, db.pool, dbsqlc.CloseTaskParams{
+	n, err := db.q.CloseTask(ctx, dbtx, dbsqlc.CloseTaskParams{
 		ID:          t.ID,
 		Status:      t.Status,
 		Outcome:     t.Outcome,
@@ -110,10 +118,11 @@ func (db *DB) CloseTask(ctx context.Context, t Task) error {
 	if n == 1 {
 		return nil
 	}
-	cur, err := db.Task(ctx, t.ID)
+	row, err := db.q.Task(ctx, dbtx, t.ID)
 	if err != nil {
-		return fmt.Errorf("close task: %w", err)
+		return fmt.Errorf("close task: load task %s: %w", t.ID, interpretError(err))
 	}
+	cur := taskFromRow(row)
 	if cur.Status != t.Status {
 		return fmt.Errorf("close task %s as %s: already %s: %w", t.ID, t.Status, cur.Status, ErrConflict)
 	}

@@ -30,4 +30,6 @@ func Register(r registry, interp *workflows.Interpreter, acts *activities.Activi
 	r.RegisterWorkflowWithOptions(interp.Run, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	r.RegisterActivityWithOptions(acts.SyncInbox, activity.RegisterOptions{Name: workflows.ActivitySyncInbox})
 	r.RegisterActivityWithOptions(acts.LoadDefinition, activity.RegisterOptions{Name: workflows.ActivityLoadDefinition})
+	r.RegisterActivityWithOptions(acts.HTTPCall, activity.RegisterOptions{Name: workflows.ActivityHTTP})
+	r.RegisterActivityWithOptions(acts.Notify, activity.RegisterOptions{Name: workflows.ActivityNotify})
 }

@@ -7,15 +7,22 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/handoffhq/handoff/activities"
 	"github.com/handoffhq/handoff/api"
 	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/encryption"
+	"github.com/handoffhq/handoff/internal/safehttp"
+	"github.com/handoffhq/handoff/internal/secrets"
+	"github.com/handoffhq/handoff/outbox"
 	"github.com/handoffhq/handoff/postgres"
 	hworker "github.com/handoffhq/handoff/worker"
 	"github.com/handoffhq/handoff/workflows"
@@ -35,7 +42,12 @@ type Main struct {
 	Temporal client.Client
 	Engine   *definitions.Engine
 
+	secrets  *secrets.Box         // nil without HANDOFF_SECRETS_KEY
+	metrics  *prometheus.Registry // nil when HANDOFF_METRICS=off
+	codec    *encryption.Codec    // nil unless HANDOFF_ENCRYPTION_KEYS is set
+	dc       converter.DataConverter
 	worker   worker.Worker
+	outbox   *outbox.Dispatcher // delivers emails and webhooks; runs with the worker
 	server   *http.Server
 	listener net.Listener
 	served   chan error
@@ -60,21 +72,44 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("migrate: %w", err)
 		}
 	}
+	var sdkMetrics client.MetricsHandler
+	if m.metrics, sdkMetrics, err = newMetrics(m.Config); err != nil {
+		return err
+	}
+	if m.codec, err = m.Config.Codec(); err != nil {
+		return err
+	}
+	if m.dc, err = m.Config.DataConverter(); err != nil {
+		return err
+	}
 	m.Temporal, err = client.DialContext(ctx, client.Options{
-		HostPort:  m.Config.TemporalAddress,
-		Namespace: m.Config.TemporalNamespace,
-		Logger:    sdklog.NewStructuredLogger(quieter(m.Logger)),
+		HostPort:       m.Config.TemporalAddress,
+		Namespace:      m.Config.TemporalNamespace,
+		Logger:         sdklog.NewStructuredLogger(quieter(m.Logger)),
+		MetricsHandler: sdkMetrics,
+		DataConverter:  m.dc,
 	})
 	if err != nil {
 		return fmt.Errorf("connect to temporal at %s: %w", m.Config.TemporalAddress, err)
 	}
 	m.Engine = definitions.NewEngine()
+	if m.secrets, err = m.Config.SecretsBox(); err != nil {
+		return err
+	}
 	if m.Worker {
-		acts := &activities.Activities{DB: db, Logger: m.Logger}
+		httpCfg, err := m.Config.SafeHTTP()
+		if err != nil {
+			return err
+		}
+		acts := &activities.Activities{DB: db, Logger: slog.New(activities.LogHandler(m.Logger.Handler())),
+			HTTP: safehttp.NewClient(httpCfg), HTTPMaxBody: httpCfg.MaxBodyBytes,
+			Secrets: &secrets.Resolver{LookupEnv: os.LookupEnv, Store: db, Box: m.secrets}}
 		m.worker = hworker.New(m.Temporal, workflows.NewInterpreter(m.Engine), acts, worker.Options{})
 		if err := m.worker.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
+		m.outbox = outbox.New(m.Config.Outbox(), db, safehttp.NewClient(httpCfg), m.secrets, m.Logger)
+		m.outbox.Start()
 	}
 	if m.API {
 		if err := m.serve(); err != nil {
@@ -90,7 +125,12 @@ func (m *Main) serve() error {
 		return fmt.Errorf("listen on %s: %w", m.Config.HTTPAddr, err)
 	}
 	m.listener = ln
-	handler := api.New(api.Config{Namespace: m.Config.TemporalNamespace}, m.DB, m.Temporal, m.Engine, m.Logger)
+	apiCfg := api.Config{Namespace: m.Config.TemporalNamespace, ContinueAsNewAfter: m.Config.ContinueAsNewAfter, Secrets: m.secrets, Metrics: m.metrics,
+		DataConverter: m.dc, CodecCORSOrigins: m.Config.CodecCORSOrigins()}
+	if m.codec != nil {
+		apiCfg.Codec = m.codec
+	}
+	handler := api.New(apiCfg, m.DB, m.Temporal, m.Engine, m.Logger)
 	m.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(ln) }()
@@ -120,6 +160,9 @@ func (m *Main) Close() error {
 	}
 	if m.worker != nil {
 		m.worker.Stop()
+	}
+	if m.outbox != nil {
+		m.outbox.Stop()
 	}
 	if m.Temporal != nil {
 		m.Temporal.Close()

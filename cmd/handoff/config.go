@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -29,6 +30,39 @@ type Config struct {
 	LogLevel string
 	// LogFormat is json or text (HANDOFF_LOG_FORMAT, default "json"; `handoff dev` uses text).
 	LogFormat string
+	// ContinueAsNewAfter makes runs continue as new once their history has this many
+	// events (HANDOFF_CONTINUE_AS_NEW_AFTER, default 0: when Temporal suggests it, near
+	// 4,096 events). Lower it only to test long runs.
+	ContinueAsNewAfter int
+	// HTTPAllow lists destinations http steps may reach despite the SSRF guard: comma-separated
+	// CIDR prefixes, IP addresses, IP:port pairs and :port entries (HANDOFF_HTTP_ALLOW, default
+	// none). See docs/integrations.md.
+	HTTPAllow string
+	// HTTPMaxBody caps an integration's response body in bytes (HANDOFF_HTTP_MAX_BODY, default
+	// 1048576).
+	HTTPMaxBody int64
+	// SecretsKey is the base64 AES-256 key sealing secrets stored in Postgres
+	// (HANDOFF_SECRETS_KEY, default none: only HANDOFF_SECRET_<NAME> variables; `handoff dev`
+	// generates one into DataDir/secrets-key).
+	SecretsKey string
+	// Metrics is "on" or "off": GET /metrics (Prometheus: HTTP and Temporal SDK metrics)
+	// (HANDOFF_METRICS, default "on"; "" means on).
+	Metrics string
+	// SMTPAddr is the SMTP server notification emails go through, host:port
+	// (HANDOFF_SMTP_ADDR, default none: email is disabled). See docs/notifications.md.
+	SMTPAddr string
+	// SMTPFrom is the sender of notification emails (HANDOFF_SMTP_FROM, default "handoff@localhost").
+	SMTPFrom string
+	// SMTPUsername and SMTPPassword authenticate to the SMTP server with PLAIN, over TLS
+	// or to localhost only (HANDOFF_SMTP_USERNAME, HANDOFF_SMTP_PASSWORD, default none).
+	SMTPUsername, SMTPPassword string
+	// EncryptionKeys turns on payload encryption: "id1:base64key,id2:base64key", AES keys
+	// of 16, 24 or 32 bytes; the first encrypts, all decrypt (HANDOFF_ENCRYPTION_KEYS,
+	// default none: payloads are stored in the clear). See docs/encryption.md.
+	EncryptionKeys string
+	// CodecCORSOrigin lists the Temporal Web origins allowed to call /codec, comma-separated
+	// (HANDOFF_CODEC_CORS_ORIGIN, default "http://localhost:8233,http://127.0.0.1:8233").
+	CodecCORSOrigin string
 }
 
 // ConfigFromEnv reads the configuration from the environment, applying the defaults.
@@ -40,14 +74,25 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		return def
 	}
 	return Config{
-		DatabaseURL:       get("HANDOFF_DATABASE_URL", ""),
-		HTTPAddr:          get("HANDOFF_HTTP_ADDR", ":8080"),
-		PublicURL:         get("HANDOFF_PUBLIC_URL", "http://localhost:8080"),
-		TemporalAddress:   get("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
-		TemporalNamespace: get("TEMPORAL_NAMESPACE", "default"),
-		DataDir:           get("HANDOFF_DATA_DIR", ".data"),
-		LogLevel:          get("HANDOFF_LOG_LEVEL", "info"),
-		LogFormat:         get("HANDOFF_LOG_FORMAT", "json"),
+		DatabaseURL:        get("HANDOFF_DATABASE_URL", ""),
+		HTTPAddr:           get("HANDOFF_HTTP_ADDR", ":8080"),
+		PublicURL:          get("HANDOFF_PUBLIC_URL", "http://localhost:8080"),
+		TemporalAddress:    get("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace:  get("TEMPORAL_NAMESPACE", "default"),
+		DataDir:            get("HANDOFF_DATA_DIR", ".data"),
+		LogLevel:           get("HANDOFF_LOG_LEVEL", "info"),
+		LogFormat:          get("HANDOFF_LOG_FORMAT", "json"),
+		ContinueAsNewAfter: atoi(get("HANDOFF_CONTINUE_AS_NEW_AFTER", "0")),
+		HTTPAllow:          get("HANDOFF_HTTP_ALLOW", ""),
+		HTTPMaxBody:        byteCount(get("HANDOFF_HTTP_MAX_BODY", "1048576")),
+		SecretsKey:         get("HANDOFF_SECRETS_KEY", ""),
+		Metrics:            get("HANDOFF_METRICS", "on"),
+		SMTPAddr:           get("HANDOFF_SMTP_ADDR", ""),
+		SMTPFrom:           get("HANDOFF_SMTP_FROM", "handoff@localhost"),
+		SMTPUsername:       get("HANDOFF_SMTP_USERNAME", ""),
+		SMTPPassword:       get("HANDOFF_SMTP_PASSWORD", ""),
+		EncryptionKeys:     get("HANDOFF_ENCRYPTION_KEYS", ""),
+		CodecCORSOrigin:    get("HANDOFF_CODEC_CORS_ORIGIN", "http://localhost:8233,http://127.0.0.1:8233"),
 	}
 }
 
@@ -56,10 +101,22 @@ func (c Config) Validate() error {
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
 	}
+	if c.ContinueAsNewAfter < 0 {
+		return fmt.Errorf("HANDOFF_CONTINUE_AS_NEW_AFTER must be a whole number of events")
+	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return fmt.Errorf("HANDOFF_LOG_FORMAT must be json or text, not %q", c.LogFormat)
 	}
-	return nil
+	if err := c.validateMetrics(); err != nil {
+		return err
+	}
+	if err := c.validateSMTP(); err != nil {
+		return err
+	}
+	if _, err := c.Codec(); err != nil {
+		return err
+	}
+	return c.validateOutbound()
 }
 
 // Logger builds the process logger the configuration asks for.
@@ -78,4 +135,13 @@ func parseLevel(s string) (slog.Level, error) {
 		return l, fmt.Errorf("HANDOFF_LOG_LEVEL must be debug, info, warn or error, not %q", s)
 	}
 	return l, nil
+}
+
+// atoi reads a whole number setting; a malformed one reads as -1, which Validate refuses.
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return -1
+	}
+	return n
 }

@@ -65,6 +65,7 @@ func runDev(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		CLIPath: cli, DBFile: filepath.Join(dataDir, "temporal.db"), HostPort: devTemporalAddr,
 		UIPort: devUIPort, Namespace: cfg.TemporalNamespace,
 		SearchAttributes: devstack.HandoffSearchAttributes, Log: serverLog,
+		CodecEndpoint: devCodecEndpoint(cfg),
 	})
 	if err != nil {
 		return fmt.Errorf("start temporal (its log: %s): %w", serverLog.Name(), err)
@@ -86,6 +87,11 @@ func runDev(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		cfg.DatabaseURL = pg.URL
 	}
 
+	if cfg.SecretsKey == "" {
+		if cfg.SecretsKey, err = devSecretsKey(filepath.Join(dataDir, "secrets-key")); err != nil {
+			return err
+		}
+	}
 	m := &Main{Config: cfg, Logger: cfg.Logger(), API: true, Worker: true, Migrate: true}
 	defer func() { err = errors.Join(err, m.Close()) }()
 	if err := m.Run(ctx); err != nil {
@@ -177,4 +183,13 @@ func redact(url string) string {
 		return url[:scheme+3] + user + ":***" + url[at:]
 	}
 	return url
+}
+
+// devCodecEndpoint is the codec server Temporal Web calls when payload encryption is
+// on: Handoff's own /codec, where the public URL reaches it. "" when encryption is off.
+func devCodecEndpoint(cfg Config) string {
+	if cfg.EncryptionKeys == "" {
+		return ""
+	}
+	return strings.TrimSuffix(cfg.PublicURL, "/") + "/codec"
 }

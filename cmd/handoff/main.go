@@ -49,6 +49,8 @@ Temporal workflows. Configuration comes from the environment; see README.md.`,
 		newPublishCmd(cfg),
 		newUsersCmd(cfg),
 		newKeysCmd(cfg),
+		newSecretsCmd(cfg),
+		newEvidenceCmd(cfg),
 	)
 	return root
 }

@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -27,20 +29,45 @@ type stack struct {
 	main *Main
 	url  string
 	keys map[string]string // user id → API key
+	logs *logBuffer        // everything the stack logged
+}
+
+// logBuffer collects a stack's log output; slog handlers serialise their writes.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // newStack starts Main on 127.0.0.1:0 over the package's dev server and a fresh database.
-func newStack(t *testing.T) *stack {
+// Options adjust the configuration before it starts (e.g. allowlisting a loopback sink).
+func newStack(t *testing.T, opts ...func(*Config)) *stack {
 	t.Helper()
 	tmp := testenv.Temporal(t)
 	cfg := Config{
 		DatabaseURL: testenv.DatabaseURL(t), HTTPAddr: "127.0.0.1:0", PublicURL: "http://localhost",
 		TemporalAddress: tmp.HostPort, TemporalNamespace: tmp.Namespace, LogLevel: "warn", LogFormat: "text",
 	}
-	m := &Main{Config: cfg, Logger: slog.New(slog.NewTextHandler(testLogOutput(), nil)), API: true, Worker: true, Migrate: true}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(io.MultiWriter(testLogOutput(), logs), nil))
+	m := &Main{Config: cfg, Logger: logger, API: true, Worker: true, Migrate: true}
 	require.NoError(t, m.Run(context.Background()))
 	t.Cleanup(func() { require.NoError(t, m.Close()) })
-	s := &stack{t: t, main: m, url: "http://" + m.Addr(), keys: map[string]string{}}
+	s := &stack{t: t, main: m, url: "http://" + m.Addr(), keys: map[string]string{}, logs: logs}
 	s.addUser(postgres.User{ID: "admin", Name: "Ada Admin", Role: "admin"})
 	s.addUser(postgres.User{ID: "dana", Name: "Dana Designer", Role: "designer"})
 	s.addUser(postgres.User{ID: "alice", Name: "Alice", Role: "member", Groups: []string{"hr"}})
@@ -143,4 +170,21 @@ func testLogOutput() io.Writer {
 		return os.Stderr
 	}
 	return io.Discard
+}
+
+// userWithGroups is a member in the given groups.
+func userWithGroups(id string, groups ...string) postgres.User {
+	return postgres.User{ID: id, Name: id, Role: "member", Groups: groups}
+}
+
+// eventually polls cond until it holds or 20 s pass.
+func eventually(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -28,6 +28,19 @@ type Definition struct {
 	CreatedAt   time.Time
 }
 
+type Outbox struct {
+	ID            string
+	Kind          string
+	Payload       []byte
+	DedupeKey     string
+	Attempts      int32
+	NextAttemptAt time.Time
+	LastError     string
+	DeliveredAt   *time.Time
+	DeadAt        *time.Time
+	CreatedAt     time.Time
+}
+
 type Run struct {
 	ID          string
 	Definition  string
@@ -40,10 +53,41 @@ type Run struct {
 	CompletedAt *time.Time
 }
 
+type Schedule struct {
+	ID         string
+	Definition string
+	Version    int32
+	Cron       string
+	Every      string
+	TimeZone   string
+	Overlap    string
+	Inputs     []byte
+	CreatedBy  string
+	CreatedAt  time.Time
+}
+
 type SchemaMigration struct {
 	Version   int32
 	Name      string
 	AppliedAt time.Time
+}
+
+type Secret struct {
+	Name       string
+	Ciphertext []byte
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+type Subscription struct {
+	ID          string
+	Url         string
+	Events      []string
+	Secret      []byte
+	Description string
+	CreatedBy   string
+	CreatedAt   time.Time
+	Disabled    bool
 }
 
 type Task struct {
@@ -75,4 +119,21 @@ type User struct {
 	Groups    []string
 	Manager   string
 	CreatedAt time.Time
+}
+
+type WebhookDelivery struct {
+	Definition string
+	Trigger    string
+	WebhookID  string
+	RunID      string
+	ReceivedAt time.Time
+}
+
+type WebhookSecret struct {
+	ID         string
+	Definition string
+	Trigger    string
+	Ciphertext []byte
+	CreatedBy  string
+	CreatedAt  time.Time
 }

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoffhq/handoff/audit"
+	"github.com/handoffhq/handoff/evidence"
+)
+
+// getAudit answers a run's audit trail, derived from its Temporal history: JSON, or
+// CSV when the client accepts text/csv. Anyone who may read the run may read it.
+func (s *Server) getAudit(c echo.Context) error {
+	id := c.Param("id")
+	history, _, err := s.runHistory(c, id)
+	if err != nil {
+		return err
+	}
+	events, err := audit.Build(history, s.cfg.DataConverter)
+	if err != nil {
+		return fmt.Errorf("audit trail of run %s: %w", id, err)
+	}
+	if !acceptsCSV(c.Request().Header.Get(echo.HeaderAccept)) {
+		return c.JSON(http.StatusOK, map[string]any{"events": events})
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", id+"-audit.csv"))
+	c.Response().WriteHeader(http.StatusOK)
+	return audit.WriteCSV(c.Response(), events)
+}
+
+// getEvidence answers a run's evidence: the definition version it ran (source and
+// hash), its audit trail and the digest of its canonical history.
+func (s *Server) getEvidence(c echo.Context) error {
+	id := c.Param("id")
+	ctx := c.Request().Context()
+	history, lastRun, err := s.runHistory(c, id)
+	if err != nil {
+		return err
+	}
+	key, version, _, err := evidence.RunDefinition(history, s.cfg.DataConverter)
+	if err != nil {
+		return fmt.Errorf("evidence of run %s: %w", id, err)
+	}
+	d, err := s.db.DefinitionVersion(ctx, key, version)
+	if err != nil {
+		return fmt.Errorf("evidence of run %s: load definition %s v%d: %w", id, key, version, err)
+	}
+	ev, err := evidence.New(evidence.Temporal{Namespace: s.cfg.Namespace, WorkflowID: id, RunID: lastRun},
+		evidence.Definition{Key: d.Key, Version: d.Version, Hash: d.Hash, Source: d.Source},
+		history, s.cfg.DataConverter, time.Now())
+	if err != nil {
+		return fmt.Errorf("evidence of run %s: %w", id, err)
+	}
+	return c.JSON(http.StatusOK, ev)
+}
+
+// runHistory reads a run's whole history (every execution, continue-as-new included).
+func (s *Server) runHistory(c echo.Context, id string) ([]*historypb.HistoryEvent, string, error) {
+	history, lastRun, err := evidence.FetchHistory(c.Request().Context(), s.temporal, id, "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return nil, "", problem(http.StatusNotFound, fmt.Sprintf("no run %q", id))
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return history, lastRun, nil
+}
+
+// acceptsCSV reports whether an Accept header asks for text/csv (with a non-zero quality).
+func acceptsCSV(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err == nil && mt == "text/csv" && params["q"] != "0" && params["q"] != "0.0" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,246 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/internal/webhook"
+	"github.com/handoffhq/handoff/postgres"
+	"github.com/handoffhq/handoff/workflows"
+)
+
+// memoWebhookID is the memo entry naming the webhook delivery that started a run, so that a
+// redelivery recognises its own run behind a business key.
+const memoWebhookID = "handoff_webhook_id"
+
+// webhookResponse answers an accepted delivery.
+type webhookResponse struct {
+	RunID     string `json:"run_id"`
+	Duplicate bool   `json:"duplicate"`
+	// Ignored is true when the trigger's `when` turned the delivery down (no run).
+	Ignored bool `json:"ignored"`
+}
+
+// hookTarget is the trigger a webhook URL names, in the latest version of its definition.
+type hookTarget struct {
+	def     postgres.Definition
+	prog    *definitions.Program
+	trigger *definitions.Trigger
+}
+
+// hookTarget resolves /hooks/:definition/:trigger; 404 when either is unknown.
+func (s *Server) hookTarget(c echo.Context) (hookTarget, error) {
+	key, name := c.Param("definition"), c.Param("trigger")
+	d, err := s.db.LatestDefinition(c.Request().Context(), key)
+	if err != nil {
+		return hookTarget{}, notFound(err, "definition %q", key)
+	}
+	prog, err := program(d)
+	if err != nil {
+		return hookTarget{}, err
+	}
+	t := prog.Trigger(name)
+	if t == nil {
+		return hookTarget{}, problem(http.StatusNotFound, fmt.Sprintf("definition %q has no trigger %q", key, name))
+	}
+	return hookTarget{def: d, prog: prog, trigger: t}, nil
+}
+
+// receiveWebhook starts a run from a Standard Webhooks delivery: verify the signature over
+// the raw body, map the payload to inputs, and start exactly one run per webhook-id.
+func (s *Server) receiveWebhook(c echo.Context) error {
+	target, err := s.hookTarget(c)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return jsonProblem(err)
+	}
+	delivery, err := s.verifyDelivery(c, target, body)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if rec, err := s.db.WebhookDelivery(ctx, target.def.Key, delivery.ID); err == nil {
+		setLogRunID(c, rec.RunID)
+		return c.JSON(http.StatusAccepted, webhookResponse{RunID: rec.RunID, Duplicate: true})
+	} else if !errors.Is(err, postgres.ErrNotFound) {
+		return err
+	}
+	rs, ok, err := s.mapDelivery(c, target, body)
+	if err != nil || !ok {
+		if err == nil {
+			return c.JSON(http.StatusAccepted, webhookResponse{Ignored: true})
+		}
+		return err
+	}
+	rs.workflowID = deliveryRunID(target.prog.Key, rs.businessKey, delivery.ID)
+	setLogRunID(c, rs.workflowID)
+	rec, dup, err := s.db.StartDelivery(ctx, postgres.WebhookDelivery{Definition: target.def.Key,
+		Trigger: target.trigger.Name, WebhookID: delivery.ID, RunID: rs.workflowID},
+		func(ctx context.Context) error { return s.startDeliveryRun(ctx, rs, delivery.ID) })
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, webhookResponse{RunID: rec.RunID, Duplicate: dup})
+}
+
+// verifyDelivery checks the signature against the trigger's secrets. Every failure is the
+// same 401, so a forger learns nothing; the log says which check failed.
+func (s *Server) verifyDelivery(c echo.Context, target hookTarget, body []byte) (webhook.Delivery, error) {
+	ctx := c.Request().Context()
+	stored, err := s.db.WebhookSecrets(ctx, target.def.Key, target.trigger.Name)
+	if err != nil {
+		return webhook.Delivery{}, err
+	}
+	if len(stored) > 0 && s.cfg.Secrets == nil {
+		return webhook.Delivery{}, problem(http.StatusServiceUnavailable,
+			"webhook secrets cannot be read: HANDOFF_SECRETS_KEY is not set")
+	}
+	keys := make([][]byte, 0, len(stored))
+	for _, ws := range stored {
+		key, err := s.openWebhookSecret(ws)
+		if err != nil {
+			return webhook.Delivery{}, err
+		}
+		keys = append(keys, key)
+	}
+	d, err := webhook.Verify(keys, c.Request().Header, body, time.Now())
+	if err != nil {
+		s.log.WarnContext(ctx, "webhook refused", "definition", target.def.Key, "trigger", target.trigger.Name,
+			"webhook_id", d.ID, "reason", err.Error())
+		return d, problem(http.StatusUnauthorized, webhook.ErrInvalid.Error())
+	}
+	return d, nil
+}
+
+// mapDelivery turns the payload into a run start with the trigger's mapping: ok is false
+// when the trigger's `when` turns the delivery down. A payload that does not map is a 422
+// naming each input at fault.
+func (s *Server) mapDelivery(c echo.Context, target hookTarget, body []byte) (runStart, bool, error) {
+	var payload any
+	if err := json.Unmarshal(body, &payload); err != nil {
+		return runStart{}, false, problem(http.StatusBadRequest, "the payload is not JSON: "+err.Error())
+	}
+	headers := deliveryHeaders(c.Request().Header)
+	raw, businessKey, ok, err := s.engine.MapTrigger(target.prog, target.trigger.Name, payload, headers)
+	if err != nil {
+		return runStart{}, false, invalid("the payload does not map to the run's inputs",
+			s.mappingErrors(target, payload, headers, err)...)
+	}
+	if !ok {
+		return runStart{}, false, nil
+	}
+	who := "webhook:" + target.trigger.Name
+	inputs, err := s.validateInputs(target.prog, target.def.Version, "", who, raw)
+	if err != nil {
+		return runStart{}, false, err
+	}
+	return runStart{prog: target.prog, version: target.def.Version, inputs: inputs, startedBy: who,
+		businessKey: businessKey}, true, nil
+}
+
+// mappingErrors names what does not map: each input whose expression fails on the payload,
+// else the trigger's condition or business key.
+func (s *Server) mappingErrors(target hookTarget, payload any, headers map[string]string, cause error) []FieldError {
+	var out []FieldError
+	for _, a := range target.trigger.Inputs {
+		probe := *target.prog
+		probe.BusinessKey = ""
+		probe.Triggers = []definitions.Trigger{{Name: target.trigger.Name, Inputs: []definitions.Assignment{a}}}
+		if _, _, _, err := s.engine.MapTrigger(&probe, target.trigger.Name, payload, headers); err != nil {
+			msg := strings.TrimPrefix(err.Error(), "map input "+a.Name+": ")
+			out = append(out, FieldError{Field: "inputs." + a.Name, Message: "cannot be mapped from the payload: " + msg})
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, FieldError{Field: "trigger." + target.trigger.Name, Message: cause.Error()})
+	}
+	return out
+}
+
+// deliveryHeaders are the request headers as the mapping sees them: lower-case names, first
+// values, without credentials.
+func deliveryHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for name, values := range h {
+		name = strings.ToLower(name)
+		if name == "authorization" || name == "cookie" || len(values) == 0 {
+			continue
+		}
+		out[name] = values[0]
+	}
+	return out
+}
+
+// deliveryRunID is the run id of a delivery: the business key's run id when the trigger
+// yields one (one active run per key), else one derived from the webhook-id.
+func deliveryRunID(key, businessKey, webhookID string) string {
+	if businessKey != "" {
+		return runID(key, businessKey)
+	}
+	sum := sha256.Sum256([]byte(webhookID))
+	return key + "-wh-" + hex.EncodeToString(sum[:])[:16]
+}
+
+// startDeliveryRun starts the run of a new delivery. The delivery's own id is reused if the
+// run already exists (a start that succeeded before its record was lost); a run with the
+// same business key started by anything else is a 409 naming it.
+func (s *Server) startDeliveryRun(ctx context.Context, rs runStart, webhookID string) error {
+	rs.memo = map[string]any{memoWebhookID: webhookID}
+	if rs.businessKey == "" {
+		rs.conflict = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+		rs.reuse = enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
+	} else {
+		rs.conflict = enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL
+	}
+	opts := s.startOptions(rs)
+	opts.WorkflowExecutionErrorWhenAlreadyStarted = true // else the SDK hides whose run it is
+	_, err := s.temporal.ExecuteWorkflow(ctx, opts, workflows.WorkflowName, s.runInput(rs))
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if !errors.As(err, &started) {
+		if err != nil {
+			return fmt.Errorf("start run %s: %w", rs.workflowID, err)
+		}
+		return nil
+	}
+	if rs.businessKey == "" {
+		return nil // the id is this delivery's: its run exists and has closed
+	}
+	mine, err := s.startedByDelivery(ctx, rs.workflowID, webhookID)
+	if err != nil || mine {
+		return err
+	}
+	return activeRunConflict(rs.workflowID, rs.businessKey)
+}
+
+// startedByDelivery reports whether the latest run with id was started by the delivery.
+func (s *Server) startedByDelivery(ctx context.Context, id, webhookID string) (bool, error) {
+	desc, err := s.temporal.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return false, fmt.Errorf("describe run %s: %w", id, err)
+	}
+	p := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[memoWebhookID]
+	if p == nil {
+		return false, nil
+	}
+	var got string
+	if err := json.Unmarshal(p.GetData(), &got); err != nil {
+		return false, nil // not the plain JSON this API writes (e.g. encrypted): not provably ours
+	}
+	return got == webhookID, nil
+}

@@ -1,0 +1,47 @@
+package api
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	must "github.com/stretchr/testify/require"
+)
+
+func TestMetricsEndpoint(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, Config{Metrics: prometheus.NewRegistry()})
+	must.Equal(t, http.StatusOK, ts.do("", "GET", "/healthz", nil, nil).status)
+	ts.do("", "GET", "/v1/definitions", nil, nil).problem(t, http.StatusUnauthorized)
+
+	res := ts.do("", "GET", "/metrics", nil, nil)
+	must.Equal(t, http.StatusOK, res.status)
+	must.Contains(t, res.raw, `handoff_http_requests_total{method="GET",route="/healthz",status="200"} 1`)
+	must.Contains(t, res.raw, `handoff_http_requests_total{method="GET",route="/v1/definitions",status="401"} 1`)
+	must.Contains(t, res.raw, `handoff_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 1`)
+
+	off := newTestServer(t, Config{})
+	off.do("", "GET", "/metrics", nil, nil).problem(t, http.StatusNotFound)
+}
+
+func TestRequestIDs(t *testing.T) {
+	t.Parallel()
+	e := echo.New()
+	ctx := func(route string, names, values []string) echo.Context {
+		c := e.NewContext(httptest.NewRequest("GET", "/", nil), httptest.NewRecorder())
+		c.SetPath(route)
+		c.SetParamNames(names...)
+		c.SetParamValues(values...)
+		return c
+	}
+	must.Equal(t, []any{"run_id", "r-1"}, requestIDs(ctx("/v1/runs/:id/cancel", []string{"id"}, []string{"r-1"})))
+	task := ctx("/v1/tasks/:id/complete", []string{"id"}, []string{"t-1"})
+	setLogRunID(task, "r-2")
+	must.Equal(t, []any{"task_id", "t-1", "run_id", "r-2"}, requestIDs(task))
+	hook := ctx("/v1/hooks/:definition/:trigger", []string{"definition", "trigger"}, []string{"hire", "ats"})
+	must.Empty(t, requestIDs(hook))
+	setLogRunID(hook, "hire-wh-1")
+	must.Equal(t, []any{"run_id", "hire-wh-1"}, requestIDs(hook))
+}

@@ -1,0 +1,269 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/handoffhq/handoff/postgres"
+	"github.com/handoffhq/handoff/workflows"
+)
+
+// scheduleRequest creates a schedule: cron or interval, and the inputs every run gets.
+type scheduleRequest struct {
+	ID         string         `json:"id,omitempty"`
+	Definition string         `json:"definition"`
+	Version    int            `json:"version,omitempty"`
+	Cron       string         `json:"cron,omitempty"`
+	Interval   string         `json:"interval,omitempty"`
+	TimeZone   string         `json:"time_zone,omitempty"`
+	Overlap    string         `json:"overlap,omitempty"`
+	Inputs     map[string]any `json:"inputs"`
+	Paused     bool           `json:"paused,omitempty"`
+	Note       string         `json:"note,omitempty"`
+}
+
+// overlapPolicies are the overlap values the API accepts, as Temporal knows them.
+var overlapPolicies = map[string]enumspb.ScheduleOverlapPolicy{
+	"skip":            enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+	"buffer_one":      enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE,
+	"buffer_all":      enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ALL,
+	"cancel_other":    enumspb.SCHEDULE_OVERLAP_POLICY_CANCEL_OTHER,
+	"terminate_other": enumspb.SCHEDULE_OVERLAP_POLICY_TERMINATE_OTHER,
+	"allow_all":       enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL,
+}
+
+var scheduleIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
+
+const (
+	minInterval = time.Second
+	maxNote     = 1000
+)
+
+// check reports every field at fault (before the definition is looked up).
+func (r *scheduleRequest) check() []FieldError {
+	var errs []FieldError
+	bad := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
+	if r.ID != "" && !scheduleIDPattern.MatchString(r.ID) {
+		bad("id", "must be a letter or digit followed by up to 62 letters, digits, '-' or '_'")
+	}
+	if r.Definition == "" {
+		bad("definition", "is required")
+	}
+	if r.Version < 0 {
+		bad("version", "must be 1 or more")
+	}
+	switch {
+	case r.Cron == "" && r.Interval == "":
+		bad("cron", "cron or interval is required")
+	case r.Cron != "" && r.Interval != "":
+		bad("interval", "give cron or interval, not both")
+	case r.Interval != "":
+		if d, err := time.ParseDuration(r.Interval); err != nil || d < minInterval {
+			bad("interval", fmt.Sprintf("must be a duration of at least %s, such as \"15m\" or \"24h\"", minInterval))
+		}
+	}
+	if r.TimeZone != "" {
+		if _, err := time.LoadLocation(r.TimeZone); err != nil {
+			bad("time_zone", "must be an IANA time zone such as \"Europe/Paris\"")
+		}
+	}
+	if r.Overlap == "" {
+		r.Overlap = "skip"
+	}
+	if _, ok := overlapPolicies[r.Overlap]; !ok {
+		bad("overlap", "must be skip, buffer_one, buffer_all, cancel_other, terminate_other or allow_all")
+	}
+	if len(r.Note) > maxNote {
+		bad("note", fmt.Sprintf("must be at most %d bytes", maxNote))
+	}
+	return errs
+}
+
+// createSchedule creates a Temporal Schedule starting runs of a definition version: the
+// one given, or the latest at creation. The program is snapshotted into the schedule, so
+// publishing a new version does not change it (recreate the schedule to move on).
+func (s *Server) createSchedule(c echo.Context) error {
+	var req scheduleRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if errs := req.check(); len(errs) > 0 {
+		return invalid("the schedule is invalid", errs...)
+	}
+	d, err := s.definitionFor(c, req.Definition, req.Version)
+	if err != nil {
+		return err
+	}
+	prog, err := program(d)
+	if err != nil {
+		return err
+	}
+	if req.ID == "" {
+		req.ID = randomSuffix()
+	}
+	who := "schedule:" + req.ID
+	inputs, err := s.validateInputs(prog, d.Version, "", who, req.Inputs)
+	if err != nil {
+		return err
+	}
+	inputsJSON, err := json.Marshal(inputs)
+	if err != nil {
+		return fmt.Errorf("encode schedule inputs: %w", err)
+	}
+	rs := runStart{prog: prog, version: d.Version, inputs: inputs, startedBy: who,
+		workflowID: prog.Key + "-sched-" + req.ID}
+	rec := postgres.Schedule{ID: req.ID, Definition: prog.Key, Version: d.Version, Cron: req.Cron, Every: req.Interval,
+		TimeZone: req.TimeZone, Overlap: req.Overlap, Inputs: inputsJSON, CreatedBy: caller(c).ID}
+	ctx := c.Request().Context()
+	rec, err = s.db.CreateSchedule(ctx, rec, func(ctx context.Context) error {
+		_, err := s.temporal.ScheduleClient().Create(ctx, s.scheduleOptions(req, rs))
+		return err
+	})
+	if err != nil {
+		return scheduleCreateProblem(err, req)
+	}
+	return s.scheduleJSON(c, http.StatusCreated, rec)
+}
+
+// scheduleOptions is the Temporal Schedule of a request: its spec, policies and the run it starts.
+func (s *Server) scheduleOptions(req scheduleRequest, rs runStart) client.ScheduleOptions {
+	spec := client.ScheduleSpec{TimeZoneName: req.TimeZone}
+	if req.Cron != "" {
+		spec.CronExpressions = []string{req.Cron}
+	} else {
+		every, _ := time.ParseDuration(req.Interval) // checked
+		spec.Intervals = []client.ScheduleIntervalSpec{{Every: every}}
+	}
+	start := s.startOptions(rs)
+	return client.ScheduleOptions{
+		ID:   req.ID,
+		Spec: spec,
+		Action: &client.ScheduleWorkflowAction{
+			ID:                    rs.workflowID,
+			Workflow:              workflows.WorkflowName,
+			Args:                  []any{s.runInput(rs)},
+			TaskQueue:             workflows.TaskQueue,
+			TypedSearchAttributes: start.TypedSearchAttributes,
+			StaticSummary:         start.StaticSummary,
+			StaticDetails:         start.StaticDetails,
+		},
+		Overlap: overlapPolicies[req.Overlap],
+		Paused:  req.Paused,
+		Note:    req.Note,
+		Memo:    map[string]any{"handoff_definition": rs.prog.Key},
+	}
+}
+
+// scheduleCreateProblem maps what creating a schedule can fail with.
+func scheduleCreateProblem(err error, req scheduleRequest) error {
+	var bad *serviceerror.InvalidArgument
+	switch {
+	case errors.Is(err, postgres.ErrConflict), errors.Is(err, temporal.ErrScheduleAlreadyRunning):
+		return problem(http.StatusConflict, fmt.Sprintf("a schedule %q already exists", req.ID))
+	case errors.As(err, &bad):
+		field := "interval"
+		if req.Cron != "" {
+			field = "cron"
+		}
+		return invalid("Temporal refused the schedule", FieldError{Field: field, Message: bad.Message})
+	}
+	return err
+}
+
+func (s *Server) listSchedules(c echo.Context) error {
+	recs, err := s.db.ListSchedules(c.Request().Context(), c.QueryParam("definition"), 0)
+	if err != nil {
+		return err
+	}
+	out := make([]scheduleResource, 0, len(recs))
+	for _, rec := range recs {
+		r, err := s.describeSchedule(c.Request().Context(), rec)
+		if err != nil {
+			return err
+		}
+		out = append(out, r)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"schedules": out})
+}
+
+func (s *Server) getSchedule(c echo.Context) error {
+	rec, err := s.schedule(c)
+	if err != nil {
+		return err
+	}
+	return s.scheduleJSON(c, http.StatusOK, rec)
+}
+
+func (s *Server) deleteSchedule(c echo.Context) error {
+	id := c.Param("id")
+	err := s.db.DeleteSchedule(c.Request().Context(), id, func(ctx context.Context) error {
+		err := s.temporal.ScheduleClient().GetHandle(ctx, id).Delete(ctx)
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return nil // already gone from Temporal: forget it here too
+		}
+		return err
+	})
+	if err != nil {
+		return notFound(err, "schedule %q", id)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type scheduleNote struct {
+	Note string `json:"note,omitempty"`
+}
+
+func (s *Server) pauseSchedule(c echo.Context) error {
+	return s.setPaused(c, true)
+}
+
+func (s *Server) unpauseSchedule(c echo.Context) error {
+	return s.setPaused(c, false)
+}
+
+// setPaused pauses or unpauses a schedule, with an optional note saying why.
+func (s *Server) setPaused(c echo.Context, pause bool) error {
+	var req scheduleNote
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		return err
+	}
+	if len(req.Note) > maxNote {
+		return invalid("the note is too long", FieldError{Field: "note", Message: fmt.Sprintf("must be at most %d bytes", maxNote)})
+	}
+	rec, err := s.schedule(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	h := s.temporal.ScheduleClient().GetHandle(ctx, rec.ID)
+	if pause {
+		err = h.Pause(ctx, client.SchedulePauseOptions{Note: req.Note})
+	} else {
+		err = h.Unpause(ctx, client.ScheduleUnpauseOptions{Note: req.Note})
+	}
+	if err != nil {
+		return fmt.Errorf("set schedule %s paused=%t: %w", rec.ID, pause, err)
+	}
+	return s.scheduleJSON(c, http.StatusOK, rec)
+}
+
+// schedule loads the schedule named in the path.
+func (s *Server) schedule(c echo.Context) (postgres.Schedule, error) {
+	rec, err := s.db.Schedule(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return rec, notFound(err, "schedule %q", c.Param("id"))
+	}
+	return rec, nil
+}

@@ -1,0 +1,135 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Config tunes a benchmark run. main reads it from the environment.
+type Config struct {
+	// Short runs a smoke version in well under a minute (BENCH_SHORT=1).
+	Short bool
+	// JSONPath receives the figures as JSON (BENCH_JSON, default bench/results.json).
+	JSONPath string
+	// ProfileDir, when set, receives CPU profiles of the worker during R2 (BENCH_PROFILE).
+	ProfileDir string
+	// Only, when set, limits the run to figures whose id starts with one of these
+	// prefixes, e.g. "R1", "R5" (BENCH_ONLY, comma-separated).
+	Only []string
+	// Root is the repository root: .bin/temporal, and `go test` for C1 and D1.
+	Root string
+	// Out receives the table; Log receives progress lines.
+	Out, Log io.Writer
+}
+
+// ConfigFromEnv reads the configuration from the environment, applying the defaults.
+func ConfigFromEnv(getenv func(string) string, root string) Config {
+	c := Config{Short: getenv("BENCH_SHORT") == "1", JSONPath: getenv("BENCH_JSON"),
+		ProfileDir: getenv("BENCH_PROFILE"), Root: root, Out: os.Stdout, Log: os.Stderr}
+	if c.JSONPath == "" {
+		c.JSONPath = filepath.Join(root, "bench", "results.json")
+	}
+	for _, p := range splitComma(getenv("BENCH_ONLY")) {
+		c.Only = append(c.Only, p)
+	}
+	return c
+}
+
+// bencher holds one run's servers and settings.
+type bencher struct {
+	cfg       Config
+	s         *stack
+	d         *driver
+	scenarios map[string]*scenario
+	began     time.Time
+}
+
+// Run starts the servers, measures every figure, prints the table, writes the JSON and
+// stops the servers.
+func Run(ctx context.Context, cfg Config) (err error) {
+	b := &bencher{cfg: cfg, began: time.Now()}
+	if b.scenarios, err = loadScenarios(); err != nil {
+		return err
+	}
+	b.logf("starting the Temporal dev server, PostgreSQL, the worker and the API")
+	if b.s, err = startStack(ctx, cfg.Root); err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := b.s.close(); cerr != nil && err == nil {
+			err = fmt.Errorf("stop the servers: %w", cerr)
+		}
+	}()
+	b.d = &driver{s: b.s}
+	figs, err := b.measure(ctx)
+	if err != nil {
+		return fmt.Errorf("%w\n\nlast lines of the server log:\n%s", err, b.s.logTail())
+	}
+	fmt.Fprintf(cfg.Out, "\nHandoff benchmarks (%s): %s\n\n", b.mode(), machine())
+	if err := printTable(cfg.Out, figs); err != nil {
+		return err
+	}
+	b.logf("done in %s; results in %s", time.Since(b.began).Round(time.Second), cfg.JSONPath)
+	return writeJSON(cfg.JSONPath, figs)
+}
+
+// measure runs every selected figure in turn.
+func (b *bencher) measure(ctx context.Context) ([]Figure, error) {
+	var figs []Figure
+	r1, hist, err := b.measureR1(ctx)
+	if err != nil {
+		return nil, err
+	}
+	figs = append(figs, b.selected(r1)...)
+	_ = hist
+	return figs, nil
+}
+
+// reps is how many A/B repetitions a figure takes: full (at least 5) or the smoke run's.
+func (b *bencher) reps(full int) int {
+	if b.cfg.Short {
+		return 1
+	}
+	return full
+}
+
+func (b *bencher) mode() string {
+	if b.cfg.Short {
+		return "BENCH_SHORT smoke run: too short to judge"
+	}
+	return "full run"
+}
+
+// selected keeps the figures BENCH_ONLY asks for.
+func (b *bencher) selected(figs []Figure) []Figure {
+	if len(b.cfg.Only) == 0 {
+		return figs
+	}
+	var out []Figure
+	for _, f := range figs {
+		if b.wants(f.ID) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (b *bencher) wants(id string) bool {
+	if len(b.cfg.Only) == 0 {
+		return true
+	}
+	for _, p := range b.cfg.Only {
+		if len(id) >= len(p) && id[:len(p)] == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *bencher) logf(format string, args ...any) {
+	fmt.Fprintf(b.cfg.Log, "[%5.0fs] %s\n", time.Since(b.began).Seconds(), fmt.Sprintf(format, args...))
+}

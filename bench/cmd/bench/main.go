@@ -1,0 +1,58 @@
+// Command bench runs Handoff's benchmarks (`make bench`): the interpreter against
+// hand-written Temporal workflows, side by side. See docs/benchmarks.md.
+//
+// Environment: BENCH_SHORT=1 (smoke run), BENCH_JSON (results file, default
+// bench/results.json), BENCH_PROFILE (a folder for worker CPU profiles), BENCH_ONLY
+// (comma-separated figure ids or prefixes, e.g. R1,R5).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/handoffhq/handoff/bench"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == bench.WorkerCommand {
+		if err := bench.RunWorker(ctx, os.Getenv, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench worker:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	root, err := repoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if err := bench.Run(ctx, bench.ConfigFromEnv(os.Getenv, root)); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// repoRoot walks up from the working folder to the one holding go.mod.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find the repository root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("find the repository root: no go.mod above the working folder")
+		}
+		dir = parent
+	}
+}

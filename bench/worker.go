@@ -1,0 +1,183 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	_ "net/http/pprof" // the worker child serves its profiles on loopback
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/handoffhq/handoff/activities"
+	"github.com/handoffhq/handoff/bench/baseline"
+	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/internal/safehttp"
+	"github.com/handoffhq/handoff/postgres"
+	hworker "github.com/handoffhq/handoff/worker"
+	"github.com/handoffhq/handoff/workflows"
+)
+
+// WorkerCommand is the first argument that makes the bench binary run as the worker child.
+const WorkerCommand = "worker"
+
+// Environment of the worker child.
+const (
+	envWorkerDB        = "BENCH_WORKER_DATABASE_URL"
+	envWorkerTemporal  = "BENCH_WORKER_TEMPORAL_ADDRESS"
+	envWorkerNamespace = "BENCH_WORKER_NAMESPACE"
+	envWorkerAllow     = "BENCH_WORKER_HTTP_ALLOW"
+)
+
+// RunWorker is the worker child: Handoff's worker exactly as `handoff worker` builds it
+// (interpreter and activities on workflows.TaskQueue), with the hand-written workflows
+// registered beside the interpreter under their own names. It prints "ready <pprof
+// address>" on out once polling and runs until ctx is done.
+func RunWorker(ctx context.Context, getenv func(string) string, out io.Writer) error {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	db, err := postgres.Open(ctx, getenv(envWorkerDB))
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	defer db.Close()
+	tc, err := client.DialContext(ctx, client.Options{HostPort: getenv(envWorkerTemporal),
+		Namespace: getenv(envWorkerNamespace), Logger: sdklog.NewStructuredLogger(logger)})
+	if err != nil {
+		return fmt.Errorf("connect to temporal: %w", err)
+	}
+	defer tc.Close()
+	allow, ports, err := safehttp.ParseAllow(getenv(envWorkerAllow))
+	if err != nil {
+		return fmt.Errorf("parse the http allowlist: %w", err)
+	}
+	httpCfg := safehttp.Config{Allow: allow, AllowPorts: ports}.WithDefaults()
+	acts := &activities.Activities{DB: db, Logger: logger, HTTP: safehttp.NewClient(httpCfg), HTTPMaxBody: httpCfg.MaxBodyBytes}
+	w := hworker.New(tc, workflows.NewInterpreter(definitions.NewEngine()), acts, worker.Options{})
+	baseline.Register(w)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen for pprof: %w", err)
+	}
+	srv := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	fmt.Fprintf(out, "ready %s\n", ln.Addr())
+	<-ctx.Done()
+	return nil
+}
+
+// workerProc is the running worker child.
+type workerProc struct {
+	cmd   *exec.Cmd
+	pprof string // host:port of its net/http/pprof
+	done  chan error
+}
+
+// startWorker starts the bench binary itself as the worker child and waits until it polls.
+func startWorker(ctx context.Context, cfg workerEnv, logw io.Writer) (*workerProc, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find the bench binary: %w", err)
+	}
+	cmd := exec.Command(exe, WorkerCommand)
+	cmd.Env = append(os.Environ(), envWorkerDB+"="+cfg.databaseURL, envWorkerTemporal+"="+cfg.temporal,
+		envWorkerNamespace+"="+cfg.namespace, envWorkerAllow+"="+cfg.allow)
+	cmd.Stderr = logw
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	p := &workerProc{cmd: cmd, done: make(chan error, 1)}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if addr, ok := strings.CutPrefix(sc.Text(), "ready "); ok {
+				ready <- addr
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	select {
+	case p.pprof = <-ready:
+		return p, nil
+	case err := <-p.done:
+		return nil, fmt.Errorf("worker exited before it was ready: %v", err)
+	case <-time.After(2 * time.Minute):
+	case <-ctx.Done():
+	}
+	_ = cmd.Process.Kill()
+	<-p.done
+	return nil, errors.New("worker did not get ready")
+}
+
+// workerEnv is what the child is told.
+type workerEnv struct{ databaseURL, temporal, namespace, allow string }
+
+func (p *workerProc) pid() int { return p.cmd.Process.Pid }
+
+// cpu is the CPU time the worker has used so far.
+func (p *workerProc) cpu() (time.Duration, error) { return processCPU(p.pid()) }
+
+// rss is the worker's resident memory.
+func (p *workerProc) rss() (int64, error) { return processRSS(p.pid()) }
+
+// stop asks the worker to finish (SIGTERM) and waits for it; it is killed after 30 s.
+func (p *workerProc) stop() error {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stop worker: %w", err)
+	}
+	select {
+	case err := <-p.done:
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && !exit.Exited() {
+			return nil
+		}
+		return err
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return errors.New("stop worker: killed after 30 s")
+	}
+}
+
+// profile fetches a CPU profile of the worker over d into path.
+func (p *workerProc) profile(ctx context.Context, d time.Duration, path string) error {
+	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprof, int(d.Seconds()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("profile worker: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("profile worker: %w", err)
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("profile worker: %w", err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("profile worker: %w", err)
+	}
+	return f.Close()
+}

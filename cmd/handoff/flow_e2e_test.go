@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+)
+
+// TestExternalEvent: an event resumes a waiting run; a second delivery changes nothing;
+// a payload that does not fit the wait step's form is a 422 naming the field.
+func TestExternalEvent(t *testing.T) {
+	s := newStack(t)
+	s.do("dana", "POST", "/v1/definitions", waitDef).must(t, http.StatusCreated)
+	run := s.do("admin", "POST", "/v1/runs", map[string]any{"definition": "waits"}).must(t, http.StatusCreated)
+	id := run["id"].(string)
+	path := "/v1/runs/" + id + "/events/contract-signed"
+
+	bad := s.do("alice", "POST", path, map[string]any{"data": map[string]any{"signer": 7}}).problem(t, http.StatusUnprocessableEntity)
+	require.Contains(t, bad, "data.signer")
+	s.do("alice", "POST", "/v1/runs/"+id+"/events/unknown-event", map[string]any{"data": map[string]any{}}).
+		problem(t, http.StatusUnprocessableEntity)
+
+	first := s.do("alice", "POST", path, map[string]any{"data": map[string]any{"signer": "Vic"}}, "Idempotency-Key", "sig-1").must(t, http.StatusOK)
+	require.Equal(t, false, first["duplicate"])
+	waitStatus(t, s, id, "completed")
+	again := s.do("alice", "POST", path, map[string]any{"data": map[string]any{"signer": "Vic"}}, "Idempotency-Key", "sig-1")
+	require.Contains(t, []int{http.StatusOK, http.StatusNotFound}, again.Status, "a redelivery to an ended run changes nothing")
+	state := s.do("admin", "GET", "/v1/runs/"+id, nil).must(t, http.StatusOK)
+	require.Len(t, state["events"], 1)
+	require.Equal(t, "Vic", state["steps"].([]any)[1].(map[string]any)["data"].(map[string]any)["signer"])
+}
+
+const parentWithTaskChild = `key: parent-cancel
+name: Parent
+steps:
+  - {id: child, kind: subprocess, definition: child-task}
+`
+
+const childWithTask = `key: child-task
+name: Child with a task
+steps:
+  - {id: sign, title: Sign, assignee: requester}
+`
+
+// TestCancelCascades: cancelling a run cancels its child run, and both inboxes empty.
+func TestCancelCascades(t *testing.T) {
+	s := newStack(t)
+	s.do("dana", "POST", "/v1/definitions", childWithTask).must(t, http.StatusCreated)
+	s.do("dana", "POST", "/v1/definitions", parentWithTaskChild).must(t, http.StatusCreated)
+	run := s.do("alice", "POST", "/v1/runs", map[string]any{"definition": "parent-cancel"}).must(t, http.StatusCreated)
+	id := run["id"].(string)
+	eventually(t, func() bool {
+		return len(s.do("alice", "GET", "/v1/tasks?assignee=me", nil).must(t, http.StatusOK)["tasks"].([]any)) == 1
+	}, "the child's task reaches alice's inbox")
+
+	s.do("alice", "POST", "/v1/runs/"+id+"/cancel", map[string]any{}).problem(t, http.StatusUnprocessableEntity)
+	s.do("mallory", "POST", "/v1/runs/"+id+"/cancel", map[string]any{"reason": "no"}).problem(t, http.StatusForbidden)
+	s.do("alice", "POST", "/v1/runs/"+id+"/cancel", map[string]any{"reason": "hired elsewhere"}).must(t, http.StatusAccepted)
+
+	waitStatus(t, s, id, "cancelled")
+	child := id + ".child"
+	eventually(t, func() bool {
+		d, err := s.main.Temporal.DescribeWorkflowExecution(context.Background(), child, "")
+		require.NoError(t, err)
+		return d.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED
+	}, "the child run is cancelled")
+	eventually(t, func() bool {
+		return len(s.do("alice", "GET", "/v1/tasks?assignee=me", nil).must(t, http.StatusOK)["tasks"].([]any)) == 0
+	}, "the inbox drops the child's task")
+	s.do("alice", "POST", "/v1/runs/"+id+"/cancel", map[string]any{"reason": "again"}).problem(t, http.StatusConflict)
+}

@@ -1,0 +1,65 @@
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/handoffhq/handoff/internal/webhook"
+	"github.com/handoffhq/handoff/postgres"
+)
+
+func (d *Dispatcher) deliverEmail(ctx context.Context, it postgres.OutboxItem) error {
+	if d.mailer == nil {
+		return permanentError{errors.New("email is disabled: HANDOFF_SMTP_ADDR is not set")}
+	}
+	var e Email
+	if err := json.Unmarshal(it.Payload, &e); err != nil {
+		return permanentError{fmt.Errorf("decode email: %w", err)}
+	}
+	return d.mailer.Send(ctx, message(it.ID, e, d.cfg.PublicURL))
+}
+
+func (d *Dispatcher) deliverWebhook(ctx context.Context, it postgres.OutboxItem) error {
+	var w Webhook
+	if err := json.Unmarshal(it.Payload, &w); err != nil {
+		return permanentError{fmt.Errorf("decode webhook: %w", err)}
+	}
+	sub, err := d.db.Subscription(ctx, w.Subscription)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return permanentError{fmt.Errorf("subscription %s was deleted", w.Subscription)}
+	}
+	if err != nil {
+		return err
+	}
+	if sub.Disabled {
+		return permanentError{fmt.Errorf("subscription %s is disabled", sub.ID)}
+	}
+	key, err := d.signingKey(sub)
+	if err != nil {
+		return err
+	}
+	var body bytes.Buffer
+	if err := json.Compact(&body, w.Body); err != nil {
+		return permanentError{fmt.Errorf("encode event: %w", err)}
+	}
+	return Post(ctx, d.http, sub.URL, key, it.ID, body.Bytes())
+}
+
+// signingKey opens a subscription's sealed signing secret.
+func (d *Dispatcher) signingKey(sub postgres.Subscription) ([]byte, error) {
+	if d.box == nil {
+		return nil, errors.New("cannot sign: HANDOFF_SECRETS_KEY is not set")
+	}
+	secret, err := d.box.Open(SecretName(sub.ID), sub.SealedSecret)
+	if err != nil {
+		return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+	}
+	key, err := webhook.ParseSecret(string(secret))
+	if err != nil {
+		return nil, permanentError{fmt.Errorf("subscription %s: signing secret: %w", sub.ID, err)}
+	}
+	return key, nil
+}

@@ -1,0 +1,51 @@
+package outbox
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// noticeWords are the subject prefix and opening line of each task email.
+func noticeWords(event string) (prefix, opening string) {
+	switch event {
+	case EventTaskAssigned:
+		return "Task for you", "You have a new task in Handoff."
+	case "task.reminder":
+		return "Reminder", "A reminder about a task waiting for you in Handoff."
+	case "task.escalated":
+		return "Escalated", "A task in Handoff has been escalated to you."
+	case EventTaskOverdue:
+		return "Overdue", "A task waiting for you in Handoff is past its due date."
+	}
+	return "Handoff", "About a task in Handoff."
+}
+
+// TaskLink is the address of a task in the API: publicURL/v1/tasks/<id>.
+func TaskLink(publicURL, taskID string) string {
+	return strings.TrimRight(publicURL, "/") + "/v1/tasks/" + url.PathEscape(taskID)
+}
+
+// message turns an email payload into the message to send. id is the outbox id.
+func message(id string, e Email, publicURL string) Message {
+	if e.Task == nil {
+		return Message{ID: id, To: e.To, Subject: e.Subject, Body: e.Body}
+	}
+	prefix, opening := noticeWords(e.Event)
+	t := e.Task
+	var b strings.Builder
+	b.WriteString(opening + "\n\n")
+	fmt.Fprintf(&b, "Task:  %s\n", t.Title)
+	if t.Summary != "" {
+		fmt.Fprintf(&b, "Run:   %s (%s)\n", t.Summary, t.RunID)
+	} else {
+		fmt.Fprintf(&b, "Run:   %s\n", t.RunID)
+	}
+	if t.DueAt != nil {
+		fmt.Fprintf(&b, "Due:   %s\n", t.DueAt.UTC().Format("Mon 2 Jan 2006 15:04 MST"))
+	} else {
+		b.WriteString("Due:   no due date\n")
+	}
+	fmt.Fprintf(&b, "Link:  %s\n", TaskLink(publicURL, t.ID))
+	return Message{ID: id, To: e.To, Subject: prefix + ": " + t.Title, Body: b.String()}
+}
