@@ -122,7 +122,70 @@ func (s *Server) getTask(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.Status == workflows.TaskOpen {
+		if r.Form, err = s.resolveForm(c, t, r.Form); err != nil {
+			return err
+		}
+	}
 	return c.JSON(http.StatusOK, r)
+}
+
+// resolveForm resolves an open task's form for the run's current data: each field says
+// whether it is visible now (its visible_when over the run data and the defaults).
+func (s *Server) resolveForm(c echo.Context, t postgres.Task, form []definitions.Field) ([]definitions.Field, error) {
+	ctx := c.Request().Context()
+	run, err := s.db.Run(ctx, t.RunID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.db.DefinitionVersion(ctx, run.Definition, run.Version)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := program(d)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.temporal.QueryWorkflow(ctx, t.RunID, "", workflows.QueryState)
+	if err != nil {
+		return nil, fmt.Errorf("query run %s: %w", t.RunID, err)
+	}
+	var state workflows.RunState
+	if err := v.Get(&state); err != nil {
+		return nil, fmt.Errorf("decode state of run %s: %w", t.RunID, err)
+	}
+	vars := stateVars(state, time.Now().UTC())
+	values := map[string]any{}
+	for _, f := range form {
+		if f.Default != nil {
+			values[f.ID] = f.Default
+		}
+	}
+	vars.Form = values
+	out := make([]definitions.Field, len(form))
+	for i, f := range form {
+		visible := true
+		if f.VisibleWhen != "" {
+			visible, _ = s.engine.EvalBool(prog, f.VisibleWhen, vars) // an error reads as visible: never hide a field by mistake
+		}
+		f.Visible = &visible
+		out[i] = f
+	}
+	return out, nil
+}
+
+// stateVars is what CEL sees of a run, from its state.
+func stateVars(st workflows.RunState, now time.Time) definitions.Vars {
+	steps := make(map[string]definitions.StepVars, len(st.Steps))
+	for _, s := range st.Steps {
+		sv := definitions.StepVars{Data: s.Data, Outcome: s.Outcome, CompletedBy: s.CompletedBy, Status: s.Status}
+		if s.CompletedAt != nil {
+			sv.CompletedAt = *s.CompletedAt
+		}
+		steps[s.ID] = sv
+	}
+	return definitions.Vars{Inputs: st.Inputs, Steps: steps, Now: now, Run: definitions.RunVars{
+		ID: st.ID, StartedBy: st.StartedBy, Definition: st.Definition, StartedAt: st.StartedAt, Version: st.Version}}
 }
 
 // task loads the task named in the path.

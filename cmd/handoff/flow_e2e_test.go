@@ -72,3 +72,28 @@ func TestCancelCascades(t *testing.T) {
 	}, "the inbox drops the child's task")
 	s.do("alice", "POST", "/v1/runs/"+id+"/cancel", map[string]any{"reason": "again"}).problem(t, http.StatusConflict)
 }
+
+// TestTaskFormResolved: GET /v1/tasks/{id} resolves the form for the run's current data.
+func TestTaskFormResolved(t *testing.T) {
+	s := newStack(t)
+	s.do("dana", "POST", "/v1/definitions", `key: setup
+name: Set up
+inputs:
+  - {id: remote, type: boolean}
+steps:
+  - id: equip
+    title: Equip
+    assignee: requester
+    form:
+      - {id: desk, visible_when: "!inputs.remote"}
+      - {id: vpn, type: boolean, visible_when: inputs.remote}
+      - {id: note, type: long_text}
+`).must(t, http.StatusCreated)
+	run := s.do("alice", "POST", "/v1/runs", map[string]any{"definition": "setup", "inputs": map[string]any{"remote": true}}).must(t, http.StatusCreated)
+	task := s.do("alice", "GET", "/v1/tasks/"+run["open_tasks"].([]any)[0].(map[string]any)["id"].(string), nil).must(t, http.StatusOK)
+	visible := map[string]any{}
+	for _, f := range task["form"].([]any) {
+		visible[f.(map[string]any)["id"].(string)] = f.(map[string]any)["visible"]
+	}
+	require.Equal(t, map[string]any{"desk": false, "vpn": true, "note": true}, visible)
+}
