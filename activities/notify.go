@@ -112,7 +112,9 @@ func (a *Activities) emailAddresses(ctx context.Context, req workflows.NotifyReq
 	}
 	for _, r := range rs {
 		if r.Email == "" {
-			a.Logger.WarnContext(ctx, "notify: user has no email address", "user", r.UserID, "step", req.StepID)
+			if a.Logger != nil {
+				a.Logger.WarnContext(ctx, "notify: user has no email address", "user", r.UserID, "step", req.StepID)
+			}
 			continue
 		}
 		to = appendNew(to, r.Email)

@@ -17,6 +17,9 @@ type Config struct {
 	JSONPath string
 	// ProfileDir, when set, receives CPU profiles of the worker during R2 (BENCH_PROFILE).
 	ProfileDir string
+	// HistoryDir, when set, receives the first history of each R1 scenario and form as
+	// JSON (BENCH_HISTORIES).
+	HistoryDir string
 	// Only, when set, limits the run to figures whose id starts with one of these
 	// prefixes, e.g. "R1", "R5" (BENCH_ONLY, comma-separated).
 	Only []string
@@ -29,7 +32,7 @@ type Config struct {
 // ConfigFromEnv reads the configuration from the environment, applying the defaults.
 func ConfigFromEnv(getenv func(string) string, root string) Config {
 	c := Config{Short: getenv("BENCH_SHORT") == "1", JSONPath: getenv("BENCH_JSON"),
-		ProfileDir: getenv("BENCH_PROFILE"), Root: root, Out: os.Stdout, Log: os.Stderr}
+		ProfileDir: getenv("BENCH_PROFILE"), HistoryDir: getenv("BENCH_HISTORIES"), Root: root, Out: os.Stdout, Log: os.Stderr}
 	if c.JSONPath == "" {
 		c.JSONPath = filepath.Join(root, "bench", "results.json")
 	}

@@ -3,11 +3,14 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // histories are the recorded histories of one scenario's runs, per form, for R7.
@@ -55,6 +58,9 @@ func (b *bencher) measureR1(ctx context.Context) ([]Figure, map[string]*historie
 				}
 				if rep == 0 {
 					types[sd] = eventTypes(hist)
+					if err := b.saveHistory(id, hist); err != nil {
+						return nil, nil, err
+					}
 				}
 			}
 		}
@@ -78,6 +84,22 @@ func (b *bencher) history(ctx context.Context, id string) (*historypb.History, e
 		h.Events = append(h.Events, e)
 	}
 	return h, nil
+}
+
+// saveHistory writes a history as JSON into BENCH_HISTORIES, when set, for inspection
+// (e.g. `temporal workflow show --input-file`).
+func (b *bencher) saveHistory(id string, h *historypb.History) error {
+	if b.cfg.HistoryDir == "" {
+		return nil
+	}
+	raw, err := protojson.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("encode history of %s: %w", id, err)
+	}
+	if err := os.MkdirAll(b.cfg.HistoryDir, 0o755); err != nil {
+		return fmt.Errorf("save history of %s: %w", id, err)
+	}
+	return os.WriteFile(filepath.Join(b.cfg.HistoryDir, id+".json"), raw, 0o644)
 }
 
 func eventTypes(h *historypb.History) []string {

@@ -46,7 +46,12 @@ func loadScenarios() (map[string]*scenario, error) {
 		}},
 		{name: "fanout", baseline: baseline.FanOutName, answer: emptyAnswer},
 		{name: "timer", baseline: baseline.TimerName, answer: emptyAnswer, before: waitOverdue},
-		{name: "http", baseline: baseline.HTTPName, answer: noteAnswer},
+		{name: "http", baseline: baseline.HTTPName, answer: func(step string) (map[string]any, string) {
+			if step == "request" {
+				return map[string]any{"note": "please"}, ""
+			}
+			return map[string]any{}, ""
+		}},
 		{name: "hook", baseline: baseline.HookName, answer: emptyAnswer},
 	}
 	out := map[string]*scenario{}

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -313,13 +314,15 @@ func parseJSONObject(v any) (map[string]any, bool) {
 	return m, true
 }
 
-// rootMessage is the innermost message of an activity failure, for people to read.
+// rootMessage is the innermost message of an activity failure, for people to read:
+// the application error's own message, without Temporal's type and retry annotations.
 func rootMessage(err error) string {
-	for {
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok || u.Unwrap() == nil {
-			return err.Error()
+	var appErr *temporal.ApplicationError
+	msg := err.Error()
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if errors.As(e, &appErr) {
+			msg = appErr.Message()
 		}
-		err = u.Unwrap()
 	}
+	return msg
 }

@@ -66,6 +66,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/v1/subscriptions", nil, []int{401, 401, 403, 403, 200, 403}},
 		{"GET", "/v1/subscriptions/sub_none", nil, []int{401, 401, 403, 403, 404, 403}},
 		{"DELETE", "/v1/subscriptions/sub_none", nil, []int{401, 401, 403, 403, 404, 403}},
+		{"GET", "/metrics", nil, []int{200, 200, 200, 200, 200, 200}},
+		{"POST", "/v1/hooks/equipment-request/none", func() any { return "{}" }, []int{404, 404, 404, 404, 404, 404}},
+		{"GET", "/v1/hooks/equipment-request/none/secrets", nil, []int{401, 401, 403, 404, 404, 403}},
+		{"POST", "/v1/hooks/equipment-request/none/secrets", nil, []int{401, 401, 403, 404, 404, 403}},
+		{"DELETE", "/v1/hooks/equipment-request/none/secrets/whs_none", nil, []int{401, 401, 403, 404, 404, 403}},
+		{"GET", "/v1/schedules", nil, []int{401, 401, 403, 200, 200, 403}},
+		{"POST", "/v1/schedules", func() any { return map[string]any{} }, []int{401, 401, 403, 422, 422, 403}},
+		{"GET", "/v1/schedules/none", nil, []int{401, 401, 403, 404, 404, 403}},
+		{"DELETE", "/v1/schedules/none", nil, []int{401, 401, 403, 404, 404, 403}},
+		{"POST", "/v1/schedules/none/pause", nil, []int{401, 401, 403, 404, 404, 403}},
+		{"POST", "/v1/schedules/none/unpause", nil, []int{401, 401, 403, 404, 404, 403}},
 	}
 	for _, r := range rows {
 		for i, who := range callers {

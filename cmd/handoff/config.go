@@ -92,7 +92,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		SMTPUsername:       get("HANDOFF_SMTP_USERNAME", ""),
 		SMTPPassword:       get("HANDOFF_SMTP_PASSWORD", ""),
 		EncryptionKeys:     get("HANDOFF_ENCRYPTION_KEYS", ""),
-		CodecCORSOrigin:    get("HANDOFF_CODEC_CORS_ORIGIN", "http://localhost:8233,http://127.0.0.1:8233"),
+		CodecCORSOrigin:    get("HANDOFF_CODEC_CORS_ORIGIN", defaultCodecCORSOrigin),
 	}
 }
 

@@ -9,6 +9,10 @@ import (
 	"github.com/handoffhq/handoff/encryption"
 )
 
+// defaultCodecCORSOrigin is Temporal Web of `handoff dev`, by either name the banner
+// and browsers use.
+const defaultCodecCORSOrigin = "http://localhost:8233,http://127.0.0.1:8233"
+
 // Codec is the payload encryption codec HANDOFF_ENCRYPTION_KEYS asks for; nil when
 // encryption is off. Errors never include key material.
 func (c Config) Codec() (*encryption.Codec, error) {
@@ -36,10 +40,14 @@ func (c Config) DataConverter() (converter.DataConverter, error) {
 	return codec.DataConverter(), nil
 }
 
-// CodecCORSOrigins splits HANDOFF_CODEC_CORS_ORIGIN.
+// CodecCORSOrigins splits HANDOFF_CODEC_CORS_ORIGIN (empty: the default).
 func (c Config) CodecCORSOrigins() []string {
+	spec := c.CodecCORSOrigin
+	if spec == "" {
+		spec = defaultCodecCORSOrigin
+	}
 	var out []string
-	for _, o := range strings.Split(c.CodecCORSOrigin, ",") {
+	for _, o := range strings.Split(spec, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			out = append(out, strings.TrimSuffix(o, "/"))
 		}

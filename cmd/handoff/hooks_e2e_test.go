@@ -206,6 +206,7 @@ func TestWebhookConcurrentDuplicates(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, again.status, again.raw)
 	require.Equal(t, map[string]any{"run_id": runID, "duplicate": true, "ignored": false}, again.body)
 
+	require.Contains(t, s.logs.String(), "run_id="+runID, "the request log names the run a webhook started")
 	run := s.do("alice", "GET", "/v1/runs/"+runID, nil).must(t, http.StatusOK)
 	require.Equal(t, "webhook:ats", run["started_by"])
 	require.Equal(t, "Jane Doe", run["inputs"].(map[string]any)["full_name"])
