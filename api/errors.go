@@ -107,6 +107,8 @@ func toProblem(err error) *Problem {
 		return problem(http.StatusNotFound, "not found")
 	case errors.As(err, &he):
 		return problem(he.Code, fmt.Sprint(he.Message))
+	case unavailable(err):
+		return problem(http.StatusServiceUnavailable, "a backing service is unavailable; retry after a second")
 	}
 	return nil
 }
@@ -146,6 +148,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		if p.Status == http.StatusUnauthorized {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="handoff"`)
+		}
+		if p.Status == http.StatusServiceUnavailable || p.Status == http.StatusTooManyRequests {
+			c.Response().Header().Set("Retry-After", retryAfterSeconds)
 		}
 		body, _ := json.Marshal(p)
 		if c.Request().Method == http.MethodHead {

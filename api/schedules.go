@@ -256,7 +256,16 @@ func (s *Server) setPaused(c echo.Context, pause bool) error {
 	if err != nil {
 		return fmt.Errorf("set schedule %s paused=%t: %w", rec.ID, pause, err)
 	}
-	return s.scheduleJSON(c, http.StatusOK, rec)
+	r, err := s.describeSchedule(ctx, rec)
+	if err != nil {
+		return err
+	}
+	// Temporal applies the change asynchronously: answer with the state just asked for.
+	r.Paused = pause
+	if req.Note != "" {
+		r.Note = req.Note
+	}
+	return c.JSON(http.StatusOK, r)
 }
 
 // schedule loads the schedule named in the path.

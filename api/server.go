@@ -44,6 +44,9 @@ type Config struct {
 	Codec converter.PayloadCodec
 	// CodecCORSOrigins are the Temporal Web origins that may call the codec endpoints.
 	CodecCORSOrigins []string
+	// MaxInFlight is how many requests may be in progress at once; beyond it a request
+	// is answered 503 with Retry-After at once (load shedding). Default 256.
+	MaxInFlight int
 }
 
 func (c *Config) applyDefaults() {
@@ -58,6 +61,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.DataConverter == nil {
 		c.DataConverter = converter.GetDefaultDataConverter()
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 256
 	}
 }
 
@@ -84,7 +90,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
-	e.Use(middleware.Recover(), s.limitBody, s.logRequests)
+	e.Use(middleware.Recover(), s.limitBody, s.logRequests, limitInFlight(cfg.MaxInFlight))
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)

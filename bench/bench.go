@@ -82,12 +82,32 @@ func Run(ctx context.Context, cfg Config) (err error) {
 
 // measure runs every selected figure in turn.
 func (b *bencher) measure(ctx context.Context) ([]Figure, error) {
-	var figs []Figure
-	r1, hist, err := b.measureR1(ctx)
-	if err != nil {
-		return nil, err
+	var (
+		figs       []Figure
+		hist       map[string]*histories
+		saturation float64
+	)
+	if b.wants("R1") || b.wants("R7") {
+		r1, h, err := b.measureR1(ctx)
+		if err != nil {
+			return nil, err
+		}
+		figs, hist = append(figs, b.selected(r1)...), h
 	}
-	figs = append(figs, b.selected(r1)...)
+	if b.wants("R2") || b.wants("R3") || b.wants("R4") {
+		r23, sat, err := b.measureR2R3(ctx)
+		if err != nil {
+			return nil, err
+		}
+		figs, saturation = append(figs, b.selected(r23)...), sat
+	}
+	if b.wants("R4") {
+		r4, err := b.measureR4(ctx, saturation)
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, r4...)
+	}
 	_ = hist
 	return figs, nil
 }

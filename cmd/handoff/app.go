@@ -82,13 +82,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.dc, err = m.Config.DataConverter(); err != nil {
 		return err
 	}
-	m.Temporal, err = client.DialContext(ctx, client.Options{
-		HostPort:       m.Config.TemporalAddress,
-		Namespace:      m.Config.TemporalNamespace,
-		Logger:         sdklog.NewStructuredLogger(quieter(m.Logger)),
-		MetricsHandler: sdkMetrics,
-		DataConverter:  m.dc,
-	})
+	opts, err := m.Config.TemporalClientOptions()
+	if err != nil {
+		return err
+	}
+	opts.Logger, opts.MetricsHandler, opts.DataConverter = sdklog.NewStructuredLogger(quieter(m.Logger)), sdkMetrics, m.dc
+	m.Temporal, err = client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connect to temporal at %s: %w", m.Config.TemporalAddress, err)
 	}
@@ -104,6 +103,9 @@ func (m *Main) Run(ctx context.Context) error {
 		acts := &activities.Activities{DB: db, Logger: slog.New(activities.LogHandler(m.Logger.Handler())),
 			HTTP: safehttp.NewClient(httpCfg), HTTPMaxBody: httpCfg.MaxBodyBytes,
 			Secrets: &secrets.Resolver{LookupEnv: os.LookupEnv, Store: db, Box: m.secrets}}
+		if m.Config.StickyCacheSize > 0 {
+			worker.SetStickyWorkflowCacheSize(m.Config.StickyCacheSize) // process-wide: set before any worker starts
+		}
 		m.worker = hworker.New(m.Temporal, workflows.NewInterpreter(m.Engine), acts, worker.Options{})
 		if err := m.worker.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
@@ -126,7 +128,7 @@ func (m *Main) serve() error {
 	}
 	m.listener = ln
 	apiCfg := api.Config{Namespace: m.Config.TemporalNamespace, ContinueAsNewAfter: m.Config.ContinueAsNewAfter, Secrets: m.secrets, Metrics: m.metrics,
-		DataConverter: m.dc, CodecCORSOrigins: m.Config.CodecCORSOrigins()}
+		DataConverter: m.dc, CodecCORSOrigins: m.Config.CodecCORSOrigins(), MaxInFlight: m.Config.MaxInFlight}
 	if m.codec != nil {
 		apiCfg.Codec = m.codec
 	}

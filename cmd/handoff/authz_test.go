@@ -54,6 +54,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/v1/definitions", func() any { return twoTasks }, []int{401, 401, 403, 200, 200, 403}},
 		{"GET", "/v1/runs", nil, []int{401, 401, 200, 200, 200, 200}},
 		{"GET", "/v1/runs/" + runID, nil, []int{401, 401, 200, 200, 200, 200}},
+		{"GET", "/v1/runs/" + runID + "/audit", nil, []int{401, 401, 200, 200, 200, 200}},
+		{"GET", "/v1/runs/" + runID + "/evidence", nil, []int{401, 401, 200, 200, 200, 200}},
+		{"GET", "/v1/reports/definitions/equipment-request", nil, []int{401, 401, 403, 200, 200, 403}},
+		{"POST", "/codec/decode", func() any { return `{"payloads": []}` }, []int{401, 401, 403, 404, 404, 403}}, // encryption is off
 		{"GET", "/v1/tasks", nil, []int{401, 401, 200, 200, 200, 200}},
 		{"GET", "/v1/tasks?assignee=alice", nil, []int{401, 401, 403, 403, 200, 200}},
 		{"GET", "/v1/tasks/" + taskID, nil, []int{401, 401, 403, 403, 200, 200}},

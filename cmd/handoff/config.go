@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"go.temporal.io/sdk/contrib/envconfig"
 )
 
 // Config is every setting of the handoff binary, read once from the environment in main
@@ -63,6 +65,17 @@ type Config struct {
 	// CodecCORSOrigin lists the Temporal Web origins allowed to call /codec, comma-separated
 	// (HANDOFF_CODEC_CORS_ORIGIN, default "http://localhost:8233,http://127.0.0.1:8233").
 	CodecCORSOrigin string
+	// MaxInFlight is how many API requests may be in progress at once; more are answered
+	// 503 with Retry-After (HANDOFF_MAX_INFLIGHT, default 256; 0 means the default).
+	MaxInFlight int
+	// StickyCacheSize is how many runs a worker keeps in memory between their workflow
+	// tasks (HANDOFF_STICKY_CACHE_SIZE, default 0: the Temporal SDK's 10,000). A smaller
+	// cache costs replays, never correctness.
+	StickyCacheSize int
+	// TemporalEnv is where Temporal's own client settings are read (envconfig:
+	// TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_GRPC_META_*, TEMPORAL_CONFIG_FILE,
+	// TEMPORAL_PROFILE); nil means the process environment. See docs/operations.md.
+	TemporalEnv envconfig.EnvLookup
 }
 
 // ConfigFromEnv reads the configuration from the environment, applying the defaults.
@@ -93,6 +106,8 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		SMTPPassword:       get("HANDOFF_SMTP_PASSWORD", ""),
 		EncryptionKeys:     get("HANDOFF_ENCRYPTION_KEYS", ""),
 		CodecCORSOrigin:    get("HANDOFF_CODEC_CORS_ORIGIN", defaultCodecCORSOrigin),
+		MaxInFlight:        atoi(get("HANDOFF_MAX_INFLIGHT", "256")),
+		StickyCacheSize:    atoi(get("HANDOFF_STICKY_CACHE_SIZE", "0")),
 	}
 }
 
@@ -103,6 +118,12 @@ func (c Config) Validate() error {
 	}
 	if c.ContinueAsNewAfter < 0 {
 		return fmt.Errorf("HANDOFF_CONTINUE_AS_NEW_AFTER must be a whole number of events")
+	}
+	if c.MaxInFlight < 0 {
+		return fmt.Errorf("HANDOFF_MAX_INFLIGHT must be a whole number of requests")
+	}
+	if c.StickyCacheSize < 0 {
+		return fmt.Errorf("HANDOFF_STICKY_CACHE_SIZE must be a whole number of runs")
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return fmt.Errorf("HANDOFF_LOG_FORMAT must be json or text, not %q", c.LogFormat)

@@ -110,7 +110,8 @@ func TestSchedules(t *testing.T) {
 	require.Equal(t, "PO-S", run["inputs"].(map[string]any)["po"])
 	waitRunVisible(t, s, key, runID)
 
-	s.do("dana", "POST", "/v1/schedules/every-2s/pause", map[string]any{"note": "holiday"}).must(t, http.StatusOK)
+	paused := s.do("dana", "POST", "/v1/schedules/every-2s/pause", map[string]any{"note": "holiday"}).must(t, http.StatusOK)
+	require.Equal(t, true, paused["paused"])
 	schedule := func() map[string]any {
 		return s.do("dana", "GET", "/v1/schedules/every-2s", nil).must(t, http.StatusOK)
 	}

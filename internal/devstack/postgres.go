@@ -128,6 +128,18 @@ func (p *Postgres) Stop() error {
 	return p.stopErr
 }
 
+// RestartImmediate restarts the server the way a crash does (pg_ctl restart -m
+// immediate: no checkpoint, crash recovery from the WAL on start) with the options it
+// was started with, and waits until it accepts connections again.
+func (p *Postgres) RestartImmediate(ctx context.Context) error {
+	err := p.pg.run(ctx, "pg_ctl", "-D", p.Dir, "-l", filepath.Join(p.Dir, "server.log"), "-m", "immediate",
+		"-w", "-t", "120", "restart")
+	if err != nil {
+		return fmt.Errorf("restart postgres in %s: %w", p.Dir, err)
+	}
+	return nil
+}
+
 // adminURL points at the cluster's "postgres" database.
 func (p *Postgres) adminURL() string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", p.Port)

@@ -136,18 +136,7 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 		return nil, fmt.Errorf("start temporal: host port %q: %w", o.HostPort, err)
 	}
 
-	args := append([]string(nil), tunedDevServerArgs...)
-	for _, sa := range o.SearchAttributes {
-		args = append(args, "--search-attribute", sa.Name+"="+sa.Type)
-	}
-	if o.DBFile != "" {
-		args = append(args, "--db-filename", o.DBFile,
-			"--sqlite-pragma", "journal_mode=wal",
-			"--sqlite-pragma", "synchronous=normal")
-	}
-	if o.CodecEndpoint != "" {
-		args = append(args, "--ui-codec-endpoint", o.CodecEndpoint)
-	}
+	args := extraArgs(o)
 	opts := testsuite.DevServerOptions{
 		ExistingPath: o.CLIPath,
 		ClientOptions: &client.Options{
@@ -172,6 +161,45 @@ func StartTemporal(ctx context.Context, o TemporalOptions) (*Temporal, error) {
 	}
 	t.server = server
 	return t, nil
+}
+
+// extraArgs are the dev server flags Handoff adds: the tuning, the search attributes,
+// the file backing and the codec endpoint.
+func extraArgs(o TemporalOptions) []string {
+	args := append([]string(nil), tunedDevServerArgs...)
+	for _, sa := range o.SearchAttributes {
+		args = append(args, "--search-attribute", sa.Name+"="+sa.Type)
+	}
+	if o.DBFile != "" {
+		args = append(args, "--db-filename", o.DBFile,
+			"--sqlite-pragma", "journal_mode=wal",
+			"--sqlite-pragma", "synchronous=normal")
+	}
+	if o.CodecEndpoint != "" {
+		args = append(args, "--ui-codec-endpoint", o.CodecEndpoint)
+	}
+	return args
+}
+
+// DevServerArgs is the command line, after the binary, that runs the dev server as
+// StartTemporal does (o.HostPort is required). A harness that must kill -9 the server
+// and restart it on the same file (the chaos suite) runs it itself with these arguments.
+func DevServerArgs(o TemporalOptions) ([]string, error) {
+	host, port, err := net.SplitHostPort(o.HostPort)
+	if err != nil {
+		return nil, fmt.Errorf("dev server arguments: host port %q: %w", o.HostPort, err)
+	}
+	if o.Namespace == "" {
+		o.Namespace = "default"
+	}
+	args := []string{"server", "start-dev", "--ip", host, "--port", port, "--namespace", o.Namespace,
+		"--log-level", "warn", "--dynamic-config-value", "frontend.enableServerVersionCheck=false"}
+	if o.UIPort != 0 {
+		args = append(args, "--ui-port", strconv.Itoa(o.UIPort))
+	} else {
+		args = append(args, "--headless")
+	}
+	return append(args, extraArgs(o)...), nil
 }
 
 // Client returns the client connected to the dev server. Stop closes it.

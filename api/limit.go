@@ -1,0 +1,59 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/labstack/echo/v4"
+	"go.temporal.io/api/serviceerror"
+)
+
+// retryAfterSeconds is what a shed or unavailable answer tells the client to wait.
+const retryAfterSeconds = "1"
+
+// limitInFlight sheds load: beyond max requests in progress, a request is answered at
+// once with 503 and Retry-After instead of queueing behind work the server cannot
+// finish in time. A shed request did nothing, so retrying it is always safe. Health,
+// readiness and metrics bypass the limit so that operators can see an overloaded API.
+func limitInFlight(max int) echo.MiddlewareFunc {
+	slots := make(chan struct{}, max)
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			switch c.Request().URL.Path {
+			case "/healthz", "/readyz", "/metrics":
+				return next(c)
+			}
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+				return next(c)
+			default:
+				return problem(http.StatusServiceUnavailable, "the server is at capacity; retry after a second")
+			}
+		}
+	}
+}
+
+// unavailable reports whether err means a backing service (Postgres, Temporal) cannot
+// be reached right now: the request may succeed if retried, so it is a 503, not a 500.
+func unavailable(err error) bool {
+	var (
+		connect *pgconn.ConnectError
+		pgErr   *pgconn.PgError
+		netErr  *net.OpError
+		unavail *serviceerror.Unavailable
+	)
+	switch {
+	case errors.As(err, &connect), errors.As(err, &netErr), errors.As(err, &unavail),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, pgconn.ErrConnClosed):
+		return true
+	case errors.As(err, &pgErr):
+		// Class 08: connection exception; class 57: the server is shutting down or starting.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	return pgconn.Timeout(err) || pgconn.SafeToRetry(err)
+}
