@@ -11,7 +11,7 @@ BIN := $(CURDIR)/.bin
 export PATH := $(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test lint generate verify histories tools compose-check bench clean
+.PHONY: help run build test lint generate verify histories tools compose-check bench chaos clean
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -55,6 +55,9 @@ compose-check: ## Validate docker-compose.yml (installs Debian's docker-compose 
 		fi; \
 	fi
 	docker-compose -f docker-compose.yml config -q
+
+chaos: $(BIN)/temporal ## Run the fault matrix F1–F5, F10–F13 against real processes (≈ 10 min; CHAOS_ONLY=F1,F3 for some)
+	$(GO) run ./chaos/cmd/chaos
 
 bench: ## Run the benchmarks
 	$(GO) test -run '^$$' -bench . ./definitions/...

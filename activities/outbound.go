@@ -79,7 +79,7 @@ func runEvent(r workflows.RunRecord) postgres.OutboundEvent {
 		at = *r.CompletedAt
 	}
 	return postgres.OutboundEvent{Type: typ, Key: fmt.Sprintf("%s/%s/%d", typ, r.ID, r.StartedAt.UnixNano()),
-		RunID: r.ID, At: at}
+		RunID: r.ID, At: at, Error: r.Error}
 }
 
 // recipients are whom an assignment tells: the claimant of a claimed task, else its

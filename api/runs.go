@@ -176,7 +176,7 @@ func (s *Server) startOptions(rs runStart) client.StartWorkflowOptions {
 	}
 	return client.StartWorkflowOptions{
 		ID:                       rs.workflowID,
-		TaskQueue:                workflows.TaskQueue,
+		TaskQueue:                s.cfg.TaskQueue,
 		WorkflowIDConflictPolicy: rs.conflict,
 		WorkflowIDReusePolicy:    reuse,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(attrs...),

@@ -153,7 +153,7 @@ func (s *Server) scheduleOptions(req scheduleRequest, rs runStart) client.Schedu
 			ID:                    rs.workflowID,
 			Workflow:              workflows.WorkflowName,
 			Args:                  []any{s.runInput(rs)},
-			TaskQueue:             workflows.TaskQueue,
+			TaskQueue:             s.cfg.TaskQueue,
 			TypedSearchAttributes: start.TypedSearchAttributes,
 			StaticSummary:         start.StaticSummary,
 			StaticDetails:         start.StaticDetails,

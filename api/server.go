@@ -18,10 +18,13 @@ import (
 	"github.com/handoffhq/handoff/definitions"
 	"github.com/handoffhq/handoff/internal/secrets"
 	"github.com/handoffhq/handoff/postgres"
+	"github.com/handoffhq/handoff/workflows"
 )
 
 // Config tunes the API. Zero values take the documented defaults.
 type Config struct {
+	// TaskQueue is the queue runs start on. Default workflows.TaskQueue.
+	TaskQueue string
 	// ContinueAsNewAfter makes runs continue as new once their history reaches this many
 	// events (0: when Temporal suggests it). For tests and tuning.
 	ContinueAsNewAfter int
@@ -50,6 +53,9 @@ type Config struct {
 }
 
 func (c *Config) applyDefaults() {
+	if c.TaskQueue == "" {
+		c.TaskQueue = workflows.TaskQueue
+	}
 	if c.Namespace == "" {
 		c.Namespace = "default"
 	}

@@ -108,7 +108,34 @@ func (b *bencher) measure(ctx context.Context) ([]Figure, error) {
 		}
 		figs = append(figs, r4...)
 	}
-	_ = hist
+	if b.wants("R5") {
+		r5, err := b.measureR5(ctx)
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, r5...)
+	}
+	if b.wants("R6") {
+		r6, err := b.measureR6(ctx)
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, r6...)
+	}
+	if b.wants("R7") {
+		r7, err := b.measureR7(ctx, hist)
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, r7...)
+	}
+	if b.wants("R9") {
+		r9, err := b.measureR9(ctx)
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, r9...)
+	}
 	return figs, nil
 }
 

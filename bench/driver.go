@@ -48,27 +48,8 @@ type run struct {
 // start starts a run of the scenario and returns it once it has opened its first tasks.
 func (d *driver) start(ctx context.Context, sc *scenario, sd side, owner string) (run, error) {
 	id := fmt.Sprintf("%s-%s-%d", sc.key(), sd, d.seq.Add(1))
-	inputs := map[string]any{"owner": owner, "title": "Order " + id}
-	if sc.name == "http" {
-		inputs["sink"] = d.s.sink.url
-	}
-	opts := client.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                workflows.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.AttrDefinition.ValueSet(sc.key()),
-			workflows.AttrVersion.ValueSet(1)),
-		StaticSummary: sc.prog.Name + ": " + inputs["title"].(string),
-		StaticDetails: fmt.Sprintf("%s · version 1 · started by %s", sc.prog.Name, owner),
-	}
-	var op client.WithStartWorkflowOperation
-	if sd == interpreted {
-		op = d.s.tc.NewWithStartWorkflowOperation(opts, workflows.WorkflowName, workflows.RunInput{
-			Program: sc.prog, Version: 1, Inputs: inputs, StartedBy: owner})
-	} else {
-		op = d.s.tc.NewWithStartWorkflowOperation(opts, sc.baseline, baseline.Input{
-			Owner: owner, Title: inputs["title"].(string), Sink: d.s.sink.url, StartedBy: owner, Version: 1})
-	}
+	opts, name, input := d.startArgs(sc, sd, owner, id)
+	op := d.s.tc.NewWithStartWorkflowOperation(opts, name, input)
 	h, err := d.s.tc.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: workflows.UpdateSettle, WaitForStage: client.WorkflowUpdateStageCompleted},
@@ -81,6 +62,29 @@ func (d *driver) start(ctx context.Context, sc *scenario, sd side, owner string)
 		return run{}, fmt.Errorf("settle %s run %s: %w", sd, id, err)
 	}
 	return run{id: id, owner: owner, status: sum.Status, open: sum.OpenTasks}, nil
+}
+
+// startArgs are the start options, workflow name and input of a run, built as the API
+// builds them for the interpreter.
+func (d *driver) startArgs(sc *scenario, sd side, owner, id string) (client.StartWorkflowOptions, string, any) {
+	title := "Order " + id
+	inputs := map[string]any{"owner": owner, "title": title}
+	if sc.name == "http" {
+		inputs["sink"] = d.s.sink.url
+	}
+	opts := client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		TypedSearchAttributes: temporal.NewSearchAttributes(workflows.AttrDefinition.ValueSet(sc.key()),
+			workflows.AttrVersion.ValueSet(1)),
+		StaticSummary: sc.prog.Name + ": " + title,
+		StaticDetails: fmt.Sprintf("%s · version 1 · started by %s", sc.prog.Name, owner),
+	}
+	if sd == interpreted {
+		return opts, workflows.WorkflowName, workflows.RunInput{Program: sc.prog, Version: 1, Inputs: inputs, StartedBy: owner}
+	}
+	return opts, sc.baseline, baseline.Input{Owner: owner, Title: title, Sink: d.s.sink.url, StartedBy: owner, Version: 1}
 }
 
 // complete completes the run's first open task with the scenario's answer.

@@ -15,7 +15,14 @@ import (
 
 // histories are the recorded histories of one scenario's runs, per form, for R7.
 type histories struct {
-	a, b []*historypb.History
+	a, b []recordedRun
+}
+
+// recordedRun is a closed run's history and its workflow id, which replay needs: the
+// workflow code derives task ids from it.
+type recordedRun struct {
+	id string
+	h  *historypb.History
 }
 
 // measureR1 runs every scenario to its end in both forms, alternating, and counts the
@@ -50,11 +57,11 @@ func (b *bencher) measureR1(ctx context.Context) ([]Figure, map[string]*historie
 				if sd == interpreted {
 					events.A = append(events.A, float64(info.GetHistoryLength()))
 					trans.A = append(trans.A, float64(info.GetStateTransitionCount()))
-					h.a = append(h.a, hist)
+					h.a = append(h.a, recordedRun{id, hist})
 				} else {
 					events.B = append(events.B, float64(info.GetHistoryLength()))
 					trans.B = append(trans.B, float64(info.GetStateTransitionCount()))
-					h.b = append(h.b, hist)
+					h.b = append(h.b, recordedRun{id, hist})
 				}
 				if rep == 0 {
 					types[sd] = eventTypes(hist)

@@ -63,7 +63,7 @@ func RunWorker(ctx context.Context, getenv func(string) string, out io.Writer) e
 	}
 	httpCfg := safehttp.Config{Allow: allow, AllowPorts: ports}.WithDefaults()
 	acts := &activities.Activities{DB: db, Logger: logger, HTTP: safehttp.NewClient(httpCfg), HTTPMaxBody: httpCfg.MaxBodyBytes}
-	w := hworker.New(tc, workflows.NewInterpreter(definitions.NewEngine()), acts, worker.Options{})
+	w := hworker.New(tc, workflows.TaskQueue, workflows.NewInterpreter(definitions.NewEngine()), acts, worker.Options{})
 	baseline.Register(w)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

@@ -11,9 +11,10 @@ import (
 	"github.com/handoffhq/handoff/workflows"
 )
 
-// New returns a worker on workflows.TaskQueue running the interpreter and the activities.
-func New(c client.Client, interp *workflows.Interpreter, acts *activities.Activities, opts worker.Options) worker.Worker {
-	w := worker.New(c, workflows.TaskQueue, opts)
+// New returns a worker on the task queue (workflows.TaskQueue in production; tests give
+// each stack its own) running the interpreter and the activities.
+func New(c client.Client, queue string, interp *workflows.Interpreter, acts *activities.Activities, opts worker.Options) worker.Worker {
+	w := worker.New(c, queue, opts)
 	Register(w, interp, acts)
 	return w
 }

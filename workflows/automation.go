@@ -145,9 +145,16 @@ func (r *run) buildRequest(step *definitions.Step) (*HTTPRequest, *NotifyRequest
 		return req, nil, nil
 	}
 	n := step.Notify
-	req := &NotifyRequest{RunID: r.state.ID, StepID: step.ID, Channel: n.Channel, Addresses: n.Addresses,
+	req := &NotifyRequest{RunID: r.state.ID, StepID: step.ID, Channel: n.Channel,
 		URLSecret: n.URLSecret, IdempotencyKey: key}
 	req.Users, req.Groups, req.ManagerOf = r.resolveRoles(n.To)
+	for _, a := range n.Addresses {
+		addr, err := render(a)
+		if err != nil {
+			return nil, nil, fmt.Errorf("render address %q: %w", a, err)
+		}
+		req.Addresses = append(req.Addresses, addr)
+	}
 	var err error
 	if req.URL, err = render(n.URL); err != nil {
 		return nil, nil, fmt.Errorf("render url: %w", err)

@@ -181,7 +181,14 @@ func (r *run) fireDeadline(ctx workflow.Context, t *Task, step *definitions.Step
 func (r *run) escalate(ctx workflow.Context, t *Task, step *definitions.Step, e definitions.Escalation) {
 	id := t.ID
 	r.taskEvent(t, "escalation", ActorSystem, e.Action)
-	r.note(JournalEscalation, t.StepID, t.ID, ActorSystem, map[string]any{"action": e.Action, "roles": toAny(e.Roles), "outcome": e.Outcome})
+	detail := map[string]any{"action": e.Action}
+	if len(e.Roles) > 0 {
+		detail["roles"] = toAny(e.Roles)
+	}
+	if e.Outcome != "" {
+		detail["outcome"] = e.Outcome
+	}
+	r.note(JournalEscalation, t.StepID, t.ID, ActorSystem, detail)
 	switch e.Action {
 	case definitions.EscalateNotify:
 		r.notifyTask(ctx, t, EventTaskEscalated, e.Roles)

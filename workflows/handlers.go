@@ -176,15 +176,23 @@ func (r *run) handleCompleteSignal(req CompleteRequest) {
 	data, err := r.checkCompletion(req)
 	if err != nil {
 		rej := Rejection{At: r.now(), Signal: SignalComplete, TaskID: req.TaskID, Actor: req.Actor, Reason: err.Error()}
+		detail := map[string]any{}
 		var appErr *temporal.ApplicationError
-		if errors.As(err, &appErr) && appErr.Type() == ErrTypeInvalidForm {
+		if errors.As(err, &appErr) {
+			rej.Reason = appErr.Message()
 			var details []definitions.FieldError
-			if appErr.Details(&details) == nil {
+			if appErr.Type() == ErrTypeInvalidForm && appErr.Details(&details) == nil {
 				rej.Details = details
+				fields := map[string]any{}
+				for _, d := range details {
+					fields[d.Field] = d.Message
+				}
+				detail["fields"] = fields
 			}
 		}
+		detail["reason"] = rej.Reason
 		r.state.Rejected = append(r.state.Rejected, rej)
-		r.note(JournalRejected, "", req.TaskID, req.Actor, map[string]any{"reason": rej.Reason})
+		r.note(JournalRejected, "", req.TaskID, req.Actor, detail)
 		return
 	}
 	task := r.apply(req, data)

@@ -139,6 +139,8 @@ const (
 	JournalFixIt      = "fixit.choice"
 	JournalSentBack   = "sent_back"
 	JournalRejected   = "signal.rejected"
+	JournalWaited     = "wait.ended"
+	JournalBranch     = "branch.skipped"
 )
 
 // Notification events queued through ActivitySyncInbox (task.assigned is implied by
@@ -206,6 +208,8 @@ type RunRecord struct {
 	StartedBy   string     `json:"started_by"`
 	StartedAt   time.Time  `json:"started_at"`
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	// Error says why a failed run failed.
+	Error string `json:"error,omitempty"`
 }
 
 // TaskOpening asks the activity to resolve a task's assignees against the directory and

@@ -20,6 +20,7 @@ func (r *run) execParallel(ctx workflow.Context, step *definitions.Step) error {
 				return r.fail(step, err)
 			}
 			if !ok {
+				r.note(JournalBranch, step.ID, "", ActorSystem, map[string]any{"branch": b.ID, "when": b.When})
 				continue
 			}
 		}

@@ -57,6 +57,7 @@ func (r *run) record() *RunRecord {
 		ID: r.state.ID, Definition: r.state.Definition, Version: r.state.Version,
 		Status: r.state.Status, BusinessKey: r.state.BusinessKey, Summary: r.state.Summary,
 		StartedBy: r.state.StartedBy, StartedAt: r.state.StartedAt, CompletedAt: r.state.CompletedAt,
+		Error: r.state.Error,
 	}
 }
 

@@ -55,7 +55,6 @@ func (r *run) execSubprocess(ctx workflow.Context, step *definitions.Step) error
 	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:          childID,
-		TaskQueue:           TaskQueue,
 		ParentClosePolicy:   enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
 		WaitForCancellation: true,
 		StaticSummary:       fmt.Sprintf("%s (subprocess of %s)", def.Program.Name, r.state.ID),

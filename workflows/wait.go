@@ -43,6 +43,7 @@ func (r *run) execWait(ctx workflow.Context, step *definitions.Step) (string, er
 			return "", errContinue
 		}
 		r.complete(step, OutcomeElapsed, nil, ActorSystem)
+		r.note(JournalWaited, step.ID, "", ActorSystem, map[string]any{"outcome": OutcomeElapsed, "until": until.Format(time.RFC3339)})
 		return "", nil
 	}
 	again := false
@@ -76,6 +77,7 @@ func (r *run) execWait(ctx workflow.Context, step *definitions.Step) (string, er
 	}
 	if !received {
 		r.complete(step, OutcomeTimeout, nil, ActorSystem)
+		r.note(JournalWaited, step.ID, "", ActorSystem, map[string]any{"outcome": OutcomeTimeout, "event": w.Event, "goto": w.OnTimeout})
 		if w.OnTimeout != "" && r.takeJump(step.ID, w.OnTimeout, step.MaxRounds, r.sequenceOf(step.ID)) {
 			return w.OnTimeout, nil
 		}
@@ -85,6 +87,7 @@ func (r *run) execWait(ctx workflow.Context, step *definitions.Step) (string, er
 	e := &r.state.Events[i]
 	e.Consumed = step.ID
 	r.complete(step, OutcomeReceived, e.Data, e.By)
+	r.note(JournalWaited, step.ID, "", e.By, map[string]any{"outcome": OutcomeReceived, "event": e.Name, "event_id": e.ID})
 	return "", nil
 }
 

@@ -106,7 +106,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if m.Config.StickyCacheSize > 0 {
 			worker.SetStickyWorkflowCacheSize(m.Config.StickyCacheSize) // process-wide: set before any worker starts
 		}
-		m.worker = hworker.New(m.Temporal, workflows.NewInterpreter(m.Engine), acts, worker.Options{})
+		m.worker = hworker.New(m.Temporal, m.Config.TaskQueue, workflows.NewInterpreter(m.Engine), acts, worker.Options{})
 		if err := m.worker.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -127,7 +127,7 @@ func (m *Main) serve() error {
 		return fmt.Errorf("listen on %s: %w", m.Config.HTTPAddr, err)
 	}
 	m.listener = ln
-	apiCfg := api.Config{Namespace: m.Config.TemporalNamespace, ContinueAsNewAfter: m.Config.ContinueAsNewAfter, Secrets: m.secrets, Metrics: m.metrics,
+	apiCfg := api.Config{Namespace: m.Config.TemporalNamespace, TaskQueue: m.Config.TaskQueue, ContinueAsNewAfter: m.Config.ContinueAsNewAfter, Secrets: m.secrets, Metrics: m.metrics,
 		DataConverter: m.dc, CodecCORSOrigins: m.Config.CodecCORSOrigins(), MaxInFlight: m.Config.MaxInFlight}
 	if m.codec != nil {
 		apiCfg.Codec = m.codec

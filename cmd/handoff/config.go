@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.temporal.io/sdk/contrib/envconfig"
+
+	"github.com/handoffhq/handoff/workflows"
 )
 
 // Config is every setting of the handoff binary, read once from the environment in main
@@ -25,6 +27,10 @@ type Config struct {
 	TemporalAddress string
 	// TemporalNamespace is the namespace runs live in (TEMPORAL_NAMESPACE, default "default").
 	TemporalNamespace string
+	// TaskQueue is the Temporal task queue of the worker and of new runs
+	// (HANDOFF_TASK_QUEUE, default "handoff"). Every worker and API of one deployment
+	// must agree; tests give each stack its own.
+	TaskQueue string
 	// DataDir holds `handoff dev`'s local state: Temporal's SQLite file, the Postgres
 	// cluster and the dev admin key (HANDOFF_DATA_DIR, default ".data").
 	DataDir string
@@ -92,6 +98,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		PublicURL:          get("HANDOFF_PUBLIC_URL", "http://localhost:8080"),
 		TemporalAddress:    get("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
 		TemporalNamespace:  get("TEMPORAL_NAMESPACE", "default"),
+		TaskQueue:          get("HANDOFF_TASK_QUEUE", workflows.TaskQueue),
 		DataDir:            get("HANDOFF_DATA_DIR", ".data"),
 		LogLevel:           get("HANDOFF_LOG_LEVEL", "info"),
 		LogFormat:          get("HANDOFF_LOG_FORMAT", "json"),

@@ -17,8 +17,12 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/proxy"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/handoffhq/handoff/definitions"
 	"github.com/handoffhq/handoff/encryption"
 	"github.com/handoffhq/handoff/evidence"
 	"github.com/handoffhq/handoff/internal/testenv"
@@ -98,6 +102,38 @@ func TestEncryptedPayloads(t *testing.T) {
 
 	checkCodecServer(t, s, updateArgs(t, history, workflows.UpdateComplete))
 	finishRun(t, s, id)
+	t.Run("replay", func(t *testing.T) { checkReplay(t, s, id) })
+}
+
+// checkReplay replays the encrypted history: a replayer with the codec's data converter
+// can; one without cannot even read the run's input. Should the interpreter be unable
+// to replay the run even decrypted, that is not the codec's doing, and the check skips.
+func checkReplay(t *testing.T, s *stack, id string) {
+	t.Helper()
+	history, _, err := evidence.FetchHistory(context.Background(), testenv.Temporal(t).Client(), id, "")
+	require.NoError(t, err)
+	replay := func(events []*historypb.HistoryEvent, dc converter.DataConverter) error {
+		r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+		require.NoError(t, err)
+		r.RegisterWorkflowWithOptions(workflows.NewInterpreter(definitions.NewEngine()).Run,
+			workflow.RegisterOptions{Name: workflows.WorkflowName})
+		return r.ReplayWorkflowHistory(nil, &historypb.History{Events: events})
+	}
+	require.Error(t, replay(history, converter.GetDefaultDataConverter()), "without the codec the history cannot be replayed")
+	if err := replay(history, s.main.dc); err != nil {
+		decrypted := &historypb.History{Events: history}
+		decrypted = proto.Clone(decrypted).(*historypb.History)
+		require.NoError(t, proxy.VisitPayloads(context.Background(), decrypted, proxy.VisitPayloadsOptions{
+			SkipSearchAttributes: true,
+			Visitor: func(_ *proxy.VisitPayloadsContext, p []*commonpb.Payload) ([]*commonpb.Payload, error) {
+				return s.main.codec.Decode(p)
+			},
+		}))
+		if plainErr := replay(decrypted.GetEvents(), converter.GetDefaultDataConverter()); plainErr != nil {
+			t.Skipf("the interpreter cannot replay this run even decrypted (%v): not a codec problem", plainErr)
+		}
+		require.NoError(t, err, "the decrypted history replays, the encrypted one through the codec must too")
+	}
 }
 
 // finishRun completes the second task of a twoTasks run, so that no run of this stack's
@@ -120,6 +156,10 @@ func checkCodecServer(t *testing.T, s *stack, encrypted *commonpb.Payload) {
 	s.do("mallory", "POST", "/codec/decode", body).problem(t, http.StatusForbidden)
 	require.Contains(t, s.do("dana", "POST", "/codec/decode", `{"payloads": 7}`).problem(t, http.StatusUnprocessableEntity), "payloads")
 	s.do("dana", "GET", "/codec/decode", nil).problem(t, http.StatusNotFound)
+	unknownKey := &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(encryption.Encoding),
+		encryption.MetadataKeyID: []byte("retired")}, Data: encrypted.GetData()}
+	require.Contains(t, s.do("dana", "POST", "/codec/decode", codecBody(t, unknownKey)).
+		problem(t, http.StatusUnprocessableEntity)["payloads"], `unknown encryption key id "retired"`)
 
 	// encode, then decode, gives the payload back.
 	plainPayload, err := converter.GetDefaultDataConverter().ToPayload(map[string]any{"x": "y"})

@@ -178,13 +178,14 @@ steps:
     kind: notify
     channel: email
     to: [team]
+    addresses: [desk@example.com]
     subject: "Hello {{ inputs.who }}"
     message: "{{ inputs.who }} has started."
 `
 
 // httpScenario returns the http step scenario against a loopback sink that fails
 // until the fix-it task says retry.
-func httpScenario(t *testing.T) (scenario, func()) {
+func httpScenario(t *testing.T) (scenario, string, func()) {
 	var up atomic.Bool
 	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !up.Load() {
@@ -222,7 +223,7 @@ steps:
 		up.Store(true)
 		s.do("admin", "POST", "/v1/tasks/"+task+"/complete", map[string]any{"data": map[string]any{}, "outcome": "retry"}).must(t, http.StatusOK)
 		waitStatus(t, s, id, "completed")
-	}}, sink.Close
+	}}, strings.TrimPrefix(sink.URL, "http://"), sink.Close
 }
 
 // sampleInputs makes valid inputs for a start form, field by field.

@@ -2,16 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	historypb "go.temporal.io/api/history/v1"
-	"google.golang.org/protobuf/encoding/protojson"
+	"go.temporal.io/api/temporalproto"
 
 	"github.com/handoffhq/handoff/definitions"
 )
@@ -34,12 +36,19 @@ func TestRecordHistories(t *testing.T) {
 	if !*recordHistories {
 		t.Skip("records the replay corpus only with -record-histories (make histories)")
 	}
-	s := newStack(t, func(c *Config) { c.HTTPAllow = "127.0.0.0/8" })
+	httpSc, sinkAddr, stopSink := httpScenario(t)
+	defer stopSink()
+	s := newStack(t, func(c *Config) { c.HTTPAllow = sinkAddr })
 	dir := filepath.Join("..", "..", "workflows", "testdata", "histories")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	s.do("dana", "POST", "/v1/definitions", childDef).must(t, http.StatusCreated)
-	httpSc, stopSink := httpScenario(t)
-	defer stopSink()
+	// The replayer needs each history's workflow and run id (they are not in the history).
+	executions := map[string]recordedExecution{}
+	defer func() {
+		b, err := json.MarshalIndent(executions, "", "  ")
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "executions.json"), append(b, '\n'), 0o644))
+	}()
 	for _, sc := range historyScenarios() {
 		if sc.name == httpSc.name {
 			sc = httpSc
@@ -65,7 +74,9 @@ func TestRecordHistories(t *testing.T) {
 			if sc.actions != nil {
 				sc.actions(t, s, run)
 			}
-			writeHistory(t, s, run["id"].(string), filepath.Join(dir, sc.name+".json"))
+			id := run["id"].(string)
+			writeHistory(t, s, id, filepath.Join(dir, sc.name+".json"))
+			executions[sc.name+".json"] = recordedExecution{WorkflowID: id, RunID: run["temporal"].(map[string]any)["run_id"].(string)}
 		})
 	}
 }
@@ -81,7 +92,9 @@ func writeHistory(t *testing.T, s *stack, runID, path string) {
 		require.NoError(t, err)
 		events = append(events, e)
 	}
-	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&historypb.History{Events: events})
+	// The Temporal CLI's JSON (`temporal workflow show --output json`), which the
+	// replayer reads back with the same custom options.
+	b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(&historypb.History{Events: events})
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, append(b, '\n'), 0o644))
 }
@@ -106,7 +119,21 @@ func completeOpen(t *testing.T, s *stack, runID, step string, body map[string]an
 // waitStatus waits until the run has the status.
 func waitStatus(t *testing.T, s *stack, runID, status string) {
 	t.Helper()
-	eventually(t, func() bool {
-		return s.do("admin", "GET", "/v1/runs/"+runID, nil).must(t, http.StatusOK)["status"] == status
-	}, "run "+runID+" is "+status)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res := s.do("admin", "GET", "/v1/runs/"+runID, nil)
+		if res.must(t, http.StatusOK)["status"] == status {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %s is not %s; it stands at %s", runID, status, res.Raw)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// recordedExecution names the workflow execution a recorded history belongs to.
+type recordedExecution struct {
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -58,6 +60,9 @@ func newStack(t *testing.T, opts ...func(*Config)) *stack {
 	cfg := Config{
 		DatabaseURL: testenv.DatabaseURL(t), HTTPAddr: "127.0.0.1:0", PublicURL: "http://localhost",
 		TemporalAddress: tmp.HostPort, TemporalNamespace: tmp.Namespace, LogLevel: "warn", LogFormat: "text",
+		// Each stack polls its own task queue: a run left behind by an earlier test (a
+		// timer, a schedule) must never reach this stack's worker and database.
+		TaskQueue: "handoff-test-" + randomSuffix(),
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -187,4 +192,11 @@ func eventually(t *testing.T, cond func() bool, what string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// randomSuffix is eight random hex digits.
+func randomSuffix() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -78,3 +78,29 @@ func requireSelect1(ctx context.Context, t testing.TB, url string) {
 	require.NoError(t, conn.QueryRow(ctx, "select 1").Scan(&one))
 	require.Equal(t, 1, one)
 }
+
+// TestRestartImmediate: a crash-like restart keeps committed rows and the server
+// answers again on the same port.
+func TestRestartImmediate(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	pg, err := StartPostgres(ctx, PostgresOptions{Dir: filepath.Join(t.TempDir(), "pg"), Log: testLog(t)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = pg.Stop() })
+	conn, err := pgx.Connect(ctx, pg.URL)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)")
+	require.NoError(t, err)
+
+	require.NoError(t, pg.RestartImmediate(ctx))
+	_, err = conn.Exec(ctx, "SELECT 1")
+	require.Error(t, err, "the old connection died with the server")
+	_ = conn.Close(ctx)
+	again, err := pgx.Connect(ctx, pg.URL)
+	require.NoError(t, err)
+	defer again.Close(ctx)
+	var v int
+	require.NoError(t, again.QueryRow(ctx, "SELECT v FROM kept").Scan(&v))
+	require.Equal(t, 42, v)
+}

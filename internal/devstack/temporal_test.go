@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,4 +115,19 @@ func screaming(s string) string {
 		}
 	}
 	return string(out)
+}
+
+func TestDevServerArgs(t *testing.T) {
+	t.Parallel()
+	args, err := DevServerArgs(TemporalOptions{HostPort: "127.0.0.1:7999", DBFile: "/tmp/t.db",
+		SearchAttributes: HandoffSearchAttributes[:1]})
+	require.NoError(t, err)
+	line := strings.Join(args, " ")
+	require.True(t, strings.HasPrefix(line, "server start-dev --ip 127.0.0.1 --port 7999 --namespace default"), line)
+	for _, want := range append(tunedDevServerArgs, "--headless", "--db-filename /tmp/t.db",
+		"--sqlite-pragma journal_mode=wal", "--search-attribute HandoffDefinition=Keyword") {
+		require.Contains(t, line, want)
+	}
+	_, err = DevServerArgs(TemporalOptions{})
+	require.Error(t, err, "the address is required")
 }

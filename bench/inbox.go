@@ -1,0 +1,160 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/handoffhq/handoff/postgres"
+)
+
+// inboxDB is the database R5 seeds: its own database in the cluster, so the other figures
+// run on the small one.
+type inboxDB struct {
+	db     *postgres.DB
+	srv    *http.Server
+	client *apiClient
+	users  []string // the users with keys
+	groups int      // every user u<n> is in group g<n % groups>
+}
+
+// seedInbox creates the database and fills it with total tasks, one in ten open: each of
+// total/1000 users owns 1000 of them (100 open), and one task in seven is also offered to
+// one of users/20 groups.
+func (b *bencher) seedInbox(ctx context.Context, total int) (*inboxDB, error) {
+	users := max(total/1000, 1)
+	url, err := b.s.createDatabase(ctx, "handoff_inbox")
+	if err != nil {
+		return nil, err
+	}
+	db, err := openMigrated(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	in := &inboxDB{db: db, groups: max(users/20, 1)}
+	pool := db.Pool()
+	_, err = pool.Exec(ctx, `INSERT INTO users (id, name, role, groups)
+		SELECT 'u' || i, 'User ' || i, 'member', ARRAY['g' || (i % $1)] FROM generate_series(0, $2 - 1) i`,
+		in.groups, users)
+	if err != nil {
+		return nil, fmt.Errorf("seed users: %w", err)
+	}
+	began := time.Now()
+	_, err = pool.Exec(ctx, `INSERT INTO tasks (id, run_id, step_id, definition, title, kind, status,
+			assignees, candidate_groups, due_at, form, outcome, completed_by, created_at, completed_at)
+		SELECT 'seed-' || i, 'seed-run-' || (i / 5), 's' || (i % 5), 'bench-seed', 'Seeded task ' || i, 'task',
+			CASE WHEN i % 10 = 0 THEN 'open' ELSE 'completed' END,
+			ARRAY['u' || ((i / 10) % $1)],
+			CASE WHEN i % 7 = 0 THEN ARRAY['g' || (i % $2)] ELSE '{}'::text[] END,
+			CASE WHEN i % 3 = 0 THEN now() + (i % 1000) * interval '1 hour' END,
+			'[{"id":"note","label":"Note","type":"text","required":true}]'::jsonb,
+			CASE WHEN i % 10 = 0 THEN '' ELSE 'completed' END,
+			CASE WHEN i % 10 = 0 THEN '' ELSE 'u' || ((i / 10) % $1) END,
+			now() - i * interval '1 second',
+			CASE WHEN i % 10 = 0 THEN NULL ELSE now() END
+		FROM generate_series(0, $3 - 1) i`, users, in.groups, total)
+	if err != nil {
+		return nil, fmt.Errorf("seed tasks: %w", err)
+	}
+	if _, err := pool.Exec(ctx, `ANALYZE`); err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+	b.logf("R5 seeded %d tasks (%d open) for %d users in %s", total, total/10, users, time.Since(began).Round(time.Second))
+	if in.srv, in.client, err = b.s.serveInboxAPI(db); err != nil {
+		return nil, err
+	}
+	in.users = userIDs("u", min(users, 50))
+	if err := addUsers(ctx, db, in.client, in.users, "member", func(id string) []string {
+		var n int
+		_, _ = fmt.Sscanf(id, "u%d", &n)
+		return []string{fmt.Sprintf("g%d", n%in.groups)}
+	}); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+func (in *inboxDB) close() {
+	_ = in.srv.Close()
+	in.db.Close()
+}
+
+// createDatabase creates a database in the cluster and returns its URL.
+func (s *stack) createDatabase(ctx context.Context, name string) (string, error) {
+	admin := strings.Replace(s.pg.URL, "/handoff?", "/postgres?", 1)
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	return strings.Replace(s.pg.URL, "/handoff?", "/"+name+"?", 1), nil
+}
+
+// serveInboxAPI serves a second API over the seeded database.
+func (s *stack) serveInboxAPI(db *postgres.DB) (*http.Server, *apiClient, error) {
+	srv, url, err := s.serveAPI(db)
+	if err != nil {
+		return nil, nil, err
+	}
+	return srv, newAPIClient(url, 64), nil
+}
+
+// query is one inbox read: through the API (A) or straight from the store (B).
+func (in *inboxDB) query(ctx context.Context, sd side, user string) error {
+	if sd == interpreted {
+		var out inboxJSON
+		_, err := in.client.do(ctx, user, "GET", "/v1/tasks?assignee=me&status=open", nil, &out)
+		if err == nil && len(out.Tasks) != 50 {
+			err = fmt.Errorf("inbox of %s has %d tasks, want a full page of 50", user, len(out.Tasks))
+		}
+		return err
+	}
+	var n int
+	_, _ = fmt.Sscanf(user, "u%d", &n)
+	tasks, _, err := in.db.ListTasks(ctx, postgres.TaskFilter{Assignee: user, Groups: []string{fmt.Sprintf("g%d", n%in.groups)},
+		Status: "open", Limit: 50, Now: time.Now().UTC()})
+	if err == nil && len(tasks) != 50 {
+		err = fmt.Errorf("inbox of %s has %d tasks, want a full page of 50", user, len(tasks))
+	}
+	return err
+}
+
+// load reads inboxes from conns closed loops for d, rotating over the users, and returns
+// every latency in milliseconds.
+func (in *inboxDB) load(ctx context.Context, sd side, conns int, d time.Duration) ([]float64, error) {
+	lat := newLatencies()
+	var (
+		wg       sync.WaitGroup
+		firstErr atomic.Value
+		seq      atomic.Int64
+	)
+	deadline := time.Now().Add(d)
+	for range conns {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				user := in.users[int(seq.Add(1))%len(in.users)]
+				t0 := time.Now()
+				if err := in.query(ctx, sd, user); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				lat.add(time.Since(t0))
+			}
+		})
+	}
+	wg.Wait()
+	out := lat.done()
+	if err, ok := firstErr.Load().(error); ok {
+		return out, err
+	}
+	return out, nil
+}
