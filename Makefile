@@ -59,8 +59,8 @@ compose-check: ## Validate docker-compose.yml (installs Debian's docker-compose 
 chaos: $(BIN)/temporal ## Run the fault matrix F1–F5, F10–F13 against real processes (≈ 10 min; CHAOS_ONLY=F1,F3 for some)
 	$(GO) run ./chaos/cmd/chaos
 
-bench: ## Run the benchmarks
-	$(GO) test -run '^$$' -bench . ./definitions/...
+bench: $(BIN)/temporal ## Measure Handoff against hand-written Temporal code (BENCH_SHORT=1: smoke run; docs/benchmarks.md)
+	$(GO) run ./bench/cmd/bench
 
 clean: ## Remove build output (keeps .data/, the local dev state)
 	rm -rf dist/

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 )
 
 // retryAfterSeconds is what a shed or unavailable answer tells the client to wait.
@@ -46,10 +47,11 @@ func unavailable(err error) bool {
 		pgErr   *pgconn.PgError
 		netErr  *net.OpError
 		unavail *serviceerror.Unavailable
+		waited  *client.WorkflowUpdateServiceTimeoutOrCanceledError
 	)
 	switch {
 	case errors.As(err, &connect), errors.As(err, &netErr), errors.As(err, &unavail),
-		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, pgconn.ErrConnClosed):
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, pgconn.ErrConnClosed), errors.As(err, &waited):
 		return true
 	case errors.As(err, &pgErr):
 		// Class 08: connection exception; class 57: the server is shutting down or starting.

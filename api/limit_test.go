@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 	must "github.com/stretchr/testify/require"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 )
 
 // TestLimitInFlight fills every slot with requests that wait, then checks that one more
@@ -89,6 +90,8 @@ func TestUnavailableIs503(t *testing.T) {
 		{"postgres is starting", fmt.Errorf("list runs: %w", &pgconn.PgError{Code: "57P03"}), http.StatusServiceUnavailable},
 		{"connection lost mid-query", fmt.Errorf("query: %w", io.ErrUnexpectedEOF), http.StatusServiceUnavailable},
 		{"temporal is unavailable", serviceerror.NewUnavailable("frontend down"), http.StatusServiceUnavailable},
+		{"an Update not answered in time", fmt.Errorf("complete on run r: %w",
+			client.NewWorkflowUpdateServiceTimeoutOrCanceledError(errors.New("rpc error: code = DeadlineExceeded"))), http.StatusServiceUnavailable},
 		{"a constraint violation", &pgconn.PgError{Code: "23514"}, http.StatusInternalServerError},
 		{"anything else", errors.New("boom"), http.StatusInternalServerError},
 	}

@@ -144,7 +144,9 @@ func (s *Server) update(ctx context.Context, runID, name, updateID string, arg, 
 	if errors.As(err, &nf) {
 		return problem(http.StatusNotFound, fmt.Sprintf("no active run %q", runID))
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	var timedOut *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &timedOut) || ctx.Err() != nil {
+		// The SDK reports its own wait running out as a gRPC error, not the context's.
 		return problem(http.StatusServiceUnavailable, "the run did not answer in time; try again")
 	}
 	if p := toProblem(err); p != nil {

@@ -67,6 +67,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		}
 		figs = append(figs, b.selected(cd)...)
 	}
+	if !b.needsServers() {
+		return b.report(figs)
+	}
 	b.logf("starting the Temporal dev server, PostgreSQL, the worker and the API")
 	if b.s, err = startStack(ctx, cfg.Root); err != nil {
 		return err
@@ -82,12 +85,27 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return fmt.Errorf("%w\n\nlast lines of the server log:\n%s", err, b.s.logTail())
 	}
-	fmt.Fprintf(cfg.Out, "\nHandoff benchmarks (%s): %s\n\n", b.mode(), machine())
-	if err := printTable(cfg.Out, figs); err != nil {
+	return b.report(figs)
+}
+
+// report prints the table and writes the JSON.
+func (b *bencher) report(figs []Figure) error {
+	fmt.Fprintf(b.cfg.Out, "\nHandoff benchmarks (%s): %s\n\n", b.mode(), machine())
+	if err := printTable(b.cfg.Out, figs); err != nil {
 		return err
 	}
-	b.logf("done in %s; results in %s", time.Since(b.began).Round(time.Second), cfg.JSONPath)
-	return writeJSON(cfg.JSONPath, figs)
+	b.logf("done in %s; results in %s", time.Since(b.began).Round(time.Second), b.cfg.JSONPath)
+	return writeJSON(b.cfg.JSONPath, figs)
+}
+
+// needsServers reports whether any selected figure runs on the servers.
+func (b *bencher) needsServers() bool {
+	for _, id := range []string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R9"} {
+		if b.wants(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // measure runs every selected figure in turn.

@@ -36,6 +36,7 @@ func (b *bencher) measureR1(ctx context.Context) ([]Figure, map[string]*historie
 		trans := Figure{ID: "R1." + name + ".st", Name: "state transitions per run", Target: "ratio ≤ 1.05", check: ratioAtMost(1.05)}
 		h := &histories{}
 		types := map[side][]string{}
+		size := map[side]int64{}
 		for rep := range b.reps(2) {
 			for _, sd := range []side{interpreted, handWritten} {
 				id, _, err := b.d.drive(ctx, sc, sd, "owner")
@@ -64,14 +65,17 @@ func (b *bencher) measureR1(ctx context.Context) ([]Figure, map[string]*historie
 					h.b = append(h.b, recordedRun{id, hist})
 				}
 				if rep == 0 {
-					types[sd] = eventTypes(hist)
+					types[sd], size[sd] = eventTypes(hist), info.GetHistorySizeBytes()
 					if err := b.saveHistory(id, hist); err != nil {
 						return nil, nil, err
 					}
 				}
 			}
 		}
-		events.Note = eventDiff(types[interpreted], types[handWritten])
+		events.Note = fmt.Sprintf("history bytes %d vs %d", size[interpreted], size[handWritten])
+		if d := eventDiff(types[interpreted], types[handWritten]); d != "" {
+			events.Note += "; " + d
+		}
 		recorded[name] = h
 		figs = append(figs, events, trans)
 		b.logf("R1 %-8s events %v vs %v, state transitions %v vs %v", name, events.A, events.B, trans.A, trans.B)

@@ -22,9 +22,9 @@ func (b *bencher) measureR6(ctx context.Context) ([]Figure, error) {
 	knee := Figure{ID: "R6.knee", Name: "highest webhook rate sustained", Unit: "/s",
 		Target: "report the knee; zero lost, zero duplicates"}
 	low, step := 10.0, b.dur(10*time.Second, 2*time.Second)
-	rates := []float64{10, 20, 40, 80, 160, 320}
+	rates := []float64{20, 40, 80, 160, 320}
 	if b.cfg.Short {
-		low, rates = 5, []float64{5}
+		low, rates = 5, nil // the knee is the low rate, if it holds
 	}
 	seq := 0
 	phase := func(sd side, rate float64, d time.Duration) (*hookResult, error) {
@@ -39,6 +39,7 @@ func (b *bencher) measureR6(ctx context.Context) ([]Figure, error) {
 		return res, nil
 	}
 	lost, dups := 0, 0
+	best, failed := map[side]float64{}, map[side]bool{}
 	for range b.reps(3) {
 		for _, sd := range []side{interpreted, handWritten} {
 			res, err := phase(sd, low, step)
@@ -48,9 +49,13 @@ func (b *bencher) measureR6(ctx context.Context) ([]Figure, error) {
 			lost, dups = lost+res.lost, dups+res.duplicates
 			add(&p50, sd, percentile(res.latencies, 50))
 			add(&p99, sd, percentile(res.latencies, 99))
+			if res.sustained() && !failed[sd] {
+				best[sd] = low
+			} else {
+				failed[sd] = true
+			}
 		}
 	}
-	best, failed := map[side]float64{}, map[side]bool{}
 	for _, rate := range rates {
 		for _, sd := range []side{interpreted, handWritten} {
 			if failed[sd] {
@@ -88,7 +93,7 @@ func (b *bencher) measureR6(ctx context.Context) ([]Figure, error) {
 		"(202) with p99 ≤ 1 s and every acknowledged run exists exactly once (1 in 10 deliveries is a redelivery "+
 		"that must answer duplicate with the same run); interpreted knee %s; over all phases %d lost, %d duplicates. "+
 		"Baseline: a hand-written net/http receiver (same signature check, same delivery table, ExecuteWorkflow "+
-		"of the hand-written workflow)", rates[0], confirmed, lost, dups)
+		"of the hand-written workflow)", low, confirmed, lost, dups)
 	p50.Note = fmt.Sprintf("at %.0f deliveries/s, from the scheduled send time to the 202", low)
 	return []Figure{p50, p99, knee}, nil
 }

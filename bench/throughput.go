@@ -9,8 +9,13 @@ import (
 	"time"
 )
 
-// concurrency is R2's fixed number of runs in flight.
-const concurrency = 20
+// concurrency is R2's fixed number of runs in flight (the smoke run uses 4, to finish fast).
+func (b *bencher) concurrency() int {
+	if b.cfg.Short {
+		return 4
+	}
+	return 20
+}
 
 // phaseResult is what one closed-loop phase measured.
 type phaseResult struct {
@@ -19,7 +24,7 @@ type phaseResult struct {
 	workerCPU   time.Duration
 }
 
-// runPhase keeps `concurrency` runs of the scenario going until d has passed, lets the
+// runPhase keeps b.concurrency() runs of the scenario going until d has passed, lets the
 // runs in flight finish, and reports throughput and the worker's CPU time over the phase.
 func (b *bencher) runPhase(ctx context.Context, sc *scenario, sd side, d time.Duration) (phaseResult, error) {
 	cpu0, err := b.s.worker.cpu()
@@ -33,7 +38,7 @@ func (b *bencher) runPhase(ctx context.Context, sc *scenario, sd side, d time.Du
 		wg       sync.WaitGroup
 		firstErr atomic.Value
 	)
-	for i := range concurrency {
+	for i := range b.concurrency() {
 		wg.Go(func() {
 			owner := fmt.Sprintf("u%d", i)
 			for time.Now().Before(deadline) && ctx.Err() == nil {

@@ -22,7 +22,7 @@ type waitingResult struct {
 func (b *bencher) measureR9(ctx context.Context) ([]Figure, error) {
 	n := 10_000
 	if b.cfg.Short {
-		n = 200
+		n = 40
 	}
 	c := newAPIClient(b.s.apiURL, 4)
 	owners := userIDs("r9u", 100)

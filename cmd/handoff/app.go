@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
@@ -42,15 +43,18 @@ type Main struct {
 	Temporal client.Client
 	Engine   *definitions.Engine
 
-	secrets  *secrets.Box         // nil without HANDOFF_SECRETS_KEY
-	metrics  *prometheus.Registry // nil when HANDOFF_METRICS=off
-	codec    *encryption.Codec    // nil unless HANDOFF_ENCRYPTION_KEYS is set
-	dc       converter.DataConverter
-	worker   worker.Worker
-	outbox   *outbox.Dispatcher // delivers emails and webhooks; runs with the worker
-	server   *http.Server
-	listener net.Listener
-	served   chan error
+	secrets *secrets.Box         // nil without HANDOFF_SECRETS_KEY
+	metrics *prometheus.Registry // nil when HANDOFF_METRICS=off
+	// metricsServer serves GET /metrics for a worker-only process.
+	metricsServer *http.Server
+	metricsAddr   string
+	codec         *encryption.Codec // nil unless HANDOFF_ENCRYPTION_KEYS is set
+	dc            converter.DataConverter
+	worker        worker.Worker
+	outbox        *outbox.Dispatcher // delivers emails and webhooks; runs with the worker
+	server        *http.Server
+	listener      net.Listener
+	served        chan error
 }
 
 // Run connects to Postgres and Temporal and starts what Main is asked to run. It
@@ -112,6 +116,11 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.outbox = outbox.New(m.Config.Outbox(), db, safehttp.NewClient(httpCfg), m.secrets, m.Logger)
 		m.outbox.Start()
+		if !m.API && m.metrics != nil {
+			if err := m.serveMetrics(); err != nil {
+				return err
+			}
+		}
 	}
 	if m.API {
 		if err := m.serve(); err != nil {
@@ -150,6 +159,11 @@ func (m *Main) Addr() string {
 // Close stops the API (letting requests finish), the worker and the connections.
 func (m *Main) Close() error {
 	var errs []error
+	if m.metricsServer != nil {
+		if err := m.metricsServer.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("stop metrics: %w", err))
+		}
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -196,4 +210,19 @@ func (f levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
 
 func (f levelFilter) WithGroup(n string) slog.Handler {
 	return levelFilter{f.Handler.WithGroup(n), f.min}
+}
+
+// serveMetrics serves GET /metrics on Config.MetricsAddr, for a process that runs the
+// worker without the API (whose Temporal SDK metrics matter most).
+func (m *Main) serveMetrics() error {
+	ln, err := net.Listen("tcp", m.Config.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen for metrics on %s: %w", m.Config.MetricsAddr, err)
+	}
+	m.metricsAddr = ln.Addr().String()
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics, promhttp.HandlerOpts{}))
+	m.metricsServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = m.metricsServer.Serve(ln) }()
+	return nil
 }

@@ -56,6 +56,9 @@ type Config struct {
 	// Metrics is "on" or "off": GET /metrics (Prometheus: HTTP and Temporal SDK metrics)
 	// (HANDOFF_METRICS, default "on"; "" means on).
 	Metrics string
+	// MetricsAddr is where a process that runs the worker without the API serves
+	// GET /metrics (HANDOFF_METRICS_ADDR, default ":9090"); the API serves its own.
+	MetricsAddr string
 	// SMTPAddr is the SMTP server notification emails go through, host:port
 	// (HANDOFF_SMTP_ADDR, default none: email is disabled). See docs/notifications.md.
 	SMTPAddr string
@@ -107,6 +110,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		HTTPMaxBody:        byteCount(get("HANDOFF_HTTP_MAX_BODY", "1048576")),
 		SecretsKey:         get("HANDOFF_SECRETS_KEY", ""),
 		Metrics:            get("HANDOFF_METRICS", "on"),
+		MetricsAddr:        get("HANDOFF_METRICS_ADDR", ":9090"),
 		SMTPAddr:           get("HANDOFF_SMTP_ADDR", ""),
 		SMTPFrom:           get("HANDOFF_SMTP_FROM", "handoff@localhost"),
 		SMTPUsername:       get("HANDOFF_SMTP_USERNAME", ""),
