@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -43,16 +44,22 @@ func limitInFlight(max int) echo.MiddlewareFunc {
 // be reached right now: the request may succeed if retried, so it is a 503, not a 500.
 func unavailable(err error) bool {
 	var (
-		connect *pgconn.ConnectError
-		pgErr   *pgconn.PgError
-		netErr  *net.OpError
-		unavail *serviceerror.Unavailable
-		waited  *client.WorkflowUpdateServiceTimeoutOrCanceledError
+		connect  *pgconn.ConnectError
+		pgErr    *pgconn.PgError
+		netErr   *net.OpError
+		unavail  *serviceerror.Unavailable
+		waited   *client.WorkflowUpdateServiceTimeoutOrCanceledError
+		late     *serviceerror.DeadlineExceeded
+		noWorker *serviceerror.FailedPrecondition
 	)
 	switch {
 	case errors.As(err, &connect), errors.As(err, &netErr), errors.As(err, &unavail),
-		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, pgconn.ErrConnClosed), errors.As(err, &waited):
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, pgconn.ErrConnClosed), errors.As(err, &waited),
+		errors.As(err, &late), errors.Is(err, context.DeadlineExceeded):
 		return true
+	case errors.As(err, &noWorker):
+		// A query to a run whose workers are all down or restarting.
+		return strings.Contains(noWorker.Message, "worker may be down")
 	case errors.As(err, &pgErr):
 		// Class 08: connection exception; class 57: the server is shutting down or starting.
 		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")

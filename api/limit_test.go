@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,6 +93,10 @@ func TestUnavailableIs503(t *testing.T) {
 		{"temporal is unavailable", serviceerror.NewUnavailable("frontend down"), http.StatusServiceUnavailable},
 		{"an Update not answered in time", fmt.Errorf("complete on run r: %w",
 			client.NewWorkflowUpdateServiceTimeoutOrCanceledError(errors.New("rpc error: code = DeadlineExceeded"))), http.StatusServiceUnavailable},
+		{"a query to a run whose worker is down", fmt.Errorf("query run r: %w",
+			serviceerror.NewFailedPrecondition("no poller seen for task queue recently, worker may be down")), http.StatusServiceUnavailable},
+		{"a query that timed out", fmt.Errorf("query run r: %w", context.DeadlineExceeded), http.StatusServiceUnavailable},
+		{"another failed precondition", serviceerror.NewFailedPrecondition("namespace is not active"), http.StatusInternalServerError},
 		{"a constraint violation", &pgconn.PgError{Code: "23514"}, http.StatusInternalServerError},
 		{"anything else", errors.New("boom"), http.StatusInternalServerError},
 	}

@@ -75,9 +75,18 @@ func (s *suite) projection(ctx context.Context, h runHistory) ([]string, error) 
 // along with the inbox writes: each task went overdue at most once and not before its
 // due date, and escalated at most once and not before due + escalationAfter. When
 // mustFire is set (the deadline passed while the run was waiting), each fired exactly once.
-func timerFindings(h runHistory, mustFire bool) []string {
+//
+// A firing is one journal entry; the same entry (same kind, task and time) carried by two
+// inbox writes is one firing written twice, counted in repeats (see docs/reliability.md,
+// "What the suite found").
+func timerFindings(h runHistory, mustFire bool) (out []string, repeats int) {
 	due := map[string]time.Time{}
 	overdue, escalated := map[string][]time.Time{}, map[string][]time.Time{}
+	type firing struct {
+		at         int64
+		kind, task string
+	}
+	seen := map[firing]bool{}
 	for _, sy := range h.syncs {
 		for _, o := range sy.Open {
 			if o.Task.DueAt != nil {
@@ -85,6 +94,12 @@ func timerFindings(h runHistory, mustFire bool) []string {
 			}
 		}
 		for _, j := range sy.Journal {
+			key := firing{j.At.UnixNano(), j.Kind, j.Task}
+			if seen[key] {
+				repeats++
+				continue
+			}
+			seen[key] = true
 			switch j.Kind {
 			case workflows.JournalOverdue:
 				overdue[j.Task] = append(overdue[j.Task], j.At)
@@ -93,12 +108,11 @@ func timerFindings(h runHistory, mustFire bool) []string {
 			}
 		}
 	}
-	var out []string
 	for task, d := range due {
 		out = append(out, fired(task, "overdue", overdue[task], d, mustFire)...)
 		out = append(out, fired(task, "escalation", escalated[task], d.Add(escalationAfter), mustFire)...)
 	}
-	return out
+	return out, repeats
 }
 
 // fired checks the firings of one timer that was due at.

@@ -137,8 +137,12 @@ func (s *suite) runFault(ctx context.Context, f fault) (Row, error) {
 			v.violate("%s", f)
 		}
 	}
-	row := Row{ID: f.id, Name: f.name, verdict: v, Recovery: out.recovery, Took: time.Since(began),
-		Notes: append(out.notes, "API answers: "+formatAnswers(answers))}
+	notes := append(out.notes, "API answers: "+formatAnswers(answers))
+	if v.repeats > 0 {
+		notes = append(notes, fmt.Sprintf("%d overdue/escalation journal entries were written twice, e.g. run %s "+
+			"(a cancelled inbox write re-queued its journal: see docs/reliability.md)", v.repeats, v.repeatedRun))
+	}
+	row := Row{ID: f.id, Name: f.name, verdict: v, Recovery: out.recovery, Took: time.Since(began), Notes: notes}
 	for _, n := range row.Notes {
 		s.logf("%s: %s", f.id, n)
 	}

@@ -120,6 +120,7 @@ func TestAuditTrailOfContentApproval(t *testing.T) {
 		{"approval.approved", "ed", "editorial"},
 		{"task.completed", "ed", "editorial"},
 		{"decision", sys, "editorial_gate"},
+		{"branch.skipped", sys, "reviews"}, // the expert branch: its when is false
 		{"task.assigned", sys, "brand_review"},
 		{"approval.approved", "bea", "brand_review"},
 		{"task.completed", "bea", "brand_review"},
