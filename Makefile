@@ -23,10 +23,10 @@ run: ## Run Handoff locally with its own Temporal dev server and Postgres (hando
 build: ## Build the binary into dist/handoff
 	$(GO) build -o dist/handoff ./cmd/handoff
 
-test: $(BIN)/temporal ## Vet, run every test against real Postgres and Temporal, check docker-compose.yml
+test: $(BIN)/temporal ## Check docker-compose.yml, vet, run every test against real Postgres and Temporal
+	@$(MAKE) --no-print-directory compose-check
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
-	@$(MAKE) --no-print-directory compose-check
 
 lint: ## Run go vet, workflowcheck (determinism of workflows/) and golangci-lint
 	$(GO) vet ./...
