@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types/ref"
 )
 
 // Engine evaluates a compiled program's expressions at run time. Use one per
@@ -82,12 +83,28 @@ func (e *Engine) compile(p *Program, expr string) (*compiled, *programEnv) {
 	return actual.(*compiled), pe
 }
 
-func programFor(env *cel.Env, expr string) (cel.Program, error) {
+func programFor(env *cel.Env, expr string) (prg cel.Program, err error) {
 	checked, issues := compileExpr(env, expr)
 	if len(issues) > 0 {
 		return nil, errors.Join(asErrors(issues)...)
 	}
+	defer recoverCEL(&err) // cel-go panics on a few valid inputs, e.g. a map literal keyed by bytes
 	return env.Program(checked, cel.CostLimit(CostLimit), cel.EvalOptions(cel.OptOptimize))
+}
+
+// recoverCEL turns a panic inside cel-go into an error: a definition must never take
+// down a request or a workflow task.
+func recoverCEL(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("the expression cannot be evaluated: %v", r)
+	}
+}
+
+// eval evaluates a program, turning a panic inside cel-go into an error.
+func eval(prg cel.Program, vars any) (out ref.Val, err error) {
+	defer recoverCEL(&err)
+	out, _, err = prg.Eval(vars)
+	return out, err
 }
 
 // Eval evaluates a CEL expression over v. The result is plain Go: string,
@@ -98,7 +115,7 @@ func (e *Engine) Eval(p *Program, expr string, v Vars) (any, error) {
 	if c.err != nil {
 		return nil, fmt.Errorf("compile %q: %w", expr, c.err)
 	}
-	out, _, err := c.prg.Eval(&activation{p: p, v: &v, loc: pe.loc, pe: pe})
+	out, err := eval(c.prg, &activation{p: p, v: &v, loc: pe.loc, pe: pe})
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %q: %w", expr, err)
 	}
@@ -139,7 +156,7 @@ func (e *Engine) Render(p *Program, tmpl string, v Vars) (string, error) {
 			buf = append(buf, seg.Lit...)
 			continue
 		}
-		out, _, err := ct.prgs[i].prg.Eval(act)
+		out, err := eval(ct.prgs[i].prg, act)
 		if err != nil {
 			return "", fmt.Errorf("render {{ %s }}: %w", seg.Expr, err)
 		}
@@ -202,7 +219,7 @@ func (e *Engine) evalTrigger(env *cel.Env, expr string, vars map[string]any) (an
 	if cc.err != nil {
 		return nil, fmt.Errorf("compile %q: %w", expr, cc.err)
 	}
-	out, _, err := cc.prg.Eval(vars)
+	out, err := eval(cc.prg, vars)
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %q: %w", expr, err)
 	}
