@@ -23,7 +23,7 @@ type definitionResource struct {
 	Version     int                 `json:"version"`
 	Hash        string              `json:"hash"`
 	Source      string              `json:"source,omitempty"`
-	Inputs      []definitions.Field `json:"inputs"`
+	Inputs      []definitions.Field `json:"inputs,omitempty"` // nil in lists: read one definition for its start form
 	CreatedBy   string              `json:"created_by,omitempty"`
 	CreatedAt   string              `json:"created_at"`
 }
@@ -106,7 +106,7 @@ func (s *Server) listDefinitions(c echo.Context) error {
 	out := make([]definitionResource, 0, len(defs))
 	for _, d := range defs {
 		out = append(out, definitionResource{Key: d.Key, Name: d.Name, Description: d.Description,
-			Version: d.Version, Hash: d.Hash, Inputs: []definitions.Field{}, CreatedBy: d.CreatedBy,
+			Version: d.Version, Hash: d.Hash, CreatedBy: d.CreatedBy,
 			CreatedAt: d.CreatedAt.UTC().Format(timeFormat)})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"definitions": out})
@@ -137,10 +137,8 @@ func (s *Server) definitionJSON(c echo.Context, d postgres.Definition) error {
 	if err != nil {
 		return err
 	}
-	inputs := prog.Inputs
-	if inputs == nil {
-		inputs = []definitions.Field{}
-	}
+	// A definition without a start form answers inputs: [], not a missing field.
+	inputs := append(make([]definitions.Field, 0, len(prog.Inputs)), prog.Inputs...)
 	return c.JSON(http.StatusOK, definitionResource{Key: d.Key, Name: d.Name, Description: d.Description,
 		Version: d.Version, Hash: d.Hash, Source: d.Source, Inputs: inputs, CreatedBy: d.CreatedBy,
 		CreatedAt: d.CreatedAt.UTC().Format(timeFormat)})

@@ -100,6 +100,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/openapi.yaml", s.openAPIDocument)
 	s.codecRoutes(e)
 	if cfg.Metrics != nil {
 		m, err := newHTTPMetrics(cfg.Metrics)
