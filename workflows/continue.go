@@ -93,7 +93,6 @@ type depthKey struct{}
 // returns the error that starts the next execution.
 func (r *run) continueAsNew(ctx workflow.Context, input RunInput) error {
 	r.busy--
-	r.progress++
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return err
 	}

@@ -55,7 +55,6 @@ func (r *run) execParallel(ctx workflow.Context, step *definitions.Step) error {
 			}
 			r.wake()
 			r.busy--
-			r.progress++
 		})
 	}
 	joined := func() bool { return failure != nil || len(completed) >= need || ended == len(branches) }

@@ -36,7 +36,6 @@ func (r *run) rest(ctx workflow.Context, cond func() bool) error {
 	w := &waiter{cond: cond}
 	r.waiters = append(r.waiters, w)
 	r.busy--
-	r.progress++
 	err := workflow.Await(ctx, func() bool { return w.woken || cond() })
 	r.waiters = slices.DeleteFunc(r.waiters, func(o *waiter) bool { return o == w })
 	if !w.woken {
@@ -68,22 +67,6 @@ func (r *run) restFor(ctx workflow.Context, d time.Duration, summary string, con
 		return false, err
 	}
 	return !timedOut || cond(), nil
-}
-
-// sleep waits for a duration, resting meanwhile.
-func (r *run) sleep(ctx workflow.Context, d time.Duration, summary string) error {
-	if d <= 0 {
-		return nil
-	}
-	if err := r.flush(ctx); err != nil {
-		return err
-	}
-	r.updateVisibility()
-	r.busy--
-	r.progress++
-	err := workflow.NewTimerWithOptions(ctx, d, workflow.TimerOptions{Summary: summary}).Get(ctx, nil)
-	r.busy++
-	return err
 }
 
 // wake counts every resting coroutine whose condition now holds as busy again.

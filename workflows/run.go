@@ -62,11 +62,10 @@ type run struct {
 	stopWatch map[string]workflow.CancelFunc
 	// waiters are the coroutines resting on a condition (see rest.go).
 	waiters []*waiter
-	// busy counts coroutines that are running rather than waiting for people;
-	// progress counts the times a coroutine came to rest. Update handlers wait on
-	// both to answer with the tasks the run opened next.
-	busy     int
-	progress int
+	// busy counts coroutines that are running rather than resting (waiting for people,
+	// a timer or an event). Update handlers wait for it to reach 0 to answer with the
+	// tasks the run opened next (see rest.go).
+	busy int
 	// projected is false until the run row has been written to the projection.
 	projected bool
 	// version is the interpreter behaviour this run was started with (see version.go).
@@ -155,7 +154,6 @@ func (r *run) finish(runErr error) (RunState, error) {
 	}
 	r.updateVisibility()
 	r.busy--
-	r.progress++
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	return r.state, runErr
 }

@@ -89,7 +89,6 @@ func (r *run) restOn(ctx workflow.Context, wait func(workflow.Context) error) er
 	}
 	r.updateVisibility()
 	r.busy--
-	r.progress++
 	err := wait(ctx)
 	r.busy++
 	return err
