@@ -50,12 +50,14 @@ func unavailable(err error) bool {
 		unavail  *serviceerror.Unavailable
 		waited   *client.WorkflowUpdateServiceTimeoutOrCanceledError
 		late     *serviceerror.DeadlineExceeded
+		canceled *serviceerror.Canceled
 		noWorker *serviceerror.FailedPrecondition
 	)
 	switch {
 	case errors.As(err, &connect), errors.As(err, &netErr), errors.As(err, &unavail),
 		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, pgconn.ErrConnClosed), errors.As(err, &waited),
-		errors.As(err, &late), errors.Is(err, context.DeadlineExceeded):
+		errors.As(err, &late), errors.As(err, &canceled),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return true
 	case errors.As(err, &noWorker):
 		// A query to a run whose workers are all down or restarting.

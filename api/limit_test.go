@@ -95,6 +95,7 @@ func TestUnavailableIs503(t *testing.T) {
 			client.NewWorkflowUpdateServiceTimeoutOrCanceledError(errors.New("rpc error: code = DeadlineExceeded"))), http.StatusServiceUnavailable},
 		{"a query to a run whose worker is down", fmt.Errorf("query run r: %w",
 			serviceerror.NewFailedPrecondition("no poller seen for task queue recently, worker may be down")), http.StatusServiceUnavailable},
+		{"a query Temporal cancelled", fmt.Errorf("query run r: %w", serviceerror.NewCanceled("context canceled")), http.StatusServiceUnavailable},
 		{"a query that timed out", fmt.Errorf("query run r: %w", context.DeadlineExceeded), http.StatusServiceUnavailable},
 		{"another failed precondition", serviceerror.NewFailedPrecondition("namespace is not active"), http.StatusInternalServerError},
 		{"a constraint violation", &pgconn.PgError{Code: "23514"}, http.StatusInternalServerError},

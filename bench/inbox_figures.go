@@ -3,6 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"time"
 )
 
@@ -30,13 +33,15 @@ func (b *bencher) measureR5(ctx context.Context) ([]Figure, error) {
 			return nil, fmt.Errorf("R5: %w", err)
 		}
 	}
-	for range b.reps(5) {
+	for rep := range b.reps(5) {
 		for _, sd := range []side{interpreted, handWritten} {
 			one, err := in.load(ctx, sd, 1, d)
 			if err != nil {
 				return nil, fmt.Errorf("R5: %w", err)
 			}
+			stop := b.profileSelf(rep == 0 && sd == interpreted, "api-inbox")
 			many, err := in.load(ctx, sd, 50, d)
+			stop()
 			if err != nil {
 				return nil, fmt.Errorf("R5: %w", err)
 			}
@@ -55,4 +60,26 @@ func (b *bencher) measureR5(ctx context.Context) ([]Figure, error) {
 		"interpreted = GET /v1/tasks?assignee=me&status=open through the API (auth, query, JSON), "+
 		"baseline = postgres.DB.ListTasks called directly", total, total/10, max(total/1000, 1), in.groups)
 	return []Figure{p50, p99, rps}, nil
+}
+
+// profileSelf writes a CPU profile of this process (the API and the load generator) into
+// BENCH_PROFILE while the returned function has not been called.
+func (b *bencher) profileSelf(when bool, name string) func() {
+	if !when || b.cfg.ProfileDir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(b.cfg.ProfileDir, name+".pprof"))
+	if err != nil {
+		b.logf("profile: %v", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.logf("profile: %v", err)
+		_ = f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
 }

@@ -22,12 +22,21 @@ type phaseResult struct {
 	runs, steps int64
 	elapsed     time.Duration
 	workerCPU   time.Duration
+	serverCPU   time.Duration
 }
 
 // runPhase keeps b.concurrency() runs of the scenario going until d has passed, lets the
 // runs in flight finish, and reports throughput and the worker's CPU time over the phase.
 func (b *bencher) runPhase(ctx context.Context, sc *scenario, sd side, d time.Duration) (phaseResult, error) {
 	cpu0, err := b.s.worker.cpu()
+	if err != nil {
+		return phaseResult{}, err
+	}
+	serverPID, err := b.s.serverPID()
+	if err != nil {
+		return phaseResult{}, err
+	}
+	srv0, err := processCPU(serverPID)
 	if err != nil {
 		return phaseResult{}, err
 	}
@@ -61,7 +70,11 @@ func (b *bencher) runPhase(ctx context.Context, sc *scenario, sd side, d time.Du
 	if err != nil {
 		return res, err
 	}
-	res.workerCPU = cpu1 - cpu0
+	srv1, err := processCPU(serverPID)
+	if err != nil {
+		return res, err
+	}
+	res.workerCPU, res.serverCPU = cpu1-cpu0, srv1-srv0
 	return res, nil
 }
 
@@ -74,6 +87,7 @@ func (b *bencher) measureR2R3(ctx context.Context) ([]Figure, float64, error) {
 	r2 := Figure{ID: "R2", Name: "completed runs/s at concurrency 20 (linear)", Unit: "runs/s", Target: "ratio ≥ 0.90",
 		check: func(_, r float64) bool { return r >= 0.90 }}
 	r3 := Figure{ID: "R3", Name: "worker CPU per completed step", Unit: "ms", Target: "ratio ≤ 1.25", check: ratioAtMost(1.25)}
+	r3s := Figure{ID: "R3.server", Name: "dev-server CPU per completed step", Unit: "ms", Target: "report"}
 	var completions []float64
 	if !b.cfg.Short {
 		for _, sd := range []side{interpreted, handWritten} { // warm caches and connections, unmeasured
@@ -92,19 +106,20 @@ func (b *bencher) measureR2R3(ctx context.Context) ([]Figure, float64, error) {
 			}
 			rate := float64(res.runs) / res.elapsed.Seconds()
 			cpuPerStep := float64(res.workerCPU) / float64(time.Millisecond) / float64(max(res.steps, 1))
+			add(&r3s, sd, float64(res.serverCPU)/float64(time.Millisecond)/float64(max(res.steps, 1)))
 			if sd == interpreted {
 				r2.A, r3.A = append(r2.A, rate), append(r3.A, cpuPerStep)
 				completions = append(completions, float64(res.steps)/res.elapsed.Seconds())
 			} else {
 				r2.B, r3.B = append(r2.B, rate), append(r3.B, cpuPerStep)
 			}
-			b.logf("R2 %-11s %5d runs in %5.1fs: %6.1f runs/s, worker %.2f ms CPU/step", sd, res.runs,
-				res.elapsed.Seconds(), rate, cpuPerStep)
+			b.logf("R2 %-11s %5d runs in %5.1fs: %6.1f runs/s, worker %.2f ms CPU/step, server %.2f ms CPU/step", sd,
+				res.runs, res.elapsed.Seconds(), rate, cpuPerStep, float64(res.serverCPU)/float64(time.Millisecond)/float64(max(res.steps, 1)))
 		}
 	}
 	r2.Note = "driven through the Temporal SDK client as the API drives it (UpdateWithStart settle, one complete Update per task)"
 	r3.Note = "worker process CPU (user+system, /proc) over the phase divided by the tasks completed in it"
-	return []Figure{r2, r3}, median(completions), nil
+	return []Figure{r2, r3, r3s}, median(completions), nil
 }
 
 // profileWorker fetches a CPU profile of the worker during the first repetition's phase

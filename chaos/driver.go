@@ -49,7 +49,10 @@ func (d *driver) takeSurprises() []string {
 	return out
 }
 
-func (d *driver) next(fault string) string { return fmt.Sprintf("%s-%d", strings.ToLower(fault), d.seq.Add(1)) }
+// next is a fresh name within the fault: business keys, titles, webhook-ids.
+func (d *driver) next(fault string) string {
+	return fmt.Sprintf("%s-%d", strings.ToLower(fault), d.seq.Add(1))
+}
 
 // startRun starts a run of def through POST /v1/runs with a business key, so that a
 // retry of an unanswered start finds the run instead of starting a second one.

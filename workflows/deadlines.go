@@ -86,7 +86,10 @@ func (r *run) watchDeadlines(ctx workflow.Context, taskID string, step *definiti
 			if t = r.openTask(taskID); t == nil {
 				return
 			}
-			r.fireDeadline(ctx, t, step, next)
+			// What a deadline does must finish even if the task closes meanwhile (that
+			// cancels ctx): a cancelled write would be sent again with its journal entry.
+			wctx, _ := workflow.NewDisconnectedContext(ctx)
+			r.fireDeadline(wctx, t, step, next)
 		}
 	})
 }
