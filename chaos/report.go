@@ -3,8 +3,6 @@ package chaos
 import (
 	"fmt"
 	"io"
-	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -43,32 +41,4 @@ func formatAnswers(answers map[int]int) string {
 		parts = append(parts, fmt.Sprintf("%s×%d", name, answers[c]))
 	}
 	return strings.Join(parts, " ")
-}
-
-// machine describes where the table was measured: CPU, cores, memory and the load
-// average at the end (the machines are shared).
-func machine() string {
-	model := "unknown CPU"
-	if raw, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for line := range strings.SplitSeq(string(raw), "\n") {
-			if name, ok := strings.CutPrefix(line, "model name"); ok {
-				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
-				break
-			}
-		}
-	}
-	mem := ""
-	if raw, err := os.ReadFile("/proc/meminfo"); err == nil {
-		var kb int64
-		if _, err := fmt.Sscanf(string(raw), "MemTotal: %d kB", &kb); err == nil {
-			mem = fmt.Sprintf(", %.0f GiB", float64(kb)/(1<<20))
-		}
-	}
-	load := ""
-	if raw, err := os.ReadFile("/proc/loadavg"); err == nil {
-		if f := strings.Fields(string(raw)); len(f) >= 3 {
-			load = fmt.Sprintf(", load average %s %s %s", f[0], f[1], f[2])
-		}
-	}
-	return fmt.Sprintf("%s, %d cores%s, %s%s", model, runtime.NumCPU(), mem, runtime.Version(), load)
 }

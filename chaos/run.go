@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/handoffhq/handoff/internal/devstack"
 	"github.com/handoffhq/handoff/internal/webhook"
 )
 
@@ -93,7 +94,7 @@ func Run(ctx context.Context, cfg Config) (rows []Row, err error) {
 		}
 		rows = append(rows, row)
 	}
-	fmt.Fprintf(cfg.Out, "\nHandoff fault matrix (make chaos): %s\n\n", machine())
+	fmt.Fprintf(cfg.Out, "\nHandoff fault matrix (make chaos): %s\n\n", devstack.Machine())
 	printTable(cfg.Out, rows)
 	s.logf("done in %s", time.Since(s.began).Round(time.Second))
 	return rows, nil

@@ -110,7 +110,7 @@ func Temporal(t testing.TB) *devstack.Temporal {
 func startTemporal() (*devstack.Temporal, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	root, err := repoRoot()
+	root, err := devstack.RepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -122,22 +122,4 @@ func startTemporal() (*devstack.Temporal, error) {
 		CLIPath:          cli,
 		SearchAttributes: devstack.HandoffSearchAttributes,
 	})
-}
-
-// repoRoot walks up from the working folder to the one holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find the repository root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find the repository root: no go.mod above the working folder")
-		}
-		dir = parent
-	}
 }

@@ -9,20 +9,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/handoffhq/handoff/chaos"
+	"github.com/handoffhq/handoff/internal/devstack"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root, err := repoRoot()
+	root, err := devstack.RepoRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
 		os.Exit(1)
@@ -37,23 +36,5 @@ func main() {
 			fmt.Fprintf(os.Stderr, "chaos: %s lost, duplicated or broke something (see the findings above)\n", r.ID)
 			os.Exit(1)
 		}
-	}
-}
-
-// repoRoot walks up from the working folder to the one holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find the repository root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find the repository root: no go.mod above the working folder")
-		}
-		dir = parent
 	}
 }
