@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -58,17 +59,22 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if b.scenarios, err = loadScenarios(); err != nil {
 		return err
 	}
-	var figs []Figure
+	var (
+		figs   []Figure
+		celErr error
+	)
 	if b.wants("C1") || b.wants("D1") { // CPU-bound: before any server runs
 		b.logf("running the CEL and compile benchmarks (go test -bench ./definitions/)")
 		cd, err := b.measureC1D1(ctx)
-		if err != nil {
-			return err
-		}
 		figs = append(figs, b.selected(cd)...)
+		if err != nil {
+			b.logf("C1/D1 failed: %v", err)
+			figs = append(figs, Figure{ID: "C1", Name: "did not complete", Target: "run", Note: err.Error(), failed: true})
+			celErr = err
+		}
 	}
 	if !b.needsServers() {
-		return b.report(figs)
+		return errors.Join(b.report(figs), celErr)
 	}
 	b.logf("starting the Temporal dev server, PostgreSQL, the worker and the API")
 	if b.s, err = startStack(ctx, cfg.Root); err != nil {
@@ -82,10 +88,13 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	b.d = &driver{s: b.s}
 	more, err := b.measure(ctx)
 	figs = append(more, figs...)
-	if err != nil {
-		return fmt.Errorf("%w\n\nlast lines of the server log:\n%s", err, b.s.logTail())
+	if rerr := b.report(figs); rerr != nil {
+		return rerr
 	}
-	return b.report(figs)
+	if err != nil {
+		return fmt.Errorf("%w\n\nlast lines of the server log:\n%s", errors.Join(err, celErr), b.s.logTail())
+	}
+	return celErr
 }
 
 // report prints the table and writes the JSON.
@@ -108,63 +117,46 @@ func (b *bencher) needsServers() bool {
 	return false
 }
 
-// measure runs every selected figure in turn.
+// measure runs every selected figure in turn. A figure that fails is reported as an
+// error row and the others still run; the errors come back joined.
 func (b *bencher) measure(ctx context.Context) ([]Figure, error) {
 	var (
 		figs       []Figure
+		errs       []error
 		hist       map[string]*histories
 		saturation float64
 	)
-	if b.wants("R1") || b.wants("R7") {
-		r1, h, err := b.measureR1(ctx)
+	step := func(id string, run func() ([]Figure, error)) {
+		got, err := run()
+		figs = append(figs, b.selected(got)...)
 		if err != nil {
-			return nil, err
+			b.logf("%s failed: %v", id, err)
+			figs = append(figs, Figure{ID: id, Name: "did not complete", Target: "run", Note: err.Error(), failed: true})
+			errs = append(errs, err)
 		}
-		figs, hist = append(figs, b.selected(r1)...), h
+	}
+	if b.wants("R1") || b.wants("R7") {
+		step("R1", func() (f []Figure, err error) { f, hist, err = b.measureR1(ctx); return f, err })
 	}
 	if b.wants("R2") || b.wants("R3") || b.wants("R4") {
-		r23, sat, err := b.measureR2R3(ctx)
-		if err != nil {
-			return nil, err
-		}
-		figs, saturation = append(figs, b.selected(r23)...), sat
+		step("R2", func() (f []Figure, err error) { f, saturation, err = b.measureR2R3(ctx); return f, err })
 	}
 	if b.wants("R4") {
-		r4, err := b.measureR4(ctx, saturation)
-		if err != nil {
-			return nil, err
-		}
-		figs = append(figs, r4...)
+		step("R4", func() ([]Figure, error) { return b.measureR4(ctx, saturation) })
 	}
 	if b.wants("R5") {
-		r5, err := b.measureR5(ctx)
-		if err != nil {
-			return nil, err
-		}
-		figs = append(figs, r5...)
+		step("R5", func() ([]Figure, error) { return b.measureR5(ctx) })
 	}
 	if b.wants("R6") {
-		r6, err := b.measureR6(ctx)
-		if err != nil {
-			return nil, err
-		}
-		figs = append(figs, r6...)
+		step("R6", func() ([]Figure, error) { return b.measureR6(ctx) })
 	}
-	if b.wants("R7") {
-		r7, err := b.measureR7(ctx, hist)
-		if err != nil {
-			return nil, err
-		}
-		figs = append(figs, r7...)
+	if b.wants("R7") && hist != nil {
+		step("R7", func() ([]Figure, error) { return b.measureR7(ctx, hist) })
 	}
 	if b.wants("R9") {
-		r9, err := b.measureR9(ctx)
-		if err != nil {
-			return nil, err
-		}
-		figs = append(figs, r9...)
+		step("R9", func() ([]Figure, error) { return b.measureR9(ctx) })
 	}
-	return figs, nil
+	return figs, errors.Join(errs...)
 }
 
 // reps is how many A/B repetitions a figure takes: full (at least 5) or the smoke run's.

@@ -21,7 +21,7 @@ func (b *bencher) measureR6(ctx context.Context) ([]Figure, error) {
 	p99 := Figure{ID: "R6.p99", Name: "signed webhook → run started, p99", Unit: "ms", Target: "report"}
 	knee := Figure{ID: "R6.knee", Name: "highest webhook rate sustained", Unit: "/s",
 		Target: "report the knee; zero lost, zero duplicates"}
-	low, step := 10.0, b.dur(10*time.Second, 2*time.Second)
+	low, step := 10.0, b.dur(8*time.Second, 2*time.Second)
 	rates := []float64{10, 20, 40, 80, 160, 320}
 	if b.cfg.Short {
 		low, rates = 5, nil // the knee is the low rate, if it holds

@@ -83,7 +83,7 @@ func seedTasks(ctx context.Context, db *postgres.DB, users, groups, total int) e
 		SELECT 'seed-' || i, 'seed-run-' || (i / 5), 's' || (i % 5), 'bench-seed', 'Seeded task ' || i, 'task',
 			CASE WHEN i % 10 = 0 THEN 'open' ELSE 'completed' END,
 			ARRAY['u' || ((i / 10) % $1)],
-			CASE WHEN i % 7 = 0 THEN ARRAY['g' || (i % $2)] ELSE '{}'::text[] END,
+			CASE WHEN i % 7 = 0 THEN ARRAY['g' || ((i / 70) % $2)] ELSE '{}'::text[] END,
 			CASE WHEN i % 3 = 0 THEN now() + (i % 1000) * interval '1 hour' END,
 			'[{"id":"note","label":"Note","type":"text","required":true}]'::jsonb,
 			CASE WHEN i % 10 = 0 THEN '' ELSE 'completed' END,

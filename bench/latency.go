@@ -34,7 +34,7 @@ func (b *bencher) measureR4(ctx context.Context, saturation float64) ([]Figure, 
 		return nil, fmt.Errorf("R4: publish: %w", err)
 	}
 	rate := max(saturation/2, 1)
-	phase := b.dur(15*time.Second, 2*time.Second)
+	phase := b.dur(12*time.Second, 2*time.Second)
 	total := Figure{ID: "R4.p50", Name: "completion → next task in inbox, p50", Unit: "ms", Target: "p50 ≤ 25 ms",
 		check: func(a, _ float64) bool { return a <= 25 }}
 	total99 := Figure{ID: "R4.p99", Name: "completion → next task in inbox, p99", Unit: "ms", Target: "p99 ≤ 100 ms",

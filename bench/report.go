@@ -21,6 +21,8 @@ type Figure struct {
 	// nil means the figure is only reported.
 	check func(a, ratio float64) bool
 	Note  string
+	// failed marks the row standing for a figure that could not be measured.
+	failed bool
 }
 
 // interpreted, baseline and ratio are the medians; ok reports whether there is a value.
@@ -33,6 +35,10 @@ func (f Figure) ratio() (float64, bool) {
 
 // pass is the verdict, nil for a figure that is only reported.
 func (f Figure) pass() *bool {
+	if f.failed {
+		no := false
+		return &no
+	}
 	if f.check == nil || len(f.A) == 0 {
 		return nil
 	}
@@ -82,7 +88,9 @@ func printTable(w io.Writer, figs []Figure) error {
 	fmt.Fprintln(tw, "figure\tinterpreted\tbaseline\tratio\ttarget\tverdict")
 	for _, f := range figs {
 		verdict := "report"
-		if p := f.pass(); p != nil {
+		if f.failed {
+			verdict = "ERROR"
+		} else if p := f.pass(); p != nil {
 			verdict = map[bool]string{true: "PASS", false: "MISS"}[*p]
 		}
 		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\t%s\n", f.ID, f.Name, value(f.A, f.Unit), value(f.B, f.Unit),

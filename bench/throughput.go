@@ -83,7 +83,7 @@ func (b *bencher) runPhase(ctx context.Context, sc *scenario, sd side, d time.Du
 // returns the interpreted saturation rate in completions per second, for R4.
 func (b *bencher) measureR2R3(ctx context.Context) ([]Figure, float64, error) {
 	sc := b.scenarios["linear"]
-	phase := b.dur(20*time.Second, 2*time.Second)
+	phase := b.dur(15*time.Second, 2*time.Second)
 	r2 := Figure{ID: "R2", Name: "completed runs/s at concurrency 20 (linear)", Unit: "runs/s", Target: "ratio ≥ 0.90",
 		check: func(_, r float64) bool { return r >= 0.90 }}
 	r3 := Figure{ID: "R3", Name: "worker CPU per completed step", Unit: "ms", Target: "ratio ≤ 1.25", check: ratioAtMost(1.25)}
