@@ -12,8 +12,10 @@ import (
 )
 
 // CostLimit bounds every evaluation (CEL cost units); at publish, an expression
-// whose worst-case estimate exceeds it is rejected. A hostile expression stops
-// well within 50 ms.
+// whose worst-case estimate exceeds it is rejected. At run time the Engine
+// enforces it either by proof (the expression's cost is bounded within the
+// limit whatever the data) or by cel-go's cost tracker, which stops a hostile
+// expression well within 50 ms.
 const CostLimit = 50_000
 
 // maxExprChars bounds the length of one expression.

@@ -74,7 +74,11 @@
 // # Run time
 //
 // Engine caches one CEL environment per program hash and one cel.Program per
-// (hash, expression); every evaluation runs under CostLimit. Values come in
+// (hash, expression). No evaluation costs more than CostLimit: an expression
+// whose cost is bounded within the limit whatever the data (no loops, no
+// operation that grows with the size of a value from data) is proven so when
+// it is compiled and runs untracked; every other expression runs under
+// cel-go's run-time cost tracker and stops with a cost-limit error. Values come in
 // Vars as plain JSON-shaped maps; selecting a declared field of a map works
 // with the checked program. Use has(inputs.x) or inputs.?x.orValue(d) for
 // optional fields that may be absent.

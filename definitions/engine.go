@@ -13,8 +13,17 @@ import (
 
 // Engine evaluates a compiled program's expressions at run time. Use one per
 // process: it is safe for concurrent use, compiles each expression once per
-// program content hash, bounds every evaluation by CostLimit, and is
-// deterministic (no host time zone; `now` only from Vars.Now).
+// program content hash, and is deterministic (no host time zone; `now` only
+// from Vars.Now).
+//
+// No evaluation costs more than CostLimit. When the Engine compiles an
+// expression it proves from the expression alone, if it can, a bound on its
+// cost whatever the data (see staticCostBound): when that bound is within
+// CostLimit the program runs without cel-go's run-time cost tracker. Every
+// other expression (one with a loop, or whose cost grows with data, such as
+// string concatenation or `in` over a list from data) runs under
+// cel.CostLimit(CostLimit) and stops with an error that IsCostLimitError
+// recognises.
 type Engine struct {
 	envs  sync.Map // program hash -> *programEnv
 	progs sync.Map // cacheKey -> *compiled
@@ -40,6 +49,10 @@ type programEnv struct {
 type compiled struct {
 	prg cel.Program
 	err error
+	// tracked says prg runs under cel.CostLimit(CostLimit); otherwise bound,
+	// proven at build time (see staticCostBound), is within CostLimit.
+	tracked bool
+	bound   uint64
 }
 
 type compiledTemplate struct {
@@ -77,19 +90,32 @@ func (e *Engine) compile(p *Program, expr string) (*compiled, *programEnv) {
 	}
 	c := &compiled{err: pe.err}
 	if c.err == nil {
-		c.prg, c.err = programFor(pe.env, expr)
+		c = programFor(pe.env, expr)
 	}
 	actual, _ := e.progs.LoadOrStore(key, c)
 	return actual.(*compiled), pe
 }
 
-func programFor(env *cel.Env, expr string) (prg cel.Program, err error) {
+// programFor compiles expr into a program that cannot cost more than
+// CostLimit: either proven from the expression alone (staticCostBound), or
+// stopped by cel-go's cost tracker at run time.
+func programFor(env *cel.Env, expr string) *compiled {
 	checked, issues := compileExpr(env, expr)
 	if len(issues) > 0 {
-		return nil, errors.Join(asErrors(issues)...)
+		return &compiled{err: errors.Join(asErrors(issues)...)}
 	}
-	defer recoverCEL(&err) // cel-go panics on a few valid inputs, e.g. a map literal keyed by bytes
-	return env.Program(checked, cel.CostLimit(CostLimit), cel.EvalOptions(cel.OptOptimize))
+	c := &compiled{}
+	func() {
+		defer recoverCEL(&c.err) // cel-go panics on a few valid inputs, e.g. a map literal keyed by bytes
+		opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+		var proven bool
+		if c.bound, proven = staticCostBound(env, checked); !proven {
+			c.bound, c.tracked = 0, true
+			opts = append(opts, cel.CostLimit(CostLimit))
+		}
+		c.prg, c.err = env.Program(checked, opts...)
+	}()
+	return c
 }
 
 // recoverCEL turns a panic inside cel-go into an error: a definition must never take
@@ -211,9 +237,7 @@ func (e *Engine) evalTrigger(env *cel.Env, expr string, vars map[string]any) (an
 	key := cacheKey{"\x00trigger", expr}
 	c, ok := e.progs.Load(key)
 	if !ok {
-		cc := &compiled{}
-		cc.prg, cc.err = programFor(env, expr)
-		c, _ = e.progs.LoadOrStore(key, cc)
+		c, _ = e.progs.LoadOrStore(key, programFor(env, expr))
 	}
 	cc := c.(*compiled)
 	if cc.err != nil {
