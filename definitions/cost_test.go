@@ -116,7 +116,7 @@ func TestStaticCostBoundCoversTracker(t *testing.T) {
 		proven++
 		prg, err := pe.env.Program(checked, cel.CostTracking(nil), cel.EvalOptions(cel.OptOptimize))
 		require.NoError(t, err, expr)
-		_, det, err := prg.Eval(&activation{p: p, v: &v, loc: pe.loc, pe: pe})
+		_, det, err := prg.Eval(newActivation(p, pe, &v))
 		if err != nil {
 			t.Errorf("%s: %v", expr, err)
 			continue
@@ -141,7 +141,7 @@ func TestStaticCostBoundSelectSlack(t *testing.T) {
 	require.NoError(t, err)
 	prg, err := pe.env.Program(checked, cel.CostTracking(nil))
 	require.NoError(t, err)
-	_, det, err := prg.Eval(&activation{p: p, v: &v, loc: pe.loc, pe: pe})
+	_, det, err := prg.Eval(newActivation(p, pe, &v))
 	require.NoError(t, err)
 	require.Greater(t, *det.ActualCost(), est.Max, "the estimate alone is not a bound")
 	bound, ok := staticCostBound(pe.env, checked)

@@ -25,25 +25,23 @@ import (
 // cel.CostLimit(CostLimit) and stops with an error that IsCostLimitError
 // recognises.
 type Engine struct {
-	envs  sync.Map // program hash -> *programEnv
-	progs sync.Map // cacheKey -> *compiled
-	tmpls sync.Map // cacheKey -> *compiledTemplate
+	envs     sync.Map // program hash -> *programEnv
+	triggers sync.Map // webhook mapping text -> *compiled
 }
 
 // NewEngine returns an Engine with empty caches.
 func NewEngine() *Engine { return &Engine{} }
 
-type cacheKey struct {
-	hash, text string
-}
-
-// programEnv is the run-time environment of one program.
+// programEnv is the run-time environment of one program, with the programs
+// compiled in it.
 type programEnv struct {
 	env     *cel.Env
 	loc     *time.Location
 	err     error
 	steps   map[string]*Step // every step by id, branches included
 	stepIDs []string
+	progs   sync.Map // expression text -> *compiled
+	tmpls   sync.Map // template text -> *compiledTemplate
 }
 
 type compiled struct {
@@ -84,15 +82,14 @@ func (e *Engine) programEnv(p *Program) *programEnv {
 // compile returns the cached program for expr, compiling it on first use.
 func (e *Engine) compile(p *Program, expr string) (*compiled, *programEnv) {
 	pe := e.programEnv(p)
-	key := cacheKey{p.Hash, expr}
-	if c, ok := e.progs.Load(key); ok {
+	if c, ok := pe.progs.Load(expr); ok {
 		return c.(*compiled), pe
 	}
 	c := &compiled{err: pe.err}
 	if c.err == nil {
 		c = programFor(pe.env, expr)
 	}
-	actual, _ := e.progs.LoadOrStore(key, c)
+	actual, _ := pe.progs.LoadOrStore(expr, c)
 	return actual.(*compiled), pe
 }
 
@@ -141,7 +138,7 @@ func (e *Engine) Eval(p *Program, expr string, v Vars) (any, error) {
 	if c.err != nil {
 		return nil, fmt.Errorf("compile %q: %w", expr, c.err)
 	}
-	out, err := eval(c.prg, &activation{p: p, v: &v, loc: pe.loc, pe: pe})
+	out, err := eval(c.prg, newActivation(p, pe, &v))
 	if err != nil {
 		return nil, fmt.Errorf("evaluate %q: %w", expr, err)
 	}
@@ -175,7 +172,7 @@ func (e *Engine) Render(p *Program, tmpl string, v Vars) (string, error) {
 	if ct.err != nil {
 		return "", ct.err
 	}
-	act := &activation{p: p, v: &v, loc: pe.loc, pe: pe}
+	act := newActivation(p, pe, &v)
 	buf := make([]byte, 0, len(tmpl)+32)
 	for i, seg := range ct.segs {
 		if seg.Expr == "" {
@@ -193,8 +190,7 @@ func (e *Engine) Render(p *Program, tmpl string, v Vars) (string, error) {
 
 func (e *Engine) template(p *Program, tmpl string) (*compiledTemplate, *programEnv) {
 	pe := e.programEnv(p)
-	key := cacheKey{p.Hash, "\x00tmpl\x00" + tmpl}
-	if c, ok := e.tmpls.Load(key); ok {
+	if c, ok := pe.tmpls.Load(tmpl); ok {
 		return c.(*compiledTemplate), pe
 	}
 	ct := &compiledTemplate{}
@@ -215,7 +211,7 @@ func (e *Engine) template(p *Program, tmpl string) (*compiledTemplate, *programE
 			}
 		}
 	}
-	actual, _ := e.tmpls.LoadOrStore(key, ct)
+	actual, _ := pe.tmpls.LoadOrStore(tmpl, ct)
 	return actual.(*compiledTemplate), pe
 }
 
@@ -234,10 +230,9 @@ func asErrors(issues []exprIssue) []error {
 
 // evalTrigger evaluates a webhook mapping in the trigger environment.
 func (e *Engine) evalTrigger(env *cel.Env, expr string, vars map[string]any) (any, error) {
-	key := cacheKey{"\x00trigger", expr}
-	c, ok := e.progs.Load(key)
+	c, ok := e.triggers.Load(expr)
 	if !ok {
-		c, _ = e.progs.LoadOrStore(key, programFor(env, expr))
+		c, _ = e.triggers.LoadOrStore(expr, programFor(env, expr))
 	}
 	cc := c.(*compiled)
 	if cc.err != nil {

@@ -45,12 +45,18 @@ type RunVars struct {
 // activation resolves variables lazily: a namespace is converted only when an
 // expression uses it, and at most once per evaluation.
 type activation struct {
+	v      Vars // a copy, so the caller's Vars stays on its stack
 	p      *Program
-	v      *Vars
 	loc    *time.Location
 	pe     *programEnv
 	inputs map[string]any
 	steps  *stepsValue
+}
+
+// newActivation returns the activation of one evaluation (or of the segments
+// of one template): one allocation.
+func newActivation(p *Program, pe *programEnv, v *Vars) *activation {
+	return &activation{v: *v, p: p, loc: pe.loc, pe: pe}
 }
 
 var _ interpreter.Activation = (*activation)(nil)
@@ -102,6 +108,11 @@ func normalise(data map[string]any, fields []Field, loc *time.Location) map[stri
 	var out map[string]any
 	for i := range fields {
 		f := &fields[i]
+		switch f.Type {
+		case TypeNumber, TypeBoolean, TypeDate, TypeDatetime, TypeTable:
+		default:
+			continue // convert keeps every other type as it is
+		}
 		v, ok := data[f.ID]
 		if !ok && f.Type != TypeBoolean {
 			continue
