@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -21,6 +22,9 @@ type Config struct {
 	// HistoryDir, when set, receives the first history of each R1 scenario and form as
 	// JSON (BENCH_HISTORIES).
 	HistoryDir string
+	// R4Rate, when positive, is R4's completion rate per second instead of half the
+	// interpreted saturation rate of R2 (BENCH_R4_RATE).
+	R4Rate float64
 	// Only, when set, limits the run to figures whose id starts with one of these
 	// prefixes, e.g. "R1", "R5" (BENCH_ONLY, comma-separated).
 	Only []string
@@ -37,6 +41,7 @@ func ConfigFromEnv(getenv func(string) string, root string) Config {
 	if c.JSONPath == "" {
 		c.JSONPath = filepath.Join(root, "bench", "results.json")
 	}
+	c.R4Rate, _ = strconv.ParseFloat(getenv("BENCH_R4_RATE"), 64)
 	for _, p := range splitComma(getenv("BENCH_ONLY")) {
 		c.Only = append(c.Only, p)
 	}
@@ -138,7 +143,7 @@ func (b *bencher) measure(ctx context.Context) ([]Figure, error) {
 	if b.wants("R1") || b.wants("R7") {
 		step("R1", func() (f []Figure, err error) { f, hist, err = b.measureR1(ctx); return f, err })
 	}
-	if b.wants("R2") || b.wants("R3") || b.wants("R4") {
+	if b.wants("R2") || b.wants("R3") || (b.wants("R4") && b.cfg.R4Rate <= 0) {
 		step("R2", func() (f []Figure, err error) { f, saturation, err = b.measureR2R3(ctx); return f, err })
 	}
 	if b.wants("R4") {

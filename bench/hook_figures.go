@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
 )
 
 // measureR6 sends signed webhooks that each start a run: latency at a low rate, then a
@@ -31,6 +33,11 @@ func (b *bencher) measureR6(ctx context.Context) ([]Figure, error) {
 		seq++
 		res, err := b.hookPhase(ctx, eps[sd], fmt.Sprintf("r6-%s-%d-", sd, seq), rate, d)
 		if err != nil {
+			return nil, err
+		}
+		// The runs started keep the worker busy for a while: let them finish, so the
+		// next phase (of the other form) does not pay for this one's backlog.
+		if err := b.drain(ctx, "bench-hook"); err != nil {
 			return nil, err
 		}
 		b.logf("R6 %-11s %5.0f/s for %s: %d acked, %d failed, %d overflow, p50 %.1f p99 %.1f ms, %d redelivered, %d lost, %d duplicates %s",
@@ -94,6 +101,15 @@ func (b *bencher) measureR6(ctx context.Context) ([]Figure, error) {
 		"of the hand-written workflow)", low, confirmed, lost, dups)
 	p50.Note = fmt.Sprintf("at %.0f deliveries/s, from the scheduled send time to the 202", low)
 	return []Figure{p50, p99, knee}, nil
+}
+
+// drain waits (up to five minutes) until no run of the definition is running.
+func (b *bencher) drain(ctx context.Context, key string) error {
+	query := fmt.Sprintf("ExecutionStatus = 'Running' AND HandoffDefinition = '%s'", key)
+	return pollEvery(ctx, 5*time.Minute, 250*time.Millisecond, "the "+key+" runs to finish", func() (bool, error) {
+		resp, err := b.s.tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+		return err == nil && resp.GetCount() == 0, err
+	})
 }
 
 // add appends v to the figure's side.

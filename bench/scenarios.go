@@ -86,6 +86,11 @@ func waitOverdue(ctx context.Context, s *stack, runID string) error {
 
 // poll calls cond every 20 ms until it holds, fails, or the timeout passes.
 func poll(ctx context.Context, timeout time.Duration, what string, cond func() (bool, error)) error {
+	return pollEvery(ctx, timeout, 20*time.Millisecond, what, cond)
+}
+
+// pollEvery is poll with another interval.
+func pollEvery(ctx context.Context, timeout, every time.Duration, what string, cond func() (bool, error)) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		ok, err := cond()
@@ -101,7 +106,7 @@ func poll(ctx context.Context, timeout time.Duration, what string, cond func() (
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(every):
 		}
 	}
 }

@@ -47,3 +47,33 @@ WHERE (@status::text = '' OR t.status = @status::text)
              @cursor_created::timestamptz, @cursor_id::text))
 ORDER BY COALESCE(t.due_at, 'infinity'::timestamptz), t.created_at, t.id
 LIMIT @lim::int;
+
+-- name: ListInbox :many
+-- The open tasks in the inboxes of @principals ('u:<user>', 'g:<group>'), in the order
+-- of ListTasks, from inbox_entries (migration 006): each principal contributes at most
+-- one page read in index order from its cursor position, the union is de-duplicated (a
+-- task can be in a user's and their group's inbox) and cut to a page, and only that
+-- page's rows are read from tasks. Every bound is a plain parameter, so a generic plan
+-- uses the index as well as a custom one.
+WITH candidates AS (
+    SELECT DISTINCT e.task_id, e.sort_due, e.created_at
+    FROM unnest(@principals::text[]) AS p(principal)
+    CROSS JOIN LATERAL (
+        SELECT i.task_id, i.sort_due, i.created_at
+        FROM inbox_entries i
+        WHERE i.principal = p.principal
+          AND i.sort_due >= COALESCE(sqlc.narg('due_from')::timestamptz, '-infinity'::timestamptz)
+          AND i.sort_due <= COALESCE(sqlc.narg('due_to')::timestamptz, 'infinity'::timestamptz)
+          AND (i.sort_due, i.created_at, i.task_id) >
+              (CASE WHEN @has_cursor::bool THEN COALESCE(sqlc.narg('after_due')::timestamptz, 'infinity'::timestamptz)
+                    ELSE '-infinity'::timestamptz END,
+               @after_created::timestamptz, @after_id::text)
+          AND (@definition::text = '' OR i.definition = @definition::text)
+        ORDER BY i.sort_due, i.created_at, i.task_id
+        LIMIT @lim::int
+    ) e
+    ORDER BY e.sort_due, e.created_at, e.task_id
+    LIMIT @lim::int
+)
+SELECT t.* FROM candidates c JOIN tasks t ON t.id = c.task_id
+ORDER BY c.sort_due, c.created_at, c.task_id;

@@ -28,6 +28,14 @@ type Definition struct {
 	CreatedAt   time.Time
 }
 
+type InboxEntry struct {
+	Principal  string
+	SortDue    time.Time
+	CreatedAt  time.Time
+	TaskID     string
+	Definition string
+}
+
 type Outbox struct {
 	ID            string
 	Kind          string

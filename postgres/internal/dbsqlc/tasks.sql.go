@@ -44,6 +44,98 @@ func (q *Queries) CloseTask(ctx context.Context, db DBTX, arg CloseTaskParams) (
 	return result.RowsAffected(), nil
 }
 
+const listInbox = `-- name: ListInbox :many
+WITH candidates AS (
+    SELECT DISTINCT e.task_id, e.sort_due, e.created_at
+    FROM unnest($1::text[]) AS p(principal)
+    CROSS JOIN LATERAL (
+        SELECT i.task_id, i.sort_due, i.created_at
+        FROM inbox_entries i
+        WHERE i.principal = p.principal
+          AND i.sort_due >= COALESCE($2::timestamptz, '-infinity'::timestamptz)
+          AND i.sort_due <= COALESCE($3::timestamptz, 'infinity'::timestamptz)
+          AND (i.sort_due, i.created_at, i.task_id) >
+              (CASE WHEN $4::bool THEN COALESCE($5::timestamptz, 'infinity'::timestamptz)
+                    ELSE '-infinity'::timestamptz END,
+               $6::timestamptz, $7::text)
+          AND ($8::text = '' OR i.definition = $8::text)
+        ORDER BY i.sort_due, i.created_at, i.task_id
+        LIMIT $9::int
+    ) e
+    ORDER BY e.sort_due, e.created_at, e.task_id
+    LIMIT $9::int
+)
+SELECT t.id, t.run_id, t.step_id, t.definition, t.title, t.description, t.kind, t.status, t.assignees, t.candidate_groups, t.claimed_by, t.due_at, t.form, t.outcome, t.data, t.completed_by, t.created_at, t.completed_at FROM candidates c JOIN tasks t ON t.id = c.task_id
+ORDER BY c.sort_due, c.created_at, c.task_id
+`
+
+type ListInboxParams struct {
+	Principals   []string
+	DueFrom      *time.Time
+	DueTo        *time.Time
+	HasCursor    bool
+	AfterDue     *time.Time
+	AfterCreated time.Time
+	AfterID      string
+	Definition   string
+	Lim          int32
+}
+
+// The open tasks in the inboxes of @principals ('u:<user>', 'g:<group>'), in the order
+// of ListTasks, from inbox_entries (migration 006): each principal contributes at most
+// one page read in index order from its cursor position, the union is de-duplicated (a
+// task can be in a user's and their group's inbox) and cut to a page, and only that
+// page's rows are read from tasks. Every bound is a plain parameter, so a generic plan
+// uses the index as well as a custom one.
+func (q *Queries) ListInbox(ctx context.Context, db DBTX, arg ListInboxParams) ([]Task, error) {
+	rows, err := db.Query(ctx, listInbox,
+		arg.Principals,
+		arg.DueFrom,
+		arg.DueTo,
+		arg.HasCursor,
+		arg.AfterDue,
+		arg.AfterCreated,
+		arg.AfterID,
+		arg.Definition,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Task
+	for rows.Next() {
+		var i Task
+		if err := rows.Scan(
+			&i.ID,
+			&i.RunID,
+			&i.StepID,
+			&i.Definition,
+			&i.Title,
+			&i.Description,
+			&i.Kind,
+			&i.Status,
+			&i.Assignees,
+			&i.CandidateGroups,
+			&i.ClaimedBy,
+			&i.DueAt,
+			&i.Form,
+			&i.Outcome,
+			&i.Data,
+			&i.CompletedBy,
+			&i.CreatedAt,
+			&i.CompletedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listTasks = `-- name: ListTasks :many
 SELECT t.id, t.run_id, t.step_id, t.definition, t.title, t.description, t.kind, t.status, t.assignees, t.candidate_groups, t.claimed_by, t.due_at, t.form, t.outcome, t.data, t.completed_by, t.created_at, t.completed_at FROM tasks t
 WHERE ($1::text = '' OR t.status = $1::text)
