@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 
 	goccy "github.com/goccy/go-yaml/parser"
 	"go.yaml.in/yaml/v3"
@@ -120,20 +121,31 @@ type converter struct {
 	done     map[*yaml.Node]*node // anchored nodes, converted once and shared by aliases
 	visiting map[*yaml.Node]bool  // anchored nodes being converted: an alias to one is a cycle
 	total    int
+	slab     []node // nodes are allocated in chunks
+}
+
+// newNode returns a zero node from the current chunk.
+func (c *converter) newNode() *node {
+	if len(c.slab) == cap(c.slab) {
+		c.slab = make([]node, 0, 256)
+	}
+	c.slab = c.slab[:len(c.slab)+1]
+	return &c.slab[len(c.slab)-1]
 }
 
 func (c *converter) node(n *yaml.Node) (*node, error) {
-	if out, ok := c.done[n]; ok {
-		return out, nil
-	}
-	if c.visiting[n] {
-		return nil, errPos{n.Line, n.Column, fmt.Sprintf("YAML anchor &%s contains an alias to itself", n.Anchor)}
-	}
-	if n.Anchor != "" {
+	if n.Anchor != "" { // only anchored nodes are shared or can be part of a cycle
+		if out, ok := c.done[n]; ok {
+			return out, nil
+		}
+		if c.visiting[n] {
+			return nil, errPos{n.Line, n.Column, fmt.Sprintf("YAML anchor &%s contains an alias to itself", n.Anchor)}
+		}
 		c.visiting[n] = true
 		defer delete(c.visiting, n)
 	}
-	out := &node{kind: scalarNode, line: n.Line, col: n.Column, size: 1}
+	out := c.newNode()
+	*out = node{kind: scalarNode, line: n.Line, col: n.Column, size: 1}
 	var err error
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -165,8 +177,19 @@ func scalar(out *node, n *yaml.Node) {
 	out.text = n.Value
 	out.quoted = n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
 	out.block = n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
+	if n.Tag == "!!str" || n.Tag == "" {
+		out.value = n.Value
+		return
+	}
+	if v, ok := plainValue(n); ok {
+		out.value = v
+		if v == nil {
+			out.text = ""
+		}
+		return
+	}
 	var v any
-	if n.Tag == "!!str" || n.Tag == "" || n.Decode(&v) != nil {
+	if n.Decode(&v) != nil {
 		out.value = n.Value
 		return
 	}
@@ -182,8 +205,56 @@ func scalar(out *node, n *yaml.Node) {
 	}
 }
 
+// plainValue decodes the commonest implicitly typed scalars (null, booleans and
+// decimal integers) to what yaml.v3's Node.Decode into an interface gives
+// (resolve in go.yaml.in/yaml/v3), without building a decoder per scalar. ok
+// is false for anything else. The parser already resolved the tag of a plain
+// scalar from its text: an implicit !!null or !!bool is one of the texts of
+// yaml.v3's resolve table, and an implicit !!int in plain decimal notation
+// parses the same in base 10 as in yaml.v3's base 0.
+func plainValue(n *yaml.Node) (v any, ok bool) {
+	if n.Style&yaml.TaggedStyle != 0 {
+		return nil, false
+	}
+	switch n.Tag {
+	case "!!null":
+		return nil, true
+	case "!!bool":
+		switch n.Value {
+		case "true", "True", "TRUE":
+			return true, true
+		case "false", "False", "FALSE":
+			return false, true
+		}
+	case "!!int":
+		if isPlainDecimal(n.Value) {
+			i, err := strconv.ParseInt(n.Value, 10, 64)
+			return i, err == nil
+		}
+	}
+	return nil, false
+}
+
+// isPlainDecimal reports whether s is "0" or a decimal of at most 18 digits
+// without leading zeros, optionally negative: no sign +, underscores, base
+// prefixes or octal leading zeros, and never out of the int64 range.
+func isPlainDecimal(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || len(s) > 18 || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *converter) mapping(out *node, n *yaml.Node) error {
 	out.kind = mapNode
+	out.keys = make([]*node, 0, len(n.Content)/2)
+	out.vals = make([]*node, 0, len(n.Content)/2)
 	if len(n.Content) > 0 {
 		out.line, out.col = n.Content[0].Line, n.Content[0].Column
 	}
@@ -243,6 +314,7 @@ func (c *converter) merge(out *node, value *yaml.Node) error {
 
 func (c *converter) sequence(out *node, n *yaml.Node) error {
 	out.kind = seqNode
+	out.items = make([]*node, 0, len(n.Content))
 	for _, item := range n.Content {
 		it, err := c.node(item)
 		if err != nil {
