@@ -65,12 +65,20 @@ func (c *compiler) tmpl(n *node, path string, s *scope) string {
 }
 
 // celChecker checks every registered expression against the definition's types.
+//
+// Checking runs in three passes. plan walks the sites in source order: it
+// gives each scope its environment (declaring the scope's generated types in
+// that order, so their names never depend on what follows), splits templates,
+// and collects each distinct (scope signature, text) pair once. run
+// type-checks those pairs. report walks the sites again in the same order and
+// records their errors exactly as checking them one by one would.
 type celChecker struct {
-	c    *compiler
-	def  *defEnv
-	envs map[*scope]*cel.Env
-	sigs map[*scope]string
-	memo map[memoKey]*checkResult
+	c      *compiler
+	def    *defEnv
+	scopes map[*scope]*scopeEnv
+	shared map[string]*scopeEnv // signature -> the first scope with it, whose environment the others share
+	sigs   map[*scope]string
+	memo   map[memoKey]*checkResult
 }
 
 // memoKey identifies an expression checked in an environment of the same shape:
@@ -79,10 +87,36 @@ type memoKey struct {
 	sig, text string
 }
 
+// scopeEnv is the CEL environment of one scope. Scopes of the same signature
+// declare types of the same shape, so expressions are checked in the
+// environment of the first of them (owner); a scope's own environment is only
+// built to word a message with the names of its own types.
+type scopeEnv struct {
+	sig   string
+	opts  []cel.EnvOption // the scope's variables on top of the run-data environment
+	env   *cel.Env        // nil until built
+	err   error
+	owner *scopeEnv
+}
+
+// checkResult is the outcome of checking one expression text in one scope
+// signature; first is the first scope (in source order) that checked it.
 type checkResult struct {
+	text      string
+	first     *scopeEnv
+	exact     bool // computed in first's own environment
 	issues    []exprIssue
 	out       *types.Type
 	tooCostly bool
+}
+
+// sitePlan is what plan found for one site.
+type sitePlan struct {
+	se      *scopeEnv
+	err     error          // the scope's environment could not be built
+	tmplErr *templateError // the template does not parse
+	segs    []segment      // the expressions, with their offsets in the site's text
+	results []*checkResult // one per segment
 }
 
 func (c *compiler) checkExpressions() {
@@ -94,72 +128,151 @@ func (c *compiler) checkExpressions() {
 		c.errs.add(1, 1, "", "internal error building the expression environment: %v", err)
 		return
 	}
-	ck := &celChecker{c: c, def: def, envs: map[*scope]*cel.Env{}, sigs: map[*scope]string{},
-		memo: map[memoKey]*checkResult{}}
-	for _, site := range c.exprs {
-		ck.site(site)
+	ck := &celChecker{c: c, def: def, scopes: map[*scope]*scopeEnv{}, shared: map[string]*scopeEnv{},
+		sigs: map[*scope]string{}, memo: map[memoKey]*checkResult{}}
+	plans := make([]sitePlan, len(c.exprs))
+	var todo []*checkResult
+	for i, site := range c.exprs {
+		plans[i] = ck.plan(site, &todo)
+	}
+	ck.run(todo)
+	for i, site := range c.exprs {
+		ck.report(site, &plans[i])
 	}
 }
 
-func (ck *celChecker) site(site *exprSite) {
-	env, err := ck.env(site.s)
-	if err != nil {
-		ck.c.errs.at(site.n, site.path, "internal error: %v", err)
-		return
+// plan prepares one site, appending the expressions not checked yet to todo.
+func (ck *celChecker) plan(site *exprSite, todo *[]*checkResult) sitePlan {
+	se := ck.scopeEnv(site.s)
+	p := sitePlan{se: se}
+	if p.err = se.owner.err; p.err != nil {
+		return p
 	}
 	if !site.template {
-		ck.one(env, site, site.text, 0, site.want)
+		p.segs = []segment{{Expr: site.text}}
+	} else {
+		segs, err := parseTemplate(site.text)
+		if errors.As(err, &p.tmplErr) {
+			return p
+		}
+		for _, seg := range segs {
+			if seg.Expr != "" {
+				p.segs = append(p.segs, seg)
+			}
+		}
+	}
+	p.results = make([]*checkResult, len(p.segs))
+	for i, seg := range p.segs {
+		key := memoKey{se.sig, seg.Expr}
+		r, ok := ck.memo[key]
+		if !ok {
+			r = &checkResult{text: seg.Expr, first: se, exact: se.owner == se}
+			ck.memo[key] = r
+			*todo = append(*todo, r)
+		}
+		p.results[i] = r
+	}
+	return p
+}
+
+// scopeEnv returns the environment of a scope, creating it on first use.
+func (ck *celChecker) scopeEnv(s *scope) *scopeEnv {
+	if se, ok := ck.scopes[s]; ok {
+		return se
+	}
+	se := &scopeEnv{sig: ck.signature(s)}
+	ck.scopes[s] = se
+	switch {
+	case s.trigger:
+		se.env, se.err = triggerEnv()
+	case s.response:
+		se.opts = append(se.opts, cel.Variable("response", cel.ObjectType(typeResponse)))
+	}
+	if s.form != nil {
+		se.opts = append(se.opts, cel.Variable("form", ck.def.prov.formType("Form", *s.form)))
+	}
+	if s.row != nil {
+		se.opts = append(se.opts, cel.Variable("row", ck.def.prov.formType("Row", *s.row)))
+	}
+	if owner, ok := ck.shared[se.sig]; ok {
+		se.owner = owner
+		return se
+	}
+	se.owner = se
+	ck.shared[se.sig] = se
+	ck.build(se)
+	return se
+}
+
+// build creates the scope's own environment.
+func (ck *celChecker) build(se *scopeEnv) {
+	if se.env != nil || se.err != nil {
 		return
 	}
-	segs, err := parseTemplate(site.text)
-	var te *templateError
-	if errors.As(err, &te) {
+	se.env = ck.def.run
+	if len(se.opts) > 0 {
+		se.env, se.err = ck.def.run.Extend(se.opts...)
+	}
+}
+
+// run checks every expression collected by plan.
+func (ck *celChecker) run(todo []*checkResult) {
+	for _, r := range todo {
+		r.check(r.first.owner.env)
+	}
+}
+
+// check compiles r's text in env and estimates its worst-case cost.
+func (r *checkResult) check(env *cel.Env) {
+	r.issues, r.out, r.tooCostly = nil, nil, false
+	checked, issues := compileExpr(env, r.text)
+	if len(issues) > 0 {
+		r.issues = issues
+		return
+	}
+	r.out = checked.OutputType()
+	est, err := env.EstimateCost(checked, sizeEstimator{})
+	r.tooCostly = err == nil && est.Max > CostLimit
+}
+
+// exact re-checks r in its first scope's own environment, so that a message
+// names that scope's types (handoff.Form3, not the handoff.Form1 of the scope
+// whose environment was shared).
+func (ck *celChecker) exact(r *checkResult) {
+	if r.exact {
+		return
+	}
+	r.exact = true
+	if ck.build(r.first); r.first.err == nil {
+		r.check(r.first.env)
+	}
+}
+
+func (ck *celChecker) report(site *exprSite, p *sitePlan) {
+	if p.err != nil {
+		ck.c.errs.at(site.n, site.path, "internal error: %v", p.err)
+		return
+	}
+	if te := p.tmplErr; te != nil {
 		line, col := ck.c.position(site.n, te.off)
 		ck.c.errs.add(line, col, site.path, "%s", te.msg)
 		return
 	}
-	for _, seg := range segs {
-		if seg.Expr != "" {
-			ck.one(env, site, seg.Expr, seg.Off, wantAny)
-		}
+	w := site.want
+	if site.template {
+		w = wantAny
+	}
+	for i, seg := range p.segs {
+		ck.one(site, p.results[i], seg.Off, w)
 	}
 }
 
-// env returns the environment for a scope, building it once per compilation.
-func (ck *celChecker) env(s *scope) (*cel.Env, error) {
-	if e, ok := ck.envs[s]; ok {
-		return e, nil
+// one reports the errors of a single expression found at byte offset off of the site's text.
+func (ck *celChecker) one(site *exprSite, r *checkResult, off int, w want) {
+	if len(r.issues) > 0 || checkWant(r.out, w) != "" {
+		ck.exact(r)
 	}
-	var opts []cel.EnvOption
-	base := ck.def.run
-	switch {
-	case s.trigger:
-		t, err := triggerEnv()
-		ck.envs[s] = t
-		return t, err
-	case s.response:
-		opts = append(opts, cel.Variable("response", cel.ObjectType(typeResponse)))
-	}
-	if s.form != nil {
-		opts = append(opts, cel.Variable("form", ck.def.prov.formType("Form", *s.form)))
-	}
-	if s.row != nil {
-		opts = append(opts, cel.Variable("row", ck.def.prov.formType("Row", *s.row)))
-	}
-	e := base
-	if len(opts) > 0 {
-		var err error
-		if e, err = base.Extend(opts...); err != nil {
-			return nil, err
-		}
-	}
-	ck.envs[s] = e
-	return e, nil
-}
-
-// one checks a single expression found at byte offset off of the site's text.
-func (ck *celChecker) one(env *cel.Env, site *exprSite, text string, off int, w want) {
-	r := ck.check(env, site.s, text)
+	text := r.text
 	if len(r.issues) > 0 {
 		for _, is := range r.issues {
 			at := off + exprOffset(text, is.line, is.col)
@@ -168,32 +281,17 @@ func (ck *celChecker) one(env *cel.Env, site *exprSite, text string, off int, w 
 		}
 		return
 	}
+	msg := checkWant(r.out, w)
+	if msg == "" && !r.tooCostly {
+		return
+	}
 	line, col := ck.c.position(site.n, off)
-	if msg := checkWant(r.out, w); msg != "" {
+	if msg != "" {
 		ck.c.errs.add(line, col, site.path, "%s", msg)
 	}
 	if r.tooCostly {
 		ck.c.errs.add(line, col, site.path, "expression is too expensive: its worst case costs more than %d units; simplify nested loops over lists", CostLimit)
 	}
-}
-
-// check compiles text once per environment shape.
-func (ck *celChecker) check(env *cel.Env, s *scope, text string) *checkResult {
-	key := memoKey{ck.signature(s), text}
-	if r, ok := ck.memo[key]; ok {
-		return r
-	}
-	r := &checkResult{}
-	checked, issues := compileExpr(env, text)
-	if len(issues) > 0 {
-		r.issues = issues
-	} else {
-		r.out = checked.OutputType()
-		est, err := env.EstimateCost(checked, sizeEstimator{})
-		r.tooCostly = err == nil && est.Max > CostLimit
-	}
-	ck.memo[key] = r
-	return r
 }
 
 // signature describes the variables a scope declares, so equal forms share checks.
