@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/handoffhq/handoff/postgres"
@@ -53,6 +54,9 @@ func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (work
 		return workflows.InboxResult{}, fmt.Errorf("sync inbox: %w", err)
 	}
 	a.logInbox(ctx, s.Close, opened)
+	if activity.IsActivity(ctx) && activity.GetInfo(ctx).IsLocalActivity {
+		res.Written = &s
+	}
 	return res, nil
 }
 

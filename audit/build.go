@@ -80,8 +80,8 @@ type builder struct {
 // execution holds what links events within one workflow execution.
 type execution struct {
 	started   bool
-	syncs     map[int64][]*entry // SyncInbox scheduled event id → its entries
-	opens     map[int64][]*entry // SyncInbox scheduled event id → task.assigned entries, in order
+	syncs     map[int64][]*entry // SyncInbox scheduled (or marker) event id → its entries
+	opens     map[int64][]*entry // SyncInbox scheduled (or marker) event id → task.assigned entries, in order
 	calls     map[int64]call     // HTTPCall/Notify scheduled event id → the call
 	attempts  map[int64]int32    // activity scheduled event id → attempt that ended it
 	updates   map[string]*entry  // update id → event.received entry
@@ -153,6 +153,8 @@ func (b *builder) add(seq int, ev *historypb.HistoryEvent) error {
 		return nil
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 		return b.activityScheduled(seq, ev)
+	case enumspb.EVENT_TYPE_MARKER_RECORDED:
+		return b.marker(seq, ev)
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
 		a := ev.GetActivityTaskStartedEventAttributes()
 		b.exec.attempts[a.GetScheduledEventId()] = a.GetAttempt()

@@ -6,7 +6,9 @@
 // What the trail is made of, and from where in history:
 //
 //   - WorkflowExecutionStarted: run.started (the starter, the inputs, the definition).
-//   - ActivityTaskScheduled of SyncInbox: the interpreter's inbox writes. Open tasks
+//   - The interpreter's inbox writes: the LocalActivity marker of each successful
+//     SyncInbox (interpreter version 2; its result echoes the write) or, for runs
+//     started on version 1, the ActivityTaskScheduled of SyncInbox. Open tasks
 //     become task.assigned (with the assignees the activity resolved), closed tasks
 //     task.completed / task.cancelled and, for approvals, one approval.approved or
 //     approval.rejected per vote; the journal riding along becomes decision,

@@ -57,6 +57,8 @@ func TestRecordHistories(t *testing.T) {
 				if i > 0 {
 					name += "-child"
 				}
+				// Histories of older interpreter versions stay: runs on them may be open.
+				name += fmt.Sprintf("-v%d", workflows.InterpreterVersion)
 				r.write(name, id)
 			}
 		})
@@ -102,7 +104,7 @@ func newRecorder(t *testing.T) *recorder {
 // URLs containing "fail", a mailer that always works.
 func fakeSyncInbox(_ context.Context, s workflows.InboxSync) (workflows.InboxResult, error) {
 	managers := map[string]string{"ann": "mona"}
-	res := workflows.InboxResult{Assignees: [][]string{}}
+	res := workflows.InboxResult{Assignees: [][]string{}, Written: &s} // as the real one does as a local activity
 	for _, o := range s.Open {
 		who := append([]string{}, o.Task.Assignees...)
 		for _, u := range o.ManagerOf {

@@ -28,7 +28,7 @@ type runHistory struct {
 	updatesDone     map[string]int // update id → successful UpdateCompleted events
 	updatesAccepted map[string]int // update id → UpdateAccepted events
 	syncs           []workflows.InboxSync
-	syncsPending    int      // SyncInbox activities scheduled but not completed
+	syncsPending    int      // SyncInbox activities scheduled but not completed (version 1 runs)
 	httpKeys        []string // Idempotency-Keys of the HTTPCall activities scheduled
 	result          *workflows.RunState
 	taskFailures    map[string]int // WorkflowTaskFailed cause → count
@@ -97,6 +97,28 @@ func (h *runHistory) note(id int64, ev *historypb.HistoryEvent, scheduled map[in
 			h.syncs = append(h.syncs, s)
 		}
 		delete(scheduled, sid)
+	case ev.GetMarkerRecordedEventAttributes() != nil:
+		// Interpreter version 2 writes the inbox as a local activity: its marker carries
+		// the write it completed (InboxResult.Written); failed attempts leave no marker.
+		m := ev.GetMarkerRecordedEventAttributes()
+		if m.GetMarkerName() != "LocalActivity" || m.GetFailure() != nil {
+			return nil
+		}
+		var data struct{ ActivityType string }
+		if err := dc.FromPayloads(m.GetDetails()["data"], &data); err != nil {
+			return fmt.Errorf("decode a local activity marker: %w", err)
+		}
+		if data.ActivityType != workflows.ActivitySyncInbox {
+			return nil
+		}
+		var res workflows.InboxResult
+		if err := dc.FromPayloads(m.GetDetails()["result"], &res); err != nil {
+			return fmt.Errorf("decode a SyncInbox result: %w", err)
+		}
+		if res.Written == nil {
+			return fmt.Errorf("a SyncInbox marker does not carry its write")
+		}
+		h.syncs = append(h.syncs, *res.Written)
 	case ev.GetWorkflowExecutionUpdateAcceptedEventAttributes() != nil:
 		h.updatesAccepted[ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetMeta().GetUpdateId()]++
 	case ev.GetWorkflowExecutionUpdateCompletedEventAttributes() != nil:

@@ -20,9 +20,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// The recorded run of audit-purchase (see audit/record_test.go).
+// The recorded run of audit-purchase on the current interpreter version (see audit/record_test.go).
 var (
-	historyFile    = filepath.Join("..", "audit", "testdata", "purchase.history.json")
+	historyFile    = filepath.Join("..", "audit", "testdata", "purchase-v2.history.json")
 	definitionFile = filepath.Join("..", "audit", "testdata", "definitions", "audit-purchase.yaml")
 )
 
@@ -148,6 +148,9 @@ func replaceInPayloads(t *testing.T, h []*historypb.HistoryEvent, old, new strin
 		}
 		visit(ev.GetActivityTaskScheduledEventAttributes().GetInput())
 		visit(ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetArgs())
+		for _, p := range ev.GetMarkerRecordedEventAttributes().GetDetails() { // local activities (interpreter version 2)
+			visit(p)
+		}
 	}
 	require.NotZero(t, changed, "no payload contains %s", old)
 }

@@ -223,4 +223,8 @@ type TaskOpening struct {
 // InboxResult reports the assignees the activity resolved, one entry per opened task, in order.
 type InboxResult struct {
 	Assignees [][]string `json:"assignees"`
+	// Written is the write itself, echoed when SyncInbox runs as a local activity
+	// (interpreter version 2): a local activity's input is not in the history, and the
+	// audit trail is built from the history.
+	Written *InboxSync `json:"written,omitempty"`
 }

@@ -32,23 +32,39 @@ func (r *run) syncResult(ctx workflow.Context, s InboxSync) (InboxResult, error)
 	if !r.projected || r.state.Status != StatusRunning {
 		s.Run = r.record()
 	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		Summary:             inboxSummary(s),
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    200 * time.Millisecond,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
-	})
 	var res InboxResult
-	if err := workflow.ExecuteActivity(ctx, ActivitySyncInbox, s).Get(ctx, &res); err != nil {
+	if err := r.runSync(ctx, s, &res); err != nil {
 		r.closing = append(pending, r.closing...) // keep them for the next write
 		r.journal = append(journal, r.journal...)
 		return res, fmt.Errorf("sync inbox: %w", err)
 	}
 	r.projected = true
 	return res, nil
+}
+
+// syncRetry retries projection writes until Postgres answers: they are idempotent.
+var syncRetry = &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: time.Minute}
+
+// runSync executes ActivitySyncInbox. From interpreter version 2 it is a local
+// activity: the write runs inside the workflow task that decided it, so a completion's
+// Update answers after one workflow task instead of an activity round trip and a second
+// task (three fewer history events and two fewer server round trips per write). Runs
+// started on version 1 keep the regular activity they recorded.
+func (r *run) runSync(ctx workflow.Context, s InboxSync, res *InboxResult) error {
+	if r.version >= 2 {
+		ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: 30 * time.Second,
+			Summary:             inboxSummary(s),
+			RetryPolicy:         syncRetry,
+		})
+		return workflow.ExecuteLocalActivity(ctx, ActivitySyncInbox, s).Get(ctx, res)
+	}
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		Summary:             inboxSummary(s),
+		RetryPolicy:         syncRetry,
+	})
+	return workflow.ExecuteActivity(ctx, ActivitySyncInbox, s).Get(ctx, res)
 }
 
 // record is the run row of the projection.

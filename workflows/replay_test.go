@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,35 +16,40 @@ import (
 	"github.com/handoffhq/handoff/definitions"
 )
 
-// histories lists the recorded histories of the replay corpus (`make histories`).
-func histories(t *testing.T) []string {
-	t.Helper()
-	all, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
-	require.NoError(t, err)
-	var files []string
-	for _, f := range all {
-		if filepath.Base(f) != "executions.json" {
-			files = append(files, f)
-		}
-	}
-	require.NotEmpty(t, files, "the replay corpus is empty: run `make histories`")
-	return files
+// recorded is one history of the replay corpus and the execution it came from.
+type recorded struct {
+	file string // testdata/histories/v<N>/<name>.json
+	exec workflow.Execution
 }
 
-// executions reads the manifest of the corpus: each history's workflow and run id.
-func executions(t *testing.T) map[string]workflow.Execution {
+// corpus lists the replay corpus (`make histories`): one folder per interpreter version,
+// each with its histories and an executions.json naming each history's workflow and run
+// id (the replayer needs them; they are not in the history).
+func corpus(t *testing.T) []recorded {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "histories", "executions.json"))
+	dirs, err := filepath.Glob(filepath.Join("testdata", "histories", "v*"))
 	require.NoError(t, err)
-	var m map[string]struct {
-		WorkflowID string `json:"workflow_id"`
-		RunID      string `json:"run_id"`
+	var out []recorded
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, "executions.json"))
+		require.NoError(t, err)
+		var m map[string]struct {
+			WorkflowID string `json:"workflow_id"`
+			RunID      string `json:"run_id"`
+		}
+		require.NoError(t, json.Unmarshal(b, &m))
+		files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+		require.NoError(t, err)
+		for _, f := range files {
+			if filepath.Base(f) == "executions.json" {
+				continue
+			}
+			e, ok := m[filepath.Base(f)]
+			require.True(t, ok, "%s/executions.json names %s", dir, filepath.Base(f))
+			out = append(out, recorded{file: f, exec: workflow.Execution{ID: e.WorkflowID, RunID: e.RunID}})
+		}
 	}
-	require.NoError(t, json.Unmarshal(b, &m))
-	out := map[string]workflow.Execution{}
-	for name, e := range m {
-		out[name] = workflow.Execution{ID: e.WorkflowID, RunID: e.RunID}
-	}
+	require.NotEmpty(t, out, "the replay corpus is empty: run `make histories`")
 	return out
 }
 
@@ -63,14 +69,17 @@ func replay(t *testing.T, fn any, file string, exec workflow.Execution) error {
 // TestReplayCorpus replays every recorded history through the current interpreter: a
 // change that would make a running workflow take another path fails here.
 func TestReplayCorpus(t *testing.T) {
-	execs := executions(t)
-	for _, f := range histories(t) {
-		t.Run(filepath.Base(f), func(t *testing.T) {
+	versions := map[string]bool{}
+	for _, h := range corpus(t) {
+		versions[filepath.Base(filepath.Dir(h.file))] = true
+		t.Run(filepath.Base(filepath.Dir(h.file))+"/"+filepath.Base(h.file), func(t *testing.T) {
 			t.Parallel()
-			exec, ok := execs[filepath.Base(f)]
-			require.True(t, ok, "executions.json names %s", f)
-			require.NoError(t, replay(t, NewInterpreter(definitions.NewEngine()).Run, f, exec))
+			require.NoError(t, replay(t, NewInterpreter(definitions.NewEngine()).Run, h.file, h.exec))
 		})
+	}
+	// Every version new runs can still be on has histories (docs/versioning.md).
+	for v := 1; v <= InterpreterVersion; v++ {
+		require.True(t, versions[fmt.Sprintf("v%d", v)], "the corpus has no histories of interpreter version %d: run `make histories`", v)
 	}
 }
 
@@ -84,10 +93,9 @@ func TestReplayCatchesIncompatibleChange(t *testing.T) {
 		}
 		return interp.Run(ctx, in)
 	}
-	execs := executions(t)
-	for _, f := range histories(t) {
-		err := replay(t, broken, f, execs[filepath.Base(f)])
-		require.Error(t, err, "%s replayed through an incompatible interpreter", f)
-		require.Contains(t, err.Error(), "TMPRL1100", "%s fails as non-deterministic", f)
+	for _, h := range corpus(t) {
+		err := replay(t, broken, h.file, h.exec)
+		require.Error(t, err, "%s replayed through an incompatible interpreter", h.file)
+		require.Contains(t, err.Error(), "TMPRL1100", "%s fails as non-deterministic", h.file)
 	}
 }

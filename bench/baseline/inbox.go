@@ -13,7 +13,7 @@ import (
 
 // sync writes to the inbox projection: the closed tasks not yet written, the tasks to
 // open, notifications, and the run row on the first write and when the run ends. The
-// activity options are the interpreter's.
+// activity options are the interpreter's (a local activity, as from interpreter version 2).
 func (f *flow) sync(ctx workflow.Context, open []workflows.Task, notify []workflows.Notification) error {
 	s := workflows.InboxSync{Close: f.closing, Notify: notify}
 	for _, t := range open {
@@ -33,14 +33,14 @@ func (f *flow) sync(ctx workflow.Context, open []workflows.Task, notify []workfl
 	case len(f.closing) > 0:
 		summary = fmt.Sprintf("Record %d closed task(s)", len(f.closing))
 	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	actx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		Summary:             summary,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2,
 			MaximumInterval: time.Minute},
 	})
 	var res workflows.InboxResult
-	if err := workflow.ExecuteActivity(actx, workflows.ActivitySyncInbox, s).Get(actx, &res); err != nil {
+	if err := workflow.ExecuteLocalActivity(actx, workflows.ActivitySyncInbox, s).Get(actx, &res); err != nil {
 		return fmt.Errorf("sync inbox: %w", err)
 	}
 	f.closing = nil

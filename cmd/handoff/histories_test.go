@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,11 +17,12 @@ import (
 	"go.temporal.io/api/temporalproto"
 
 	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/workflows"
 )
 
 // `make histories` records the replay corpus of workflows/testdata/histories from real
 // runs on the dev server: go test ./cmd/handoff -run TestRecordHistories -record-histories
-var recordHistories = flag.Bool("record-histories", false, "record the replay corpus into workflows/testdata/histories")
+var recordHistories = flag.Bool("record-histories", false, "record the replay corpus of the current interpreter version into workflows/testdata/histories/v<N>")
 
 // scenario is a run to record: a definition, its inputs, and what people do.
 type scenario struct {
@@ -39,7 +41,10 @@ func TestRecordHistories(t *testing.T) {
 	httpSc, sinkAddr, stopSink := httpScenario(t)
 	defer stopSink()
 	s := newStack(t, func(c *Config) { c.HTTPAllow = sinkAddr })
-	dir := filepath.Join("..", "..", "workflows", "testdata", "histories")
+	// Each interpreter version keeps its own histories: runs on older versions may still
+	// be open, so their histories stay in the corpus (docs/versioning.md).
+	dir := filepath.Join("..", "..", "workflows", "testdata", "histories", fmt.Sprintf("v%d", workflows.InterpreterVersion))
+	require.NoError(t, os.RemoveAll(dir))
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	s.do("dana", "POST", "/v1/definitions", childDef).must(t, http.StatusCreated)
 	// The replayer needs each history's workflow and run id (they are not in the history).
