@@ -147,10 +147,12 @@ type runStart struct {
 	memo  map[string]any
 }
 
-// runInput is the workflow input of a run start.
+// runInput is the workflow input of a run started now: it follows this code's
+// interpreter version.
 func (s *Server) runInput(rs runStart) workflows.RunInput {
 	return workflows.RunInput{Program: rs.prog, Version: rs.version, Inputs: rs.inputs,
-		StartedBy: rs.startedBy, BusinessKey: rs.businessKey, ContinueAsNewAfter: s.cfg.ContinueAsNewAfter}
+		StartedBy: rs.startedBy, BusinessKey: rs.businessKey, ContinueAsNewAfter: s.cfg.ContinueAsNewAfter,
+		Interpreter: workflows.InterpreterVersion}
 }
 
 // startOptions are the Temporal start options of a run: its id, search attributes and the

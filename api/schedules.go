@@ -146,13 +146,18 @@ func (s *Server) scheduleOptions(req scheduleRequest, rs runStart) client.Schedu
 		spec.Intervals = []client.ScheduleIntervalSpec{{Every: every}}
 	}
 	start := s.startOptions(rs)
+	// The stored input starts runs for as long as the schedule lives, across deploys:
+	// it pins no interpreter version, so each run takes the version of the worker that
+	// first runs it.
+	in := s.runInput(rs)
+	in.Interpreter = 0
 	return client.ScheduleOptions{
 		ID:   req.ID,
 		Spec: spec,
 		Action: &client.ScheduleWorkflowAction{
 			ID:                    rs.workflowID,
 			Workflow:              workflows.WorkflowName,
-			Args:                  []any{s.runInput(rs)},
+			Args:                  []any{in},
 			TaskQueue:             s.cfg.TaskQueue,
 			TypedSearchAttributes: start.TypedSearchAttributes,
 			StaticSummary:         start.StaticSummary,

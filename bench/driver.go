@@ -82,7 +82,8 @@ func (d *driver) startArgs(sc *scenario, sd side, owner, id string) (client.Star
 		StaticDetails: fmt.Sprintf("%s · version 1 · started by %s", sc.prog.Name, owner),
 	}
 	if sd == interpreted {
-		return opts, workflows.WorkflowName, workflows.RunInput{Program: sc.prog, Version: 1, Inputs: inputs, StartedBy: owner}
+		return opts, workflows.WorkflowName, workflows.RunInput{Program: sc.prog, Version: 1, Inputs: inputs, StartedBy: owner,
+			Interpreter: workflows.InterpreterVersion}
 	}
 	return opts, sc.baseline, baseline.Input{Owner: owner, Title: title, Sink: d.s.sink.url, StartedBy: owner, Version: 1}
 }

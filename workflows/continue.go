@@ -103,6 +103,7 @@ func (r *run) continueAsNew(ctx workflow.Context, input RunInput) error {
 	r.busy++
 	next := input
 	next.Inputs = nil
+	next.Interpreter = InterpreterVersion // each execution follows the code that starts it
 	next.Resume = &Resume{
 		State: r.state, Pos: r.pos, Jumps: r.jumps, Results: r.results, Finished: r.finished,
 		OpenSteps: r.lastOpenSteps, Assignees: r.lastAssignees, Overdue: r.lastOverdue,

@@ -69,6 +69,12 @@ type RunInput struct {
 	Inputs      map[string]any       `json:"inputs"`
 	StartedBy   string               `json:"started_by"`
 	BusinessKey string               `json:"business_key,omitempty"`
+	// Interpreter pins the interpreter version of a run started directly (API, webhook,
+	// subprocess, continue-as-new): the version of the code that started it, which
+	// costs the history nothing. 0 (schedules, whose stored input outlives deploys, and
+	// runs started before the field existed) lets the first workflow task choose, with
+	// a version marker (workflow.GetVersion). See docs/versioning.md.
+	Interpreter int `json:"interpreter,omitempty"`
 	// ContinueAsNewAfter continues the run as new once its history reaches this many
 	// events (0: only when Temporal suggests it). For tests and tuning.
 	ContinueAsNewAfter int `json:"continue_as_new_after,omitempty"`

@@ -28,7 +28,7 @@ func (in *Interpreter) Run(ctx workflow.Context, input RunInput) (RunState, erro
 		return RunState{}, temporal.NewNonRetryableApplicationError("run input has no program", ErrTypeInvalidInput, nil)
 	}
 	r := newRun(ctx, in.engine, input)
-	r.version = workflow.GetVersion(ctx, versionChange, workflow.DefaultVersion, interpreterVersion)
+	r.version = runVersion(ctx, input)
 	if err := r.registerHandlers(); err != nil {
 		return r.state, err
 	}

@@ -53,12 +53,14 @@ steps:
 type inbox struct {
 	mu    sync.Mutex
 	syncs []InboxSync
+	local []bool // whether each write ran as a local activity
 }
 
-func (i *inbox) SyncInbox(_ context.Context, s InboxSync) (InboxResult, error) {
+func (i *inbox) SyncInbox(ctx context.Context, s InboxSync) (InboxResult, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.syncs = append(i.syncs, s)
+	i.local = append(i.local, activity.GetInfo(ctx).IsLocalActivity)
 	res := InboxResult{Assignees: [][]string{}}
 	for _, o := range s.Open {
 		assignees := append([]string{}, o.Task.Assignees...)

@@ -63,6 +63,7 @@ func (r *run) execSubprocess(ctx workflow.Context, step *definitions.Step) error
 	})
 	child := workflow.ExecuteChildWorkflow(cctx, WorkflowName, RunInput{
 		Program: def.Program, Version: def.Version, Inputs: inputs, StartedBy: r.state.StartedBy,
+		Interpreter: InterpreterVersion,
 	})
 	r.stepState(step).Data = map[string]any{"run_id": childID}
 	var result RunState

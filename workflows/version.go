@@ -1,9 +1,13 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+)
 
 // Interpreter behaviour changes are gated so that running histories still replay.
-// There is ONE change id for the whole interpreter; each behaviour change raises
+// There is ONE version number for the whole interpreter; each behaviour change raises
 // interpreterVersion by one, and the new code branches on r.version compared as an
 // integer (`if r.version >= 2 { new } else { old }`). Old branches stay until no run
 // started before the change can still be open. See docs/versioning.md.
@@ -20,3 +24,21 @@ const (
 // InterpreterVersion is the version new runs record; the replay corpus keeps histories
 // of each version in workflows/testdata/histories/v<N>.
 const InterpreterVersion = int(interpreterVersion)
+
+// runVersion is the interpreter version the run follows. A run started directly carries
+// the version of the code that started it in its input; an older version is replayed as
+// such, and a newer one than this worker knows fails the workflow task (a panic: Temporal
+// retries it until a newer worker takes it, as GetVersion does). A run without one
+// (started by a schedule, or before inputs carried it) records its version once with
+// GetVersion under versionChange.
+func runVersion(ctx workflow.Context, in RunInput) workflow.Version {
+	if in.Interpreter == 0 {
+		return workflow.GetVersion(ctx, versionChange, workflow.DefaultVersion, interpreterVersion)
+	}
+	v := workflow.Version(in.Interpreter)
+	if v < 1 || v > interpreterVersion {
+		panic(fmt.Sprintf("[TMPRL1100] the run follows interpreter version %d; this worker runs versions 1 to %d",
+			in.Interpreter, interpreterVersion))
+	}
+	return v
+}

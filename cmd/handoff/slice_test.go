@@ -120,6 +120,21 @@ func TestSlice(t *testing.T) {
 	describe := temporalCLI(t, "workflow", "describe", "--workflow-id", runID, "--output", "json")
 	require.Contains(t, describe, "HandoffDefinition")
 	require.Contains(t, describe, "equipment-request")
+
+	// The run follows the interpreter version of the API that started it, pinned in its
+	// input (no version marker), and writes the inbox as local activities: one marker
+	// per write (start, two completions), no activity task.
+	markers := map[string]int{}
+	it := s.main.Temporal.GetWorkflowHistory(context.Background(), runID, "", false, 0)
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		if m := ev.GetMarkerRecordedEventAttributes(); m != nil {
+			markers[m.GetMarkerName()]++
+		}
+		require.Nil(t, ev.GetActivityTaskScheduledEventAttributes(), "event %d schedules an activity", ev.GetEventId())
+	}
+	require.Equal(t, map[string]int{"LocalActivity": 3}, markers)
 }
 
 // historyLength is the run's event count as Temporal reports it.
