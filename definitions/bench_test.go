@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // generated500 builds a definition of 500 steps: tasks with forms, templates
@@ -93,5 +95,31 @@ func BenchmarkRenderTemplate(b *testing.B) {
 		if _, err := e.Render(p, "Step for {{ inputs.name }}: {{ inputs.amount * 2 }}", v); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestParallelCheckMatchesSequential compiles a large definition full of
+// expression errors with one worker and with every CPU: the error lists must
+// be identical.
+func TestParallelCheckMatchesSequential(t *testing.T) {
+	t.Parallel()
+	src := string(generated500())
+	for _, r := range [][2]string{
+		{"when: inputs.amount >= 1", "when: inputs.amont >= 1"},      // undefined field, many steps
+		{"when: inputs.amount >= 7", "when: inputs.amount >= \"7\""}, // no matching overload
+		{"!form.ok", "form.ok + 1"},                                  // in every form scope
+		{"for {{ inputs.name }}\"\n    assignee: team\n    when: inputs.amount >= 3", "for {{ inputs.name.size }}\"\n    assignee: team\n    when: inputs.amount >= 3"},
+		{"steps.s8.data.ok", "steps.s8.data.nope"},
+	} {
+		src = strings.ReplaceAll(src, r[0], r[1])
+	}
+	sequential := &compiler{src: []byte(src), workers: 1}
+	sequential.run()
+	want := sequential.errs.result()
+	require.Error(t, want)
+	require.Greater(t, len(want.(*ErrorList).Errors), 100)
+	for range 3 {
+		_, got := Compile([]byte(src))
+		require.Equal(t, want.Error(), got.Error())
 	}
 }

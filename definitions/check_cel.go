@@ -3,7 +3,10 @@ package definitions
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/google/cel-go/cel"
@@ -215,10 +218,48 @@ func (ck *celChecker) build(se *scopeEnv) {
 	}
 }
 
-// run checks every expression collected by plan.
+// parallelChecks is the number of expressions from which checking is spread
+// over the available CPUs: below it, starting goroutines is not worth it.
+const parallelChecks = 64
+
+// run checks every expression collected by plan. The checks are independent:
+// each parses and checks its own AST, and the environments and the type
+// provider are only read (plan declared every type). So a large definition is
+// checked on all CPUs; results land in their own checkResult and report reads
+// them in source order, so the outcome does not depend on scheduling. A panic
+// inside cel-go is raised again in the caller's goroutine, as if checked there.
 func (ck *celChecker) run(todo []*checkResult) {
-	for _, r := range todo {
-		r.check(r.first.owner.env)
+	workers := ck.c.workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, len(todo)/(parallelChecks/2))
+	if len(todo) < parallelChecks || workers < 2 {
+		for _, r := range todo {
+			r.check(r.first.owner.env)
+		}
+		return
+	}
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		panicked atomic.Pointer[any]
+	)
+	for range workers {
+		wg.Go(func() {
+			defer func() {
+				if v := recover(); v != nil {
+					panicked.CompareAndSwap(nil, &v)
+				}
+			}()
+			for i := next.Add(1) - 1; i < int64(len(todo)) && panicked.Load() == nil; i = next.Add(1) - 1 {
+				todo[i].check(todo[i].first.owner.env)
+			}
+		})
+	}
+	wg.Wait()
+	if v := panicked.Load(); v != nil {
+		panic(*v)
 	}
 }
 

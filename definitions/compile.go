@@ -38,6 +38,8 @@ type compiler struct {
 	triggerNodes []*node
 	// seqs records each sequence of steps (top level, each branch) for flow checks.
 	seqs []*sequence
+	// workers bounds the goroutines checking expressions; 0 means GOMAXPROCS.
+	workers int
 }
 
 func (c *compiler) run() *Program {
