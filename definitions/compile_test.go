@@ -1,6 +1,7 @@
 package definitions
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -178,4 +179,18 @@ f.yaml:4:5: steps[0].asignee: unknown key "asignee" (did you mean "assignee"?)
  |     ^
 `, err.(*ErrorList).Format("f.yaml", src))
 	require.Equal(t, "1:2: m", (&Error{Line: 1, Column: 2, Message: "m"}).Error())
+}
+
+func TestCompileDuplicateKeyInLargeMapping(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("key: big-step\nsteps:\n  - id: a\n    assignee: requester\n")
+	for i := range 20 {
+		fmt.Fprintf(&b, "    x%d: 1\n", i)
+	}
+	b.WriteString("    x3: 2\n")
+	_, err := Compile([]byte(b.String()))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), `25:5: steps[0].x3: duplicate key "x3"`)
+	require.Equal(t, 20, strings.Count(err.Error(), "unknown key"), "each distinct unknown key once, the duplicate not")
 }

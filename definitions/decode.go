@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -28,7 +30,7 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 // keys calls fn for each key of a mapping; fn returns false for a key it does
 // not know, which is reported at the key's own position with a suggestion.
@@ -37,14 +39,19 @@ func (c *compiler) keys(n *node, path string, known []string, fn func(key string
 		c.errs.at(n, path, "expected a mapping of keys to values, got %s", describe(n))
 		return false
 	}
-	seen := map[string]bool{}
+	var seen map[string]bool // large mappings only: small ones are searched
+	if len(n.keys) > 16 {
+		seen = make(map[string]bool, len(n.keys))
+	}
 	for i, k := range n.keys {
 		key := k.text
-		if seen[key] {
+		if seen != nil && seen[key] || seen == nil && slices.ContainsFunc(n.keys[:i], func(p *node) bool { return p.text == key }) {
 			c.errs.at(k, join(path, key), "duplicate key %q", key)
 			continue
 		}
-		seen[key] = true
+		if seen != nil {
+			seen[key] = true
+		}
 		if !fn(key, n.vals[i], join(path, key)) {
 			c.errs.at(k, join(path, key), "unknown key %q%s", key, suggest(key, known))
 		}
@@ -127,7 +134,7 @@ func (c *compiler) ident(n *node, path, what string) string {
 
 func (c *compiler) integer(n *node, path string, lo, hi int) int {
 	var v int64
-	switch x := n.value; {
+	switch x := n.val(); {
 	case n.kind != scalarNode:
 	case isInt(x):
 		v = toInt64(x)
@@ -165,7 +172,7 @@ func toInt64(x any) int64 {
 
 func (c *compiler) number(n *node, path string) *float64 {
 	var f float64
-	switch x := n.value; {
+	switch x := n.val(); {
 	case n.kind == scalarNode && isInt(x):
 		f = float64(toInt64(x))
 	case n.kind == scalarNode && isFloat(x):
@@ -180,7 +187,7 @@ func (c *compiler) number(n *node, path string) *float64 {
 func isFloat(x any) bool { _, ok := x.(float64); return ok }
 
 func (c *compiler) boolean(n *node, path string) bool {
-	b, ok := n.value.(bool)
+	b, ok := n.val().(bool)
 	if n.kind != scalarNode || !ok {
 		c.errs.at(n, path, "expected true or false, got %s", describe(n))
 	}

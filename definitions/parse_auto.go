@@ -9,7 +9,7 @@ func (sc *stepCtx) parallelKey(key string, v *node, p string) {
 	c, s := sc.c, sc.s
 	switch key {
 	case "join":
-		if isInt(v.value) {
+		if isInt(v.val()) {
 			s.Join, s.JoinCount = "count", c.integer(v, p, 1, 1000)
 			return
 		}
@@ -146,7 +146,7 @@ func (sc *stepCtx) body(v *node, p string) any {
 		}
 		return l
 	}
-	if _, ok := v.value.(string); ok {
+	if _, ok := v.val().(string); ok {
 		return sc.c.tmpl(v, p, runScope)
 	}
 	return yamlToData(v)

@@ -267,11 +267,11 @@ func yamlToData(n *node) any {
 		}
 		return l
 	}
-	switch x := n.value.(type) {
+	switch x := n.val().(type) {
 	case uint64:
 		return float64(x)
 	case int64:
 		return x
 	}
-	return n.value
+	return n.val()
 }

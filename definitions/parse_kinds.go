@@ -54,7 +54,7 @@ func (sc *stepCtx) humanKey(key string, v *node, p string) {
 
 // policy reads "any", "all" or a number of approvals (a quorum).
 func (sc *stepCtx) policy(v *node, p string) {
-	if isInt(v.value) {
+	if isInt(v.val()) {
 		sc.s.Policy, sc.s.Quorum = "quorum", sc.c.integer(v, p, 1, 1000)
 		return
 	}

@@ -25,6 +25,24 @@ var stepKeys = map[StepKind][]string{
 	KindEnd:        {"outcome", "outputs"},
 }
 
+// kindStepKeys lists every key a step of each kind accepts.
+var kindStepKeys = func() map[StepKind][]string {
+	out := map[StepKind][]string{}
+	for k, keys := range stepKeys {
+		out[k] = append(slices.Clone(commonStepKeys), keys...)
+	}
+	return out
+}()
+
+// allowedStepKeys lists the keys a step of kind accepts (only the common ones
+// for an unknown kind). Do not modify the result.
+func allowedStepKeys(kind StepKind) []string {
+	if keys, ok := kindStepKeys[kind]; ok {
+		return keys
+	}
+	return commonStepKeys
+}
+
 func allStepKeys() []string {
 	out := append([]string(nil), commonStepKeys...)
 	for _, k := range StepKinds {
@@ -72,7 +90,7 @@ func (c *compiler) step(n *node, path string, seq *sequence) Step {
 	}
 	c.stepID(&s, n, path)
 	sc := &stepCtx{c: c, s: &s, n: n, path: path, seq: seq}
-	allowed := append(slices.Clone(commonStepKeys), stepKeys[s.Kind]...)
+	allowed := allowedStepKeys(s.Kind)
 	c.keys(n, path, allowed, func(key string, v *node, p string) bool {
 		if !slices.Contains(allowed, key) {
 			if slices.Contains(allStepKeys(), key) && s.Kind != "" {

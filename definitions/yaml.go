@@ -31,7 +31,8 @@ type node struct {
 	line, col int
 	// scalars
 	text   string // the scalar's value as written, unquoted
-	value  any    // typed value: string, int64, uint64, float64, bool or nil
+	str    bool   // the typed value is text (kept apart: boxing every string costs an allocation)
+	value  any    // otherwise the typed value: string, int64, uint64, float64, bool or nil
 	quoted bool   // written in single or double quotes
 	block  bool   // written as a | or > block scalar
 	// mappings: keys[i] is the key node of vals[i]
@@ -42,7 +43,15 @@ type node struct {
 	size int
 }
 
-func (n *node) isNull() bool { return n.kind == scalarNode && n.value == nil }
+func (n *node) isNull() bool { return n.kind == scalarNode && !n.str && n.value == nil }
+
+// val returns a scalar's typed value: string, int64, uint64, float64, bool or nil.
+func (n *node) val() any {
+	if n.str {
+		return n.text
+	}
+	return n.value
+}
 
 // get returns the value of key in a mapping, or nil.
 func (n *node) get(key string) *node {
@@ -178,7 +187,7 @@ func scalar(out *node, n *yaml.Node) {
 	out.quoted = n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
 	out.block = n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
 	if n.Tag == "!!str" || n.Tag == "" {
-		out.value = n.Value
+		out.str = true
 		return
 	}
 	if v, ok := plainValue(n); ok {
@@ -190,7 +199,7 @@ func scalar(out *node, n *yaml.Node) {
 	}
 	var v any
 	if n.Decode(&v) != nil {
-		out.value = n.Value
+		out.str = true
 		return
 	}
 	switch x := v.(type) {
@@ -199,9 +208,9 @@ func scalar(out *node, n *yaml.Node) {
 	case nil:
 		out.value, out.text = nil, ""
 	case string, bool, float64, int64, uint64:
-		out.value = x
+		out.value = x // a string here may differ from the text (!!binary)
 	default:
-		out.value = n.Value
+		out.str = true
 	}
 }
 
