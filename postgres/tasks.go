@@ -97,27 +97,43 @@ func (db *DB) CloseTask(ctx context.Context, t Task) error {
 }
 
 func (db *DB) closeTask(ctx context.Context, dbtx dbsqlc.DBTX, t Task) error {
-	if t.Status != "completed" && t.Status != "cancelled" {
-		return fmt.Errorf("close task %s: status %q is not completed or cancelled", t.ID, t.Status)
+	p, err := closeParams(t)
+	if err != nil {
+		return err
 	}
-	var data []byte
-	if len(t.Data) > 0 {
-		data = t.Data
-	}
-	n, err := db.q.CloseTask(ctx, dbtx, dbsqlc.CloseTaskParams{
-		ID:          t.ID,
-		Status:      t.Status,
-		Outcome:     t.Outcome,
-		Data:        data,
-		CompletedBy: t.CompletedBy,
-		CompletedAt: t.CompletedAt,
-	})
+	n, err := db.q.CloseTask(ctx, dbtx, p)
 	if err != nil {
 		return fmt.Errorf("close task %s: %w", t.ID, interpretError(err))
 	}
 	if n == 1 {
 		return nil
 	}
+	return db.checkClosed(ctx, dbtx, t)
+}
+
+// closeParams are the CloseTask parameters of t, which must be completed or cancelled.
+func closeParams(t Task) (dbsqlc.CloseTaskParams, error) {
+	if t.Status != "completed" && t.Status != "cancelled" {
+		return dbsqlc.CloseTaskParams{}, fmt.Errorf("close task %s: status %q is not completed or cancelled", t.ID, t.Status)
+	}
+	var data []byte
+	if len(t.Data) > 0 {
+		data = t.Data
+	}
+	return dbsqlc.CloseTaskParams{
+		ID:          t.ID,
+		Status:      t.Status,
+		Outcome:     t.Outcome,
+		Data:        data,
+		CompletedBy: t.CompletedBy,
+		CompletedAt: t.CompletedAt,
+	}, nil
+}
+
+// checkClosed explains a close that changed no row: fine when the task is already
+// closed with the same status (a retry), ErrConflict when closed otherwise, ErrNotFound
+// when there is no such task.
+func (db *DB) checkClosed(ctx context.Context, dbtx dbsqlc.DBTX, t Task) error {
 	row, err := db.q.Task(ctx, dbtx, t.ID)
 	if err != nil {
 		return fmt.Errorf("close task: load task %s: %w", t.ID, interpretError(err))

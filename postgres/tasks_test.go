@@ -213,3 +213,43 @@ func TestListTasksPagination(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteInboxIsAtomic sends writes as one pipelined batch: a retried close is fine, a
+// conflicting or unknown close rolls the whole write back, and a bad row names itself.
+func TestWriteInboxIsAtomic(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newDB(t)
+	run := Run{ID: "r1", Definition: "d", Version: 1, Status: "running", StartedAt: testNow}
+	first := Task{ID: "r1.a", RunID: "r1", StepID: "a", Definition: "d", Assignees: []string{"u1"}}
+	require.NoError(t, db.WriteInbox(ctx, InboxWrite{Run: &run, Open: []Task{first}}))
+
+	closeA := Task{ID: "r1.a", Status: "completed", CompletedBy: "u1"}
+	next := Task{ID: "r1.b", RunID: "r1", StepID: "b", Definition: "d", Assignees: []string{"u2"}}
+	w := InboxWrite{Close: []Task{closeA}, Open: []Task{next}}
+	require.NoError(t, db.WriteInbox(ctx, w))
+	require.NoError(t, db.WriteInbox(ctx, w), "a retried write converges")
+
+	// Cancelling a completed task conflicts: nothing of that write stays.
+	third := Task{ID: "r1.c", RunID: "r1", StepID: "c", Definition: "d", Assignees: []string{"u3"}}
+	err := db.WriteInbox(ctx, InboxWrite{Close: []Task{{ID: "r1.a", Status: "cancelled"}}, Open: []Task{third}})
+	require.ErrorIs(t, err, ErrConflict)
+	_, err = db.Task(ctx, "r1.c")
+	require.ErrorIs(t, err, ErrNotFound, "the write was rolled back")
+
+	err = db.WriteInbox(ctx, InboxWrite{Close: []Task{{ID: "r1.nope", Status: "completed"}}, Open: []Task{third}})
+	require.ErrorIs(t, err, ErrNotFound)
+	_, err = db.Task(ctx, "r1.c")
+	require.ErrorIs(t, err, ErrNotFound, "the write was rolled back")
+
+	// A statement that fails inside the batch names what it was doing.
+	bad := Task{ID: "r1.d", RunID: "r1", StepID: "d", Definition: "d", Form: json.RawMessage(`{"not": "a list"`)}
+	err = db.WriteInbox(ctx, InboxWrite{Open: []Task{third, bad}})
+	require.ErrorContains(t, err, "open task r1.d")
+	_, err = db.Task(ctx, "r1.c")
+	require.ErrorIs(t, err, ErrNotFound, "the write was rolled back")
+
+	b, err := db.Task(ctx, "r1.b")
+	require.NoError(t, err)
+	require.Equal(t, "open", b.Status)
+}
