@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	goccy "github.com/goccy/go-yaml/parser"
 	"go.yaml.in/yaml/v3"
@@ -133,10 +134,14 @@ type converter struct {
 	slab     []node // nodes are allocated in chunks
 }
 
+// nodeChunk is how many nodes one chunk holds: 32 KiB, the largest small
+// allocation (larger ones take the slower large-object path).
+const nodeChunk = 32 << 10 / int(unsafe.Sizeof(node{}))
+
 // newNode returns a zero node from the current chunk.
 func (c *converter) newNode() *node {
 	if len(c.slab) == cap(c.slab) {
-		c.slab = make([]node, 0, 256)
+		c.slab = make([]node, 0, nodeChunk)
 	}
 	c.slab = c.slab[:len(c.slab)+1]
 	return &c.slab[len(c.slab)-1]
@@ -153,8 +158,8 @@ func (c *converter) node(n *yaml.Node) (*node, error) {
 		c.visiting[n] = true
 		defer delete(c.visiting, n)
 	}
-	out := c.newNode()
-	*out = node{kind: scalarNode, line: n.Line, col: n.Column, size: 1}
+	out := c.newNode() // zero: set fields one by one, without copying a struct of pointers into the heap
+	out.kind, out.line, out.col, out.size = scalarNode, n.Line, n.Column, 1
 	var err error
 	switch n.Kind {
 	case yaml.MappingNode:
