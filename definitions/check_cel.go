@@ -236,7 +236,7 @@ func (ck *celChecker) run(todo []*checkResult) {
 	workers = min(workers, len(todo)/(parallelChecks/2))
 	if len(todo) < parallelChecks || workers < 2 {
 		for _, r := range todo {
-			r.check(r.first.owner.env)
+			r.check(r.first.owner.env, ck.c.pre)
 		}
 		return
 	}
@@ -253,7 +253,7 @@ func (ck *celChecker) run(todo []*checkResult) {
 				}
 			}()
 			for i := next.Add(1) - 1; i < int64(len(todo)) && panicked.Load() == nil; i = next.Add(1) - 1 {
-				todo[i].check(todo[i].first.owner.env)
+				todo[i].check(todo[i].first.owner.env, ck.c.pre)
 			}
 		})
 	}
@@ -263,10 +263,11 @@ func (ck *celChecker) run(todo []*checkResult) {
 	}
 }
 
-// check compiles r's text in env and estimates its worst-case cost.
-func (r *checkResult) check(env *cel.Env) {
+// check compiles r's text in env and estimates its worst-case cost, using the
+// text's AST from pre when it was parsed ahead.
+func (r *checkResult) check(env *cel.Env, pre *preparser) {
 	r.issues, r.out, r.tooCostly = nil, nil, false
-	checked, issues := compileExpr(env, r.text)
+	checked, issues := compileParsed(env, r.text, pre.take(r.text))
 	if len(issues) > 0 {
 		r.issues = issues
 		return
@@ -285,7 +286,7 @@ func (ck *celChecker) exact(r *checkResult) {
 	}
 	r.exact = true
 	if ck.build(r.first); r.first.err == nil {
-		r.check(r.first.env)
+		r.check(r.first.env, nil)
 	}
 }
 

@@ -15,6 +15,10 @@ const MaxSourceBytes = 256 << 10
 // Compile parses, validates and compiles a definition source. On any problem it
 // returns a nil Program and an *ErrorList holding every error found, each with a
 // 1-based line and column and a path such as "steps[1].form[0].type".
+//
+// A large definition is compiled on several goroutines: its expressions are
+// parsed while the YAML is, and type-checked on every CPU. The result never
+// depends on scheduling, and no goroutine outlives the call.
 func Compile(src []byte) (*Program, error) {
 	c := &compiler{src: src}
 	if p := c.run(); p != nil && len(c.errs.list) == 0 {
@@ -38,13 +42,20 @@ type compiler struct {
 	triggerNodes []*node
 	// seqs records each sequence of steps (top level, each branch) for flow checks.
 	seqs []*sequence
-	// workers bounds the goroutines checking expressions; 0 means GOMAXPROCS.
+	// workers bounds the goroutines checking expressions; 0 means GOMAXPROCS,
+	// 1 means everything runs on the calling goroutine (no parsing ahead).
 	workers int
+	// pre parses expressions ahead, while the YAML is parsed.
+	pre *preparser
 }
 
 func (c *compiler) run() *Program {
 	if !c.precheck() {
 		return nil
+	}
+	if c.workers != 1 {
+		c.pre = startPreparse(c.src)
+		defer c.pre.finish()
 	}
 	root, err := parseYAML(c.src)
 	if err != nil {

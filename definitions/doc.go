@@ -13,7 +13,10 @@
 // object types, so `inputs.amout` or `inputs.amount > "5"` is reported at its
 // own line and column. All errors come back together in an *ErrorList, sorted
 // by position; ErrorList.Format prints them with the source line and a caret.
-// Compile is pure: no I/O, no clock, no host time zone.
+// Compile is pure: no I/O, no clock, no host time zone. Expressions are checked
+// once per distinct text and scope shape (a guard repeated on many steps, or
+// forms of the same fields), and a large definition uses every CPU: its
+// expressions are parsed while the YAML is, and type-checked in parallel.
 //
 // # Example
 //
