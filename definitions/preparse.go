@@ -1,7 +1,6 @@
 package definitions
 
 import (
-	"bytes"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,8 +22,14 @@ import (
 // worth a goroutine.
 const preparseMin = 16 << 10
 
-// exprKeys are the keys whose value is a CEL expression.
-var exprKeys = []string{"when", "visible_when", "expr", "until", "business_key", "expression", "manager_of", "from"}
+// isExprKey reports whether a key's value is a CEL expression.
+func isExprKey(k string) bool {
+	switch k {
+	case "when", "visible_when", "expr", "until", "business_key", "expression", "manager_of", "from":
+		return true
+	}
+	return false
+}
 
 type preparsed struct {
 	once   sync.Once
@@ -136,25 +141,27 @@ func exprCandidates(src []byte) []string {
 			out = append(out, s)
 		}
 	}
-	for len(src) > 0 {
-		i := bytes.IndexByte(src, '\n')
+	text := string(src) // one copy; candidates are substrings of it
+	for len(text) > 0 {
+		i := strings.IndexByte(text, '\n')
 		if i < 0 {
-			i = len(src)
+			i = len(text)
 		}
-		line := string(src[:i])
-		src = src[min(i+1, len(src)):]
-		for _, k := range exprKeys {
-			for off := 0; ; {
-				j := strings.Index(line[off:], k+": ")
-				if j < 0 {
-					break
-				}
-				j += off
-				off = j + len(k) + 2
-				if j > 0 && !strings.ContainsRune(" {,", rune(line[j-1])) {
-					continue
-				}
-				add(scalarAt(line[off:], strings.ContainsRune(line[:j], '{')))
+		line := text[:i]
+		text = text[min(i+1, len(text)):]
+		for off := 0; ; {
+			j := strings.Index(line[off:], ": ")
+			if j < 0 {
+				break
+			}
+			j += off
+			off = j + 2
+			k := j
+			for k > 0 && (line[k-1] == '_' || 'a' <= line[k-1] && line[k-1] <= 'z') {
+				k--
+			}
+			if (k == 0 || strings.IndexByte(" {,", line[k-1]) >= 0) && isExprKey(line[k:j]) {
+				add(scalarAt(line[off:], strings.IndexByte(line[:k], '{') >= 0))
 			}
 		}
 		for off := 0; ; {
