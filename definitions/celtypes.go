@@ -21,17 +21,54 @@ const (
 // structType is an object type declared for CEL checking. At run time the values
 // are plain Go maps: CEL selects their fields by key.
 type structType struct {
-	names  []string
-	fields map[string]*types.Type
+	names []string
+	types []*types.Type  // types[i] is the type of names[i]
+	index map[string]int // only for types with many fields: small ones are searched
 }
 
-func newStruct() *structType { return &structType{fields: map[string]*types.Type{}} }
+// structIndexFrom is the number of fields from which a map finds them.
+const structIndexFrom = 9
 
+func newStruct() *structType { return &structType{} }
+
+// add declares a field; declaring it again changes its type, not its place.
 func (s *structType) add(name string, t *types.Type) {
-	if _, dup := s.fields[name]; !dup {
-		s.names = append(s.names, name)
+	if i, ok := s.find(name); ok {
+		s.types[i] = t
+		return
 	}
-	s.fields[name] = t
+	s.names, s.types = append(s.names, name), append(s.types, t)
+	switch {
+	case s.index != nil:
+		s.index[name] = len(s.names) - 1
+	case len(s.names) >= structIndexFrom:
+		s.index = make(map[string]int, len(s.names))
+		for i, n := range s.names {
+			s.index[n] = i
+		}
+	}
+}
+
+func (s *structType) find(name string) (int, bool) {
+	if s.index != nil {
+		i, ok := s.index[name]
+		return i, ok
+	}
+	for i, n := range s.names {
+		if n == name {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// field returns the type of a declared field.
+func (s *structType) field(name string) (*types.Type, bool) {
+	i, ok := s.find(name)
+	if !ok {
+		return nil, false
+	}
+	return s.types[i], true
 }
 
 // provider is a types.Provider that knows the object types of one definition
@@ -73,7 +110,7 @@ func (p *provider) FindStructFieldNames(name string) ([]string, bool) {
 
 func (p *provider) FindStructFieldType(name, field string) (*types.FieldType, bool) {
 	if s, ok := p.structs[name]; ok {
-		t, ok := s.fields[field]
+		t, ok := s.field(field)
 		if !ok {
 			return nil, false
 		}

@@ -7,8 +7,19 @@ import (
 	"time"
 )
 
-var fieldKeys = []string{"id", "label", "type", "help", "required", "default", "min", "max",
+var fieldKeys = [...]string{"id", "label", "type", "help", "required", "default", "min", "max",
 	"pattern", "options", "visible_when", "validate", "fields"}
+
+// fieldNodes holds the value nodes of a field's keys, in the order of fieldKeys.
+type fieldNodes [len(fieldKeys)]*node
+
+// get returns the value node of key, or nil.
+func (f *fieldNodes) get(key string) *node {
+	if i := slices.Index(fieldKeys[:], key); i >= 0 {
+		return f[i]
+	}
+	return nil
+}
 
 // fieldList reads a form: a list of fields whose expressions see the form itself as `form`.
 func (c *compiler) fieldList(n *node, path string, s *scope) []Field {
@@ -45,49 +56,50 @@ func (c *compiler) field(n *node, path string, s *scope) Field {
 		c.errs.at(n, path, "a field is a mapping with at least an id, got %s", describe(n))
 		return f
 	}
-	nodes := map[string]*node{}
-	c.keys(n, path, fieldKeys, func(key string, v *node, p string) bool {
-		if !slices.Contains(fieldKeys, key) {
+	var nodes fieldNodes
+	c.keys(n, path, fieldKeys[:], func(key string, v *node, p string) bool {
+		i := slices.Index(fieldKeys[:], key)
+		if i < 0 {
 			return false
 		}
-		nodes[key] = v
+		nodes[i] = v
 		return true
 	})
-	if v := nodes["type"]; v != nil {
+	if v := nodes.get("type"); v != nil {
 		f.Type = c.oneOf(v, join(path, "type"), FieldTypes...)
 	}
-	if v := nodes["id"]; v != nil {
+	if v := nodes.get("id"); v != nil {
 		f.ID = c.ident(v, join(path, "id"), "field id")
 	} else {
 		c.errs.at(n, path, "a field needs an id")
 	}
-	c.fieldBasics(&f, nodes, path, s)
-	c.fieldRules(&f, nodes, path, s)
+	c.fieldBasics(&f, &nodes, path, s)
+	c.fieldRules(&f, &nodes, path, s)
 	return f
 }
 
-func (c *compiler) fieldBasics(f *Field, nodes map[string]*node, path string, s *scope) {
+func (c *compiler) fieldBasics(f *Field, nodes *fieldNodes, path string, s *scope) {
 	f.Label = humanize(f.ID)
-	if v := nodes["label"]; v != nil {
+	if v := nodes.get("label"); v != nil {
 		f.Label = c.str(v, join(path, "label"))
 	}
-	if v := nodes["help"]; v != nil {
+	if v := nodes.get("help"); v != nil {
 		f.Help = c.str(v, join(path, "help"))
 	}
-	if v := nodes["required"]; v != nil {
+	if v := nodes.get("required"); v != nil {
 		f.Required = c.boolean(v, join(path, "required"))
 	}
-	if v := nodes["options"]; v != nil {
+	if v := nodes.get("options"); v != nil {
 		f.Options = c.options(v, join(path, "options"), f.Type)
 	} else if f.Type == TypeSelect || f.Type == TypeMultiSelect {
-		c.errs.at(nodes["type"], join(path, "type"), "%s field needs options", article(f.Type))
+		c.errs.at(nodes.get("type"), join(path, "type"), "%s field needs options", article(f.Type))
 	}
-	if v := nodes["fields"]; v != nil {
+	if v := nodes.get("fields"); v != nil {
 		c.tableFields(f, v, join(path, "fields"), s)
 	} else if f.Type == TypeTable {
-		c.errs.at(nodes["type"], join(path, "type"), "a table field needs fields (its columns)")
+		c.errs.at(nodes.get("type"), join(path, "type"), "a table field needs fields (its columns)")
 	}
-	if v := nodes["default"]; v != nil {
+	if v := nodes.get("default"); v != nil {
 		f.Default = c.defaultValue(f, v, join(path, "default"))
 	}
 }
@@ -107,9 +119,9 @@ func (c *compiler) tableFields(f *Field, v *node, path string, s *scope) {
 	}
 }
 
-func (c *compiler) fieldRules(f *Field, nodes map[string]*node, path string, s *scope) {
+func (c *compiler) fieldRules(f *Field, nodes *fieldNodes, path string, s *scope) {
 	for _, k := range []string{"min", "max"} {
-		v := nodes[k]
+		v := nodes.get(k)
 		if v == nil {
 			continue
 		}
@@ -124,15 +136,15 @@ func (c *compiler) fieldRules(f *Field, nodes map[string]*node, path string, s *
 		}
 	}
 	if f.Min != nil && f.Max != nil && *f.Min > *f.Max {
-		c.errs.at(nodes["max"], join(path, "max"), "max (%v) is less than min (%v)", *f.Max, *f.Min)
+		c.errs.at(nodes.get("max"), join(path, "max"), "max (%v) is less than min (%v)", *f.Max, *f.Min)
 	}
-	if v := nodes["pattern"]; v != nil {
+	if v := nodes.get("pattern"); v != nil {
 		f.Pattern = c.pattern(v, join(path, "pattern"), f.Type)
 	}
-	if v := nodes["visible_when"]; v != nil {
+	if v := nodes.get("visible_when"); v != nil {
 		f.VisibleWhen = c.expr(v, join(path, "visible_when"), s, wantBool)
 	}
-	if v := nodes["validate"]; v != nil {
+	if v := nodes.get("validate"); v != nil {
 		f.Validate = c.rules(v, join(path, "validate"), s)
 	}
 }

@@ -43,7 +43,7 @@ func TestSchemaMatchesParser(t *testing.T) {
 	defs := map[string][]string{
 		"role":       roleKeys,
 		"trigger":    triggerKeys,
-		"field":      fieldKeys,
+		"field":      fieldKeys[:],
 		"step":       allStepKeys(),
 		"route":      {"when", "goto", "max_rounds"},
 		"branch":     {"id", "when", "steps"},
