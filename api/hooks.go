@@ -230,11 +230,11 @@ func (s *Server) startDeliveryRun(ctx context.Context, rs runStart, webhookID st
 
 // startedByDelivery reports whether the latest run with id was started by the delivery.
 func (s *Server) startedByDelivery(ctx context.Context, id, webhookID string) (bool, error) {
-	desc, err := s.temporal.DescribeWorkflowExecution(ctx, id, "")
+	desc, err := s.temporal.DescribeWorkflow(ctx, id, "")
 	if err != nil {
 		return false, fmt.Errorf("describe run %s: %w", id, err)
 	}
-	p := desc.GetWorkflowExecutionInfo().GetMemo().GetFields()[memoWebhookID]
+	p := desc.RawResponse.GetWorkflowExecutionInfo().GetMemo().GetFields()[memoWebhookID]
 	if p == nil {
 		return false, nil
 	}

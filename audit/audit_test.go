@@ -61,15 +61,6 @@ func TestBuildGolden(t *testing.T) {
 	}
 }
 
-// kinds lists the kinds of events in order.
-func kinds(events []Event) []string {
-	out := make([]string, len(events))
-	for i, e := range events {
-		out[i] = e.Kind
-	}
-	return out
-}
-
 // TestPurchaseTrail pins what an auditor reads in the purchase run, independent of
 // the golden file's exact text: every action, in order, with its actor.
 // Interpreter version 2 writes the inbox with local activities: the trail is the same,

@@ -42,9 +42,7 @@ func ConfigFromEnv(getenv func(string) string, root string) Config {
 		c.JSONPath = filepath.Join(root, "bench", "results.json")
 	}
 	c.R4Rate, _ = strconv.ParseFloat(getenv("BENCH_R4_RATE"), 64)
-	for _, p := range splitComma(getenv("BENCH_ONLY")) {
-		c.Only = append(c.Only, p)
-	}
+	c.Only = append(c.Only, splitComma(getenv("BENCH_ONLY"))...)
 	return c
 }
 

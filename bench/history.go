@@ -26,7 +26,7 @@ type recordedRun struct {
 }
 
 // measureR1 runs every scenario to its end in both forms, alternating, and counts the
-// history events and state transitions DescribeWorkflowExecution reports.
+// history events and state transitions DescribeWorkflow reports.
 func (b *bencher) measureR1(ctx context.Context) ([]Figure, map[string]*histories, error) {
 	var figs []Figure
 	recorded := map[string]*histories{}
@@ -46,11 +46,11 @@ func (b *bencher) measureR1(ctx context.Context) ([]Figure, map[string]*historie
 				if err := b.s.tc.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
 					return nil, nil, fmt.Errorf("R1 %s: run %s: %w", name, id, err)
 				}
-				desc, err := b.s.tc.DescribeWorkflowExecution(ctx, id, "")
+				desc, err := b.s.tc.DescribeWorkflow(ctx, id, "")
 				if err != nil {
 					return nil, nil, fmt.Errorf("R1 %s: describe %s: %w", name, id, err)
 				}
-				info := desc.GetWorkflowExecutionInfo()
+				info := desc.RawResponse.GetWorkflowExecutionInfo()
 				hist, err := b.history(ctx, id)
 				if err != nil {
 					return nil, nil, err

@@ -35,18 +35,6 @@ func machine() string {
 	return fmt.Sprintf("%s, %d cores%s, %s%s", model, runtime.NumCPU(), mem, runtime.Version(), load)
 }
 
-// loadAverage is the one-minute load average, or "" when unknown.
-func loadAverage() string {
-	raw, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	if f := strings.Fields(string(raw)); len(f) > 0 {
-		return f[0]
-	}
-	return ""
-}
-
 func splitComma(s string) []string {
 	var out []string
 	for p := range strings.SplitSeq(s, ",") {

@@ -75,11 +75,11 @@ func emptyAnswer(string) (map[string]any, string) { return map[string]any{}, "" 
 // attribute, which both forms upsert after the reminder and the overdue notice).
 func waitOverdue(ctx context.Context, s *stack, runID string) error {
 	return poll(ctx, 15*time.Second, "task overdue in "+runID, func() (bool, error) {
-		desc, err := s.tc.DescribeWorkflowExecution(ctx, runID, "")
+		desc, err := s.tc.DescribeWorkflow(ctx, runID, "")
 		if err != nil {
 			return false, err
 		}
-		p := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()["HandoffOverdue"]
+		p := desc.RawResponse.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()["HandoffOverdue"]
 		return p != nil && string(p.GetData()) == "true", nil
 	})
 }

@@ -45,7 +45,7 @@ func startStack(ctx context.Context, root string) (_ *stack, err error) {
 	s := &stack{engine: definitions.NewEngine()}
 	defer func() {
 		if err != nil {
-			s.close()
+			_ = s.close() // err, the reason the start failed, is what the caller needs
 		}
 	}()
 	if s.dir, err = os.MkdirTemp("", "handoff-bench-"); err != nil {
@@ -169,7 +169,7 @@ func (s *stack) logTail() string {
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // opened for reading
 	info, err := f.Stat()
 	if err != nil {
 		return ""

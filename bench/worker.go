@@ -75,7 +75,7 @@ func RunWorker(ctx context.Context, getenv func(string) string, out io.Writer) e
 	}
 	srv := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	defer func() { _ = srv.Close() }() // the worker is exiting
 	fmt.Fprintf(out, "ready %s\n", ln.Addr())
 	<-ctx.Done()
 	return nil
@@ -125,7 +125,7 @@ func startWorker(ctx context.Context, cfg workerEnv, logw io.Writer) (*workerPro
 	case <-ctx.Done():
 	}
 	_ = cmd.Process.Kill()
-	<-p.done
+	<-p.done //nolint:errcheck // killed: its exit error only says so
 	return nil, errors.New("worker did not get ready")
 }
 
@@ -154,7 +154,7 @@ func (p *workerProc) stop() error {
 		return err
 	case <-time.After(30 * time.Second):
 		_ = p.cmd.Process.Kill()
-		<-p.done
+		<-p.done //nolint:errcheck // killed: its exit error only says so
 		return errors.New("stop worker: killed after 30 s")
 	}
 }

@@ -40,9 +40,6 @@ type answer struct {
 	err    error
 }
 
-// ok is a 2xx.
-func (a answer) ok() bool { return a.status >= 200 && a.status < 300 }
-
 // str reads a string member of the body.
 func (a answer) str(name string) string {
 	s, _ := a.body[name].(string)

@@ -201,12 +201,12 @@ func (s *suite) offer(ctx context.Context, rate float64, d time.Duration, keep f
 			bk := s.d.next("F13")
 			a := s.d.api.call(ctx, "alice", "POST", "/v1/runs", map[string]any{"definition": "chaos-one",
 				"inputs": map[string]any{"title": bk}, "business_key": bk}, nil)
-			switch {
-			case a.status == http.StatusCreated:
+			switch a.status {
+			case http.StatusCreated:
 				acked.Add(1)
 				s.led.add(op{fault: "F13", kind: opStart, run: a.str("id"), businessKey: bk})
 				keep(a.str("id"))
-			case a.status == http.StatusServiceUnavailable || a.status == http.StatusTooManyRequests:
+			case http.StatusServiceUnavailable, http.StatusTooManyRequests:
 				shed.Add(1)
 			default:
 				failed.Add(1)

@@ -38,7 +38,7 @@ type runHistory struct {
 // readHistory describes the run and reads its history (the latest execution of the id).
 func readHistory(ctx context.Context, tc client.Client, id string) (runHistory, error) {
 	h := runHistory{id: id, updatesDone: map[string]int{}, updatesAccepted: map[string]int{}, taskFailures: map[string]int{}}
-	desc, err := tc.DescribeWorkflowExecution(ctx, id, "")
+	desc, err := tc.DescribeWorkflow(ctx, id, "")
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return h, nil
@@ -47,9 +47,10 @@ func readHistory(ctx context.Context, tc client.Client, id string) (runHistory, 
 		return h, fmt.Errorf("describe run %s: %w", id, err)
 	}
 	h.found = true
-	h.status = desc.GetWorkflowExecutionInfo().GetStatus()
+	raw := desc.RawResponse
+	h.status = raw.GetWorkflowExecutionInfo().GetStatus()
 	if h.status != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
-		h.stuckBecause = stuckReason(desc.GetPendingWorkflowTask().GetAttempt(), desc.GetPendingActivities())
+		h.stuckBecause = stuckReason(raw.GetPendingWorkflowTask().GetAttempt(), raw.GetPendingActivities())
 	}
 	scheduled := map[int64]any{}
 	it := tc.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)

@@ -13,14 +13,13 @@ const (
 // stepRef is a name used somewhere that must resolve: a jump target, a role,
 // or an input set by a trigger.
 type stepRef struct {
-	n       *node
-	path    string
-	target  string
-	kind    refKind
-	from    string    // jumps: the step jumping
-	seq     *sequence // jumps: the sequence of that step
-	bound   *int      // jumps: the max_rounds that bounds a jump back
-	rebound bool
+	n      *node
+	path   string
+	target string
+	kind   refKind
+	from   string    // jumps: the step jumping
+	seq    *sequence // jumps: the sequence of that step
+	bound  *int      // jumps: the max_rounds that bounds a jump back
 }
 
 func (c *compiler) checkReferences() {

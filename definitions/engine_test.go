@@ -109,9 +109,9 @@ func TestEngineEvalErrors(t *testing.T) {
 	require.ErrorContains(t, err, "Syntax error")
 	_, err = e.EvalBool(p, `inputs.name`, engineVars())
 	require.ErrorContains(t, err, "want true or false")
-	got, err := e.Eval(p, `steps.done.outcome == "" && steps.done.status == "" && !has(steps.done.data.x)`, engineVars()) // not run yet
+	_, err = e.Eval(p, `steps.done.outcome == "" && steps.done.status == "" && !has(steps.done.data.x)`, engineVars()) // not run yet
 	require.ErrorContains(t, err, "undefined field 'x'")
-	got, err = e.Eval(p, `steps.done.outcome == "" && steps.done.status == "" && steps.done.completed_by == ""`, engineVars())
+	got, err := e.Eval(p, `steps.done.outcome == "" && steps.done.status == "" && steps.done.completed_by == ""`, engineVars())
 	require.NoError(t, err)
 	require.Equal(t, true, got)
 	ok, err := e.EvalBool(p, "", engineVars())

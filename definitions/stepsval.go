@@ -63,7 +63,7 @@ func (s *stepsValue) Contains(key ref.Val) ref.Val {
 func (s *stepsValue) Size() ref.Val { return types.Int(len(s.ids)) }
 
 func (s *stepsValue) Iterator() traits.Iterator {
-	return types.NewStringList(types.DefaultTypeAdapter, s.ids).(traits.Lister).Iterator()
+	return types.NewStringList(types.DefaultTypeAdapter, s.ids).Iterator()
 }
 
 func (s *stepsValue) ConvertToNative(reflect.Type) (any, error) {

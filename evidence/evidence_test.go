@@ -137,8 +137,7 @@ func replaceInPayloads(t *testing.T, h []*historypb.HistoryEvent, old, new strin
 	t.Helper()
 	changed := 0
 	for _, ev := range h {
-		var visit func(p *commonpb.Payloads)
-		visit = func(p *commonpb.Payloads) {
+		visit := func(p *commonpb.Payloads) {
 			for _, pl := range p.GetPayloads() {
 				if bytes.Contains(pl.Data, []byte(old)) {
 					pl.Data = bytes.ReplaceAll(pl.Data, []byte(old), []byte(new))

@@ -19,11 +19,11 @@ const maxExecutions = 10000
 // execution read.
 func FetchHistory(ctx context.Context, c client.Client, workflowID, runID string) ([]*historypb.HistoryEvent, string, error) {
 	if runID == "" {
-		d, err := c.DescribeWorkflowExecution(ctx, workflowID, "")
+		d, err := c.DescribeWorkflow(ctx, workflowID, "")
 		if err != nil {
 			return nil, "", fmt.Errorf("describe run %s: %w", workflowID, err)
 		}
-		runID = d.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+		runID = d.RawResponse.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 	}
 	last := runID
 	var chain [][]*historypb.HistoryEvent

@@ -106,7 +106,7 @@ func (m *Mailer) send(ctx context.Context, from, to string, data []byte) error {
 		conn.Close()
 		return fmt.Errorf("greet smtp %s: %w", m.cfg.Addr, err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // after Quit the connection is closed already: Close fails
 	if ok, _ := c.Extension("STARTTLS"); ok {
 		if err := c.StartTLS(&tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}); err != nil {
 			return fmt.Errorf("starttls: %w", err)

@@ -86,7 +86,7 @@ func (r *run) execStep(ctx workflow.Context, step *definitions.Step) (string, er
 			return "", nil
 		}
 	}
-	if !(r.resuming && st.Status == StepActive) {
+	if !r.resuming || st.Status != StepActive {
 		st.Status = StepActive
 		st.Round++
 		st.StartedAt = ptr(r.now())

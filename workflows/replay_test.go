@@ -60,7 +60,7 @@ func replay(t *testing.T, fn any, file string, exec workflow.Execution) error {
 	r.RegisterWorkflowWithOptions(fn, workflow.RegisterOptions{Name: WorkflowName})
 	f, err := os.Open(file)
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { _ = f.Close() }() // opened for reading
 	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
 	require.NoError(t, err)
 	return r.ReplayWorkflowHistoryWithOptions(nil, h, worker.ReplayWorkflowHistoryOptions{OriginalExecution: exec})

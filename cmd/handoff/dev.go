@@ -54,7 +54,7 @@ func runDev(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	defer serverLog.Close()
+	defer func() { _ = serverLog.Close() }() // a log written unbuffered: nothing is pending at Close
 
 	cli, err := devstack.EnsureTemporalCLI(ctx, ".bin", out)
 	if err != nil {

@@ -63,9 +63,9 @@ func TestCancelCascades(t *testing.T) {
 	waitStatus(t, s, id, "cancelled")
 	child := id + ".child"
 	eventually(t, func() bool {
-		d, err := s.main.Temporal.DescribeWorkflowExecution(context.Background(), child, "")
+		d, err := s.main.Temporal.DescribeWorkflow(context.Background(), child, "")
 		require.NoError(t, err)
-		return d.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED
+		return d.RawResponse.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED
 	}, "the child run is cancelled")
 	eventually(t, func() bool {
 		return len(s.do("alice", "GET", "/v1/tasks?assignee=me", nil).must(t, http.StatusOK)["tasks"].([]any)) == 0

@@ -193,7 +193,7 @@ func httpScenario(t *testing.T) (scenario, string, func()) {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"po": "PO-9"}`)
+		_, _ = fmt.Fprint(w, `{"po": "PO-9"}`)
 	}))
 	src := fmt.Sprintf(`key: raise-po
 name: Raise PO

@@ -140,9 +140,9 @@ func TestSlice(t *testing.T) {
 // historyLength is the run's event count as Temporal reports it.
 func historyLength(t *testing.T, s *stack, runID string) int64 {
 	t.Helper()
-	d, err := s.main.Temporal.DescribeWorkflowExecution(context.Background(), runID, "")
+	d, err := s.main.Temporal.DescribeWorkflow(context.Background(), runID, "")
 	require.NoError(t, err)
-	return d.GetWorkflowExecutionInfo().GetHistoryLength()
+	return d.RawResponse.GetWorkflowExecutionInfo().GetHistoryLength()
 }
 
 // temporalCLI runs the Temporal CLI against the test dev server and returns its output.

@@ -42,7 +42,7 @@ func (m Message) Text() string {
 	if err != nil {
 		return ""
 	}
-	var r io.Reader = msg.Body
+	r := msg.Body
 	if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
 		r = quotedprintable.NewReader(r)
 	}
