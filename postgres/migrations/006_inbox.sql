@@ -32,20 +32,14 @@ RETURNS SETOF text LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- The triggers run once per statement over its transition tables, so a bulk insert or
--- update costs one statement here, not one per row.
-CREATE FUNCTION inbox_entries_add() RETURNS trigger LANGUAGE plpgsql AS $$
+-- update costs one statement here, not one per row. An update replaces the entries of the
+-- rows it touched (old_tasks exists only for updates; PL/pgSQL plans the DELETE only
+-- when it runs).
+CREATE FUNCTION inbox_entries_write() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO inbox_entries (principal, sort_due, created_at, task_id, definition)
-    SELECT p, COALESCE(n.due_at, 'infinity'::timestamptz), n.created_at, n.id, n.definition
-    FROM new_tasks n, inbox_principals(n.assignees, n.candidate_groups, n.claimed_by) p
-    WHERE n.status = 'open';
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION inbox_entries_replace() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM inbox_entries e USING old_tasks o WHERE e.task_id = o.id;
+    IF TG_OP = 'UPDATE' THEN
+        DELETE FROM inbox_entries e USING old_tasks o WHERE e.task_id = o.id;
+    END IF;
     INSERT INTO inbox_entries (principal, sort_due, created_at, task_id, definition)
     SELECT p, COALESCE(n.due_at, 'infinity'::timestamptz), n.created_at, n.id, n.definition
     FROM new_tasks n, inbox_principals(n.assignees, n.candidate_groups, n.claimed_by) p
@@ -56,10 +50,10 @@ $$;
 
 CREATE TRIGGER tasks_inbox_insert AFTER INSERT ON tasks
     REFERENCING NEW TABLE AS new_tasks
-    FOR EACH STATEMENT EXECUTE FUNCTION inbox_entries_add();
+    FOR EACH STATEMENT EXECUTE FUNCTION inbox_entries_write();
 CREATE TRIGGER tasks_inbox_update AFTER UPDATE ON tasks
     REFERENCING OLD TABLE AS old_tasks NEW TABLE AS new_tasks
-    FOR EACH STATEMENT EXECUTE FUNCTION inbox_entries_replace();
+    FOR EACH STATEMENT EXECUTE FUNCTION inbox_entries_write();
 -- Deleting a task deletes its entries through the foreign key.
 
 INSERT INTO inbox_entries (principal, sort_due, created_at, task_id, definition)
