@@ -30,9 +30,13 @@ type taskResource struct {
 	ClaimedBy       string              `json:"claimed_by,omitempty"`
 	DueAt           *time.Time          `json:"due_at"`
 	Overdue         bool                `json:"overdue"`
-	Form            []definitions.Field `json:"form"`
-	Outcome         string              `json:"outcome,omitempty"`
-	Data            map[string]any      `json:"data,omitempty"`
+	// Form is []definitions.Field, or the stored JSON of one for a task read from the
+	// inbox projection: a list answers with what was stored instead of decoding and
+	// re-encoding every task's form (a tenth of an inbox read's time).
+	Form    any    `json:"form"`
+	Outcome string `json:"outcome,omitempty"`
+	// Data is the completion's data, as a map or as stored JSON; nil when there is none.
+	Data any `json:"data,omitempty"`
 	CompletedBy     string              `json:"completed_by,omitempty"`
 	CreatedAt       time.Time           `json:"created_at"`
 	CompletedAt     *time.Time          `json:"completed_at,omitempty"`
@@ -101,11 +105,7 @@ func (s *Server) listTasks(c echo.Context) error {
 	}
 	out := make([]taskResource, 0, len(tasks))
 	for _, t := range tasks {
-		r, err := taskFromRow(t)
-		if err != nil {
-			return err
-		}
-		out = append(out, r)
+		out = append(out, taskFromRow(t))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"tasks": out, "next_page_token": next})
 }
@@ -118,12 +118,13 @@ func (s *Server) getTask(c echo.Context) error {
 	if !mayWorkOn(caller(c), t) && t.CompletedBy != caller(c).ID {
 		return problem(http.StatusForbidden, "you are not assigned to this task")
 	}
-	r, err := taskFromRow(t)
-	if err != nil {
-		return err
-	}
+	r := taskFromRow(t)
 	if r.Status == workflows.TaskOpen {
-		if r.Form, err = s.resolveForm(c, t, r.Form); err != nil {
+		form, err := fields(t)
+		if err != nil {
+			return err
+		}
+		if r.Form, err = s.resolveForm(c, t, form); err != nil {
 			return err
 		}
 	}
@@ -250,28 +251,42 @@ func taskFromRun(t workflows.Task) taskResource {
 	r := taskResource{ID: t.ID, RunID: t.RunID, StepID: t.StepID, Definition: t.Definition,
 		Title: t.Title, Description: t.Description, Kind: t.Kind, Status: t.Status,
 		Assignees: nonNil(t.Assignees), CandidateGroups: nonNil(t.CandidateGroups), ClaimedBy: t.ClaimedBy,
-		DueAt: t.DueAt, Form: t.Form, Outcome: t.Outcome, Data: t.Data, CompletedBy: t.CompletedBy,
+		DueAt: t.DueAt, Outcome: t.Outcome, CompletedBy: t.CompletedBy,
 		CreatedAt: t.CreatedAt, CompletedAt: t.CompletedAt}
+	if t.Form != nil {
+		r.Form = t.Form
+	}
+	if t.Data != nil {
+		r.Data = t.Data
+	}
 	return r.withOverdue(time.Now())
 }
 
-// taskFromRow converts a task of the inbox projection.
-func taskFromRow(t postgres.Task) (taskResource, error) {
+// taskFromRow converts a task of the inbox projection; its form and data stay the JSON
+// Postgres holds (a jsonb column: valid JSON).
+func taskFromRow(t postgres.Task) taskResource {
 	r := taskResource{ID: t.ID, RunID: t.RunID, StepID: t.StepID, Definition: t.Definition,
 		Title: t.Title, Description: t.Description, Kind: t.Kind, Status: t.Status,
 		Assignees: nonNil(t.Assignees), CandidateGroups: nonNil(t.CandidateGroups), ClaimedBy: t.ClaimedBy,
 		DueAt: t.DueAt, Outcome: t.Outcome, CompletedBy: t.CompletedBy, CreatedAt: t.CreatedAt, CompletedAt: t.CompletedAt}
-	if len(t.Form) > 0 {
-		if err := json.Unmarshal(t.Form, &r.Form); err != nil {
-			return r, fmt.Errorf("decode form of task %s: %w", t.ID, err)
-		}
+	if len(t.Form) > 0 && string(t.Form) != "null" {
+		r.Form = t.Form
 	}
 	if len(t.Data) > 0 && string(t.Data) != "null" {
-		if err := json.Unmarshal(t.Data, &r.Data); err != nil {
-			return r, fmt.Errorf("decode data of task %s: %w", t.ID, err)
+		r.Data = t.Data
+	}
+	return r.withOverdue(time.Now())
+}
+
+// fields decodes a projection task's stored form.
+func fields(t postgres.Task) ([]definitions.Field, error) {
+	form := []definitions.Field{}
+	if len(t.Form) > 0 {
+		if err := json.Unmarshal(t.Form, &form); err != nil {
+			return nil, fmt.Errorf("decode form of task %s: %w", t.ID, err)
 		}
 	}
-	return r.withOverdue(time.Now()), nil
+	return form, nil
 }
 
 func (r taskResource) withOverdue(now time.Time) taskResource {

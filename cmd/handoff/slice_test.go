@@ -79,7 +79,17 @@ func TestSlice(t *testing.T) {
 
 	inbox := s.do("alice", "GET", "/v1/tasks?assignee=me", nil).must(t, http.StatusOK)
 	require.Len(t, inbox["tasks"], 1)
-	require.Equal(t, firstID, inbox["tasks"].([]any)[0].(map[string]any)["id"])
+	listed := inbox["tasks"].([]any)[0].(map[string]any)
+	require.Equal(t, firstID, listed["id"])
+	// The list answers each task's form as stored; it is the form the definition declared.
+	form := listed["form"].([]any)
+	require.Len(t, form, 3)
+	laptop := form[0].(map[string]any)
+	require.Equal(t, "laptop", laptop["id"])
+	require.Equal(t, "text", laptop["type"])
+	require.Equal(t, true, laptop["required"])
+	require.EqualValues(t, 4, form[1].(map[string]any)["max"])
+	require.NotContains(t, listed, "data", "an open task has no data")
 
 	before := historyLength(t, s, runID)
 	bad := s.do("alice", "POST", "/v1/tasks/"+firstID+"/complete", map[string]any{
