@@ -17,29 +17,29 @@ import (
 
 // taskResource is a task as the API shows it (spec §4).
 type taskResource struct {
-	ID              string              `json:"id"`
-	RunID           string              `json:"run_id"`
-	StepID          string              `json:"step_id"`
-	Definition      string              `json:"definition"`
-	Title           string              `json:"title"`
-	Description     string              `json:"description,omitempty"`
-	Kind            string              `json:"kind"`
-	Status          string              `json:"status"`
-	Assignees       []string            `json:"assignees"`
-	CandidateGroups []string            `json:"candidate_groups"`
-	ClaimedBy       string              `json:"claimed_by,omitempty"`
-	DueAt           *time.Time          `json:"due_at"`
-	Overdue         bool                `json:"overdue"`
+	ID              string     `json:"id"`
+	RunID           string     `json:"run_id"`
+	StepID          string     `json:"step_id"`
+	Definition      string     `json:"definition"`
+	Title           string     `json:"title"`
+	Description     string     `json:"description,omitempty"`
+	Kind            string     `json:"kind"`
+	Status          string     `json:"status"`
+	Assignees       []string   `json:"assignees"`
+	CandidateGroups []string   `json:"candidate_groups"`
+	ClaimedBy       string     `json:"claimed_by,omitempty"`
+	DueAt           *time.Time `json:"due_at"`
+	Overdue         bool       `json:"overdue"`
 	// Form is []definitions.Field, or the stored JSON of one for a task read from the
 	// inbox projection: a list answers with what was stored instead of decoding and
 	// re-encoding every task's form (a tenth of an inbox read's time).
 	Form    any    `json:"form"`
 	Outcome string `json:"outcome,omitempty"`
 	// Data is the completion's data, as a map or as stored JSON; nil when there is none.
-	Data any `json:"data,omitempty"`
-	CompletedBy     string              `json:"completed_by,omitempty"`
-	CreatedAt       time.Time           `json:"created_at"`
-	CompletedAt     *time.Time          `json:"completed_at,omitempty"`
+	Data        any        `json:"data,omitempty"`
+	CompletedBy string     `json:"completed_by,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
 }
 
 type completeRequest struct {

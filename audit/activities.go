@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"fmt"
 	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -41,35 +40,18 @@ func (b *builder) activityScheduled(seq int, ev *historypb.HistoryEvent) error {
 	return nil
 }
 
-// marker records an inbox write made as a local activity (interpreter version 2): the
-// marker of a successful SyncInbox carries the write (InboxResult.Written) and the
-// assignees it resolved. A failed attempt wrote nothing and is retried.
+// marker records an inbox write made as a local activity (interpreter version 2), from
+// the marker of a successful SyncInbox, which carries the write and the assignees it
+// resolved. A failed attempt wrote nothing and is retried.
 func (b *builder) marker(seq int, ev *historypb.HistoryEvent) error {
-	a := ev.GetMarkerRecordedEventAttributes()
-	if a.GetMarkerName() != localActivityMarker || a.GetFailure() != nil {
-		return nil
-	}
-	var data struct{ ActivityType string }
-	if err := b.decode(a.GetDetails()["data"], &data); err != nil {
+	res, ok, err := workflows.SyncInboxWritten(ev, b.dc)
+	if !ok {
 		return err
-	}
-	if data.ActivityType != workflows.ActivitySyncInbox {
-		return nil
-	}
-	var res workflows.InboxResult
-	if err := b.decode(a.GetDetails()["result"], &res); err != nil {
-		return err
-	}
-	if res.Written == nil {
-		return fmt.Errorf("event %d: the SyncInbox marker does not carry its write", ev.GetEventId())
 	}
 	b.inboxWrite(seq, ev.GetEventId(), b.commandTime(ev), *res.Written)
 	b.resolved(ev.GetEventId(), res)
 	return nil
 }
-
-// localActivityMarker names the marker the Temporal Go SDK records for a local activity.
-const localActivityMarker = "LocalActivity"
 
 func httpCall(req workflows.HTTPRequest) map[string]any {
 	headers := map[string]any{}

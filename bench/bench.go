@@ -8,7 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/handoffhq/handoff/internal/devstack"
 )
 
 // Config tunes a benchmark run. main reads it from the environment.
@@ -102,7 +105,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 
 // report prints the table and writes the JSON.
 func (b *bencher) report(figs []Figure) error {
-	fmt.Fprintf(b.cfg.Out, "\nHandoff benchmarks (%s): %s\n\n", b.mode(), machine())
+	fmt.Fprintf(b.cfg.Out, "\nHandoff benchmarks (%s): %s\n\n", b.mode(), devstack.Machine())
 	if err := printTable(b.cfg.Out, figs); err != nil {
 		return err
 	}
@@ -205,4 +208,15 @@ func (b *bencher) wants(id string) bool {
 
 func (b *bencher) logf(format string, args ...any) {
 	fmt.Fprintf(b.cfg.Log, "[%5.0fs] %s\n", time.Since(b.began).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// splitComma splits a comma-separated list, dropping blanks.
+func splitComma(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -100,26 +100,14 @@ func (h *runHistory) note(id int64, ev *historypb.HistoryEvent, scheduled map[in
 		delete(scheduled, sid)
 	case ev.GetMarkerRecordedEventAttributes() != nil:
 		// Interpreter version 2 writes the inbox as a local activity: its marker carries
-		// the write it completed (InboxResult.Written); failed attempts leave no marker.
-		m := ev.GetMarkerRecordedEventAttributes()
-		if m.GetMarkerName() != "LocalActivity" || m.GetFailure() != nil {
-			return nil
+		// the write it completed; failed attempts leave no write.
+		res, ok, err := workflows.SyncInboxWritten(ev, dc)
+		if err != nil {
+			return err
 		}
-		var data struct{ ActivityType string }
-		if err := dc.FromPayloads(m.GetDetails()["data"], &data); err != nil {
-			return fmt.Errorf("decode a local activity marker: %w", err)
+		if ok {
+			h.syncs = append(h.syncs, *res.Written)
 		}
-		if data.ActivityType != workflows.ActivitySyncInbox {
-			return nil
-		}
-		var res workflows.InboxResult
-		if err := dc.FromPayloads(m.GetDetails()["result"], &res); err != nil {
-			return fmt.Errorf("decode a SyncInbox result: %w", err)
-		}
-		if res.Written == nil {
-			return fmt.Errorf("a SyncInbox marker does not carry its write")
-		}
-		h.syncs = append(h.syncs, *res.Written)
 	case ev.GetWorkflowExecutionUpdateAcceptedEventAttributes() != nil:
 		h.updatesAccepted[ev.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetMeta().GetUpdateId()]++
 	case ev.GetWorkflowExecutionUpdateCompletedEventAttributes() != nil:

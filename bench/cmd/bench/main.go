@@ -8,14 +8,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
 	"github.com/handoffhq/handoff/bench"
+	"github.com/handoffhq/handoff/internal/devstack"
 )
 
 func main() {
@@ -28,7 +27,7 @@ func main() {
 		}
 		return
 	}
-	root, err := repoRoot()
+	root, err := devstack.RepoRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -36,23 +35,5 @@ func main() {
 	if err := bench.Run(ctx, bench.ConfigFromEnv(os.Getenv, root)); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
-	}
-}
-
-// repoRoot walks up from the working folder to the one holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find the repository root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find the repository root: no go.mod above the working folder")
-		}
-		dir = parent
 	}
 }
