@@ -37,12 +37,17 @@ func auditActions(t *testing.T, s *stack, user, runID string) ([]auditAction, []
 	return out, events
 }
 
-// openTaskOf returns the id of the run's open task of the step, waiting for it.
+// openTaskOf returns the id of the run's open task of the step, waiting for it (and for
+// the run itself: a subprocess is started by its parent, after the parent's answer).
 func openTaskOf(t *testing.T, s *stack, runID, step string) string {
 	t.Helper()
 	var id string
 	eventually(t, func() bool {
-		run := s.do("admin", "GET", "/v1/runs/"+runID, nil).must(t, http.StatusOK)
+		r := s.do("admin", "GET", "/v1/runs/"+runID, nil)
+		if r.Status == http.StatusNotFound {
+			return false
+		}
+		run := r.must(t, http.StatusOK)
 		for _, o := range run["open_tasks"].([]any) {
 			if task := o.(map[string]any); task["step_id"] == step {
 				id = task["id"].(string)
