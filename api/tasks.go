@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -99,15 +100,56 @@ func (s *Server) listTasks(c echo.Context) error {
 		return err
 	}
 	f.Limit = limit
+	// An inbox page (open tasks, no overdue filter) is answered from memory while it is
+	// current: the read caches (cache.go) know when its inboxes change, and it expires
+	// when the first task on it becomes overdue.
+	cacheKey, st, cached := "", stamp{}, false
+	if s.caches != nil && f.Status == workflows.TaskOpen && f.Overdue == nil {
+		principals := postgres.InboxPrincipals(f.Assignee, f.Groups)
+		if st, cached = s.caches.inboxStamp(principals); cached {
+			cacheKey = strings.Join([]string{strings.Join(principals, "\n"), f.Definition, f.After, strconv.Itoa(limit)}, "\x00")
+			if body := s.caches.page(cacheKey, st, f.Now); body != nil {
+				return jsonBody(c, body)
+			}
+		}
+	}
 	tasks, next, err := s.db.ListTasks(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	out := make([]taskResource, 0, len(tasks))
+	out := taskList{Tasks: make([]taskResource, 0, len(tasks)), NextPageToken: next}
+	expires := time.Time{}
 	for _, t := range tasks {
-		out = append(out, taskFromRow(t))
+		out.Tasks = append(out.Tasks, taskFromRow(t))
+		if t.DueAt != nil && !f.Now.After(*t.DueAt) && (expires.IsZero() || t.DueAt.Before(expires)) {
+			expires = *t.DueAt
+		}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"tasks": out, "next_page_token": next})
+	body, err := json.Marshal(out)
+	if err != nil {
+		return fmt.Errorf("encode tasks: %w", err)
+	}
+	body = append(body, '\n')
+	if cached {
+		if expires.IsZero() {
+			expires = f.Now.Add(24 * time.Hour)
+		}
+		s.caches.putPage(cacheKey, st, body, expires)
+	}
+	return jsonBody(c, body)
+}
+
+// jsonBody answers 200 with an encoded JSON body. With its length known, net/http
+// writes it at once instead of in chunks.
+func jsonBody(c echo.Context, body []byte) error {
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+	return c.JSONBlob(http.StatusOK, body)
+}
+
+// taskList is a page of tasks.
+type taskList struct {
+	NextPageToken string         `json:"next_page_token"`
+	Tasks         []taskResource `json:"tasks"`
 }
 
 func (s *Server) getTask(c echo.Context) error {

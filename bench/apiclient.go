@@ -28,6 +28,11 @@ func newAPIClient(base string, conns int) *apiClient {
 // do sends a request as user and decodes a JSON answer into out (when not nil). It
 // returns the status; a transport failure is an error, a 4xx or 5xx is not.
 func (c *apiClient) do(ctx context.Context, user, method, path string, body, out any) (int, error) {
+	return c.doAt(ctx, c.base, user, method, path, body, out)
+}
+
+// doAt is do against another API serving the same database.
+func (c *apiClient) doAt(ctx context.Context, base, user, method, path string, body, out any) (int, error) {
 	var r io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -36,7 +41,7 @@ func (c *apiClient) do(ctx context.Context, user, method, path string, body, out
 		}
 		r = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, r)
 	if err != nil {
 		return 0, fmt.Errorf("%s %s: %w", method, path, err)
 	}
@@ -62,6 +67,29 @@ func (c *apiClient) do(ctx context.Context, user, method, path string, body, out
 		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
 	}
 	return resp.StatusCode, nil
+}
+
+// get reads path as user and returns the answer's body, or an error for anything but 200.
+func (c *apiClient) get(ctx context.Context, base, user, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.keys[user])
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, max(resp.ContentLength, 0)+bytes.MinRead)) // no regrowth at EOF
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return nil, fmt.Errorf("GET %s: read answer: %w", path, err)
+	}
+	raw := buf.Bytes()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, bytes.TrimSpace(raw))
+	}
+	return raw, nil
 }
 
 // addUsers creates users (with groups from groupOf, which may be nil) and API keys for

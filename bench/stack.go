@@ -35,7 +35,7 @@ type stack struct {
 	box      *secrets.Box
 	worker   *workerProc
 	wenv     workerEnv
-	api      *http.Server
+	api      *servedAPI
 	apiURL   string
 	sink     *sink
 }
@@ -83,7 +83,7 @@ func startStack(ctx context.Context, root string) (_ *stack, err error) {
 	if s.worker, err = startWorker(ctx, s.wenv, s.logw); err != nil {
 		return nil, err
 	}
-	if s.api, s.apiURL, err = s.serveAPI(s.db); err != nil {
+	if s.api, s.apiURL, err = s.serveAPI(s.db, api.Config{}); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -101,17 +101,30 @@ func openMigrated(ctx context.Context, url string) (*postgres.DB, error) {
 	return db, nil
 }
 
+// servedAPI is Handoff's API served on a loopback port.
+type servedAPI struct {
+	srv *http.Server
+	api *api.Server
+}
+
+func (a *servedAPI) Close() error {
+	err := a.srv.Close()
+	a.api.Close()
+	return err
+}
+
 // serveAPI serves Handoff's API over db on a loopback port, as `handoff serve` does.
-func (s *stack) serveAPI(db *postgres.DB) (*http.Server, string, error) {
+func (s *stack) serveAPI(db *postgres.DB, cfg api.Config) (*servedAPI, string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", fmt.Errorf("listen for the api: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(s.logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	handler := api.New(api.Config{Namespace: s.temporal.Namespace, Secrets: s.box}, db, s.tc, s.engine, logger)
-	srv := &http.Server{Handler: handler}
-	go func() { _ = srv.Serve(ln) }()
-	return srv, "http://" + ln.Addr().String(), nil
+	cfg.Namespace, cfg.Secrets = s.temporal.Namespace, s.box
+	a := &servedAPI{api: api.New(cfg, db, s.tc, s.engine, logger)}
+	a.srv = &http.Server{Handler: a.api}
+	go func() { _ = a.srv.Serve(ln) }()
+	return a, "http://" + ln.Addr().String(), nil
 }
 
 // restartWorker replaces the worker child with a fresh one (empty caches, fresh memory).

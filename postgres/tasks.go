@@ -203,7 +203,7 @@ func listAll(ctx context.Context, q *dbsqlc.Queries, dbtx dbsqlc.DBTX, f TaskFil
 // cost that does not grow with the number of open tasks.
 func listInbox(ctx context.Context, q *dbsqlc.Queries, dbtx dbsqlc.DBTX, f TaskFilter, limit int, now time.Time) ([]Task, string, error) {
 	p := dbsqlc.ListInboxParams{
-		Principals: inboxPrincipals(f.Assignee, f.Groups),
+		Principals: InboxPrincipals(f.Assignee, f.Groups),
 		Definition: f.Definition,
 		Lim:        int32(limit + 1),
 	}
@@ -231,8 +231,9 @@ func listInbox(ctx context.Context, q *dbsqlc.Queries, dbtx dbsqlc.DBTX, f TaskF
 	return page(rows, limit)
 }
 
-// inboxPrincipals names the inboxes a user reads: their own and each group's.
-func inboxPrincipals(user string, groups []string) []string {
+// InboxPrincipals names the inboxes a user reads, as inbox_entries and the change feed
+// name them: 'u:<user>' and 'g:<group>' for each of their groups.
+func InboxPrincipals(user string, groups []string) []string {
 	out := make([]string, 0, 1+len(groups))
 	out = append(out, "u:"+user)
 	for _, g := range groups {

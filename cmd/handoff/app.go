@@ -53,6 +53,7 @@ type Main struct {
 	worker        worker.Worker
 	outbox        *outbox.Dispatcher // delivers emails and webhooks; runs with the worker
 	server        *http.Server
+	api           *api.Server
 	listener      net.Listener
 	served        chan error
 }
@@ -137,12 +138,12 @@ func (m *Main) serve() error {
 	}
 	m.listener = ln
 	apiCfg := api.Config{Namespace: m.Config.TemporalNamespace, TaskQueue: m.Config.TaskQueue, ContinueAsNewAfter: m.Config.ContinueAsNewAfter, Secrets: m.secrets, Metrics: m.metrics,
-		DataConverter: m.dc, CodecCORSOrigins: m.Config.CodecCORSOrigins(), MaxInFlight: m.Config.MaxInFlight}
+		DataConverter: m.dc, CodecCORSOrigins: m.Config.CodecCORSOrigins(), MaxInFlight: m.Config.MaxInFlight, CacheBytes: m.Config.ReadCacheBytes}
 	if m.codec != nil {
 		apiCfg.Codec = m.codec
 	}
-	handler := api.New(apiCfg, m.DB, m.Temporal, m.Engine, m.Logger)
-	m.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	m.api = api.New(apiCfg, m.DB, m.Temporal, m.Engine, m.Logger)
+	m.server = &http.Server{Handler: m.api, ReadHeaderTimeout: 10 * time.Second}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(ln) }()
 	return nil
@@ -173,6 +174,7 @@ func (m *Main) Close() error {
 		if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+		m.api.Close()
 	}
 	if m.worker != nil {
 		m.worker.Stop()

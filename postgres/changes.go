@@ -1,0 +1,78 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/handoffhq/handoff/postgres/internal/dbsqlc"
+)
+
+// Change is one notification of the change feed (migration 007): what may have made a
+// cached read stale, or a marker sent by SyncChanges.
+type Change struct {
+	// Inboxes are the principals ('u:<user>', 'g:<group>') whose inbox changed.
+	Inboxes []string
+	// AllInboxes says that any inbox may have changed.
+	AllInboxes bool
+	// Directory says that users or API keys changed.
+	Directory bool
+	// Sync is the token of a SyncChanges marker.
+	Sync string
+}
+
+// ListenChanges calls ready once it listens to the change feed and then changed for
+// every notification, in commit order, until ctx is done or the connection fails; it
+// returns why it stopped. Changes committed before ready was called are not reported.
+// It holds a connection of its own, outside the pool.
+func (db *DB) ListenChanges(ctx context.Context, ready func(), changed func(Change)) error {
+	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return fmt.Errorf("connect to listen for changes: %w", err)
+	}
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = conn.Close(closeCtx)
+	}()
+	for _, listen := range []func(context.Context, dbsqlc.DBTX) error{db.q.ListenInbox, db.q.ListenDirectory, db.q.ListenCacheSync} {
+		if err := listen(ctx, conn); err != nil {
+			return fmt.Errorf("listen for changes: %w", err)
+		}
+	}
+	ready()
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return fmt.Errorf("wait for changes: %w", err)
+		}
+		changed(changeOf(n.Channel, n.Payload))
+	}
+}
+
+// changeOf reads one notification of the change feed.
+func changeOf(channel, payload string) Change {
+	switch channel {
+	case "handoff_inbox":
+		if payload == "*" {
+			return Change{AllInboxes: true}
+		}
+		return Change{Inboxes: strings.Split(payload, "\n")}
+	case "handoff_directory":
+		return Change{Directory: true}
+	default: // handoff_cache_sync
+		return Change{Sync: payload}
+	}
+}
+
+// SyncChanges sends token through the change feed: a listener that receives it has
+// received every change committed before SyncChanges was called.
+func (db *DB) SyncChanges(ctx context.Context, token string) error {
+	if err := db.q.NotifyCacheSync(ctx, db.pool, token); err != nil {
+		return fmt.Errorf("sync changes: %w", interpretError(err))
+	}
+	return nil
+}
