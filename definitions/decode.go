@@ -13,10 +13,20 @@ import (
 // decoding helpers shared by the parsers: each reports a positioned error and
 // returns a zero value, so parsing always continues.
 
-var (
-	identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	keyRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-)
+var keyRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// isIdent reports whether s matches ^[A-Za-z_][A-Za-z0-9_]*$ (a CEL
+// identifier). It is called for every step and field id: a regexp costs more
+// than the rest of reading the id.
+func isIdent(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
 
 var celReserved = map[string]bool{"as": true, "break": true, "const": true, "continue": true,
 	"else": true, "false": true, "for": true, "function": true, "if": true, "import": true,
@@ -126,7 +136,7 @@ func (c *compiler) ident(n *node, path, what string) string {
 	if s == "" {
 		return ""
 	}
-	if !identRE.MatchString(s) || celReserved[s] {
+	if !isIdent(s) || celReserved[s] {
 		c.errs.at(n, path, "%s %q must start with a letter and contain only letters, digits and underscores (not a reserved word)", what, s)
 	}
 	return s
