@@ -20,8 +20,9 @@ var keyRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 // than the rest of reading the id.
 func isIdent(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || i > 0 && '0' <= c && c <= '9') {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_', i > 0 && '0' <= c && c <= '9':
+		default:
 			return false
 		}
 	}

@@ -528,15 +528,11 @@ func (p *fastParser) flowMapping(l *fastLine, off int) (*node, int) {
 		if at == len(l.s) || !plainStart(l.s, at) {
 			bail()
 		}
-		colon := at
-		for colon < len(l.s) && colon-at < fastMaxKey && !(l.s[colon] == ':' && colon+1 < len(l.s) && l.s[colon+1] == ' ') {
-			if strings.IndexByte(",[]{}?#'\"", l.s[colon]) >= 0 {
+		colon := at // the ':' ending the key, followed by a space
+		for ; l.s[colon] != ':' || colon+1 == len(l.s) || l.s[colon+1] != ' '; colon++ {
+			if colon+1 == len(l.s) || colon-at == fastMaxKey || strings.IndexByte(",[]{}?#'\"", l.s[colon]) >= 0 {
 				bail()
 			}
-			colon++
-		}
-		if colon == len(l.s) || colon-at == fastMaxKey {
-			bail()
 		}
 		k := p.done(p.plain(l, at, strings.TrimRight(l.s[at:colon], " ")))
 		if len(out.keys) == 0 {
