@@ -46,6 +46,12 @@ func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]
 // keys calls fn for each key of a mapping; fn returns false for a key it does
 // not know, which is reported at the key's own position with a suggestion.
 func (c *compiler) keys(n *node, path string, known []string, fn func(key string, v *node, p string) bool) bool {
+	return c.eachKey(n, path, known, func(key string, v *node) bool { return fn(key, v, join(path, key)) })
+}
+
+// eachKey is keys for a caller that needs no key path (it is built for
+// errors only: most keys of a definition are read without one).
+func (c *compiler) eachKey(n *node, path string, known []string, fn func(key string, v *node) bool) bool {
 	if n.kind != mapNode {
 		c.errs.at(n, path, "expected a mapping of keys to values, got %s", describe(n))
 		return false
@@ -63,7 +69,7 @@ func (c *compiler) keys(n *node, path string, known []string, fn func(key string
 		if seen != nil {
 			seen[key] = true
 		}
-		if !fn(key, n.vals[i], join(path, key)) {
+		if !fn(key, n.vals[i]) {
 			c.errs.at(k, join(path, key), "unknown key %q%s", key, suggest(key, known))
 		}
 	}
