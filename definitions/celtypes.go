@@ -1,7 +1,7 @@
 package definitions
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/google/cel-go/cel"
@@ -31,6 +31,16 @@ const structIndexFrom = 9
 
 func newStruct() *structType { return &structType{} }
 
+// newStructSize makes room for n fields (a definition declares a struct per
+// step and one with a field per step).
+func newStructSize(n int) *structType {
+	s := &structType{names: make([]string, 0, n), types: make([]*types.Type, 0, n)}
+	if n >= structIndexFrom {
+		s.index = make(map[string]int, n)
+	}
+	return s
+}
+
 // add declares a field; declaring it again changes its type, not its place.
 func (s *structType) add(name string, t *types.Type) {
 	if i, ok := s.find(name); ok {
@@ -42,7 +52,7 @@ func (s *structType) add(name string, t *types.Type) {
 	case s.index != nil:
 		s.index[name] = len(s.names) - 1
 	case len(s.names) >= structIndexFrom:
-		s.index = make(map[string]int, len(s.names))
+		s.index = make(map[string]int, cap(s.names))
 		for i, n := range s.names {
 			s.index[n] = i
 		}
@@ -91,7 +101,7 @@ func (p *provider) declare(name string, s *structType) *types.Type {
 // anon declares an object type with a generated name.
 func (p *provider) anon(prefix string, s *structType) *types.Type {
 	p.next++
-	return p.declare(fmt.Sprintf("handoff.%s%d", prefix, p.next), s)
+	return p.declare("handoff."+prefix+strconv.Itoa(p.next), s)
 }
 
 func (p *provider) FindStructType(name string) (*types.Type, bool) {
@@ -169,7 +179,7 @@ func (p *provider) fieldType(f *Field) *types.Type {
 
 // formType declares an object type with one field per form field.
 func (p *provider) formType(prefix string, fields []Field) *types.Type {
-	s := newStruct()
+	s := newStructSize(len(fields))
 	for i := range fields {
 		if fields[i].ID != "" {
 			s.add(fields[i].ID, p.fieldType(&fields[i]))
@@ -178,15 +188,43 @@ func (p *provider) formType(prefix string, fields []Field) *types.Type {
 	return p.anon(prefix, s)
 }
 
+// reserveFormType sets aside the names formType(prefix, fields) would give
+// its types now, and returns a function declaring them under those names,
+// whenever it is called (once at most).
+func (p *provider) reserveFormType(prefix string, fields []Field) func() *types.Type {
+	first := p.next
+	p.next += anonNames(fields)
+	return func() *types.Type {
+		next := p.next
+		p.next = first
+		defer func() { p.next = next }()
+		return p.formType(prefix, fields)
+	}
+}
+
+// anonNames counts the names formType declares for fields: its own and those
+// of the row types of its tables.
+func anonNames(fields []Field) int {
+	n := 1
+	for i := range fields {
+		if fields[i].ID != "" && fields[i].Type == TypeTable {
+			n += anonNames(fields[i].Fields)
+		}
+	}
+	return n
+}
+
 // stepsType declares handoff.Steps: one field per step id, each with data,
 // outcome, completed_by, completed_at and status.
 func (p *provider) stepsType(prog *Program) *types.Type {
-	steps := newStruct()
+	n := 0
+	walkSteps(prog.Steps, func(*Step) { n++ })
+	steps := newStructSize(n)
 	walkSteps(prog.Steps, func(s *Step) {
 		if s.ID == "" {
 			return
 		}
-		st := newStruct()
+		st := newStructSize(5)
 		st.add("data", p.dataType(s))
 		st.add("outcome", types.StringType)
 		st.add("completed_by", types.StringType)
@@ -209,7 +247,7 @@ func (p *provider) dataType(s *Step) *types.Type {
 	case KindSet:
 		return p.dynStruct(s.Set)
 	}
-	d := newStruct()
+	d := newStructSize(len(s.Form) + 1)
 	for i := range s.Form {
 		if s.Form[i].ID != "" {
 			d.add(s.Form[i].ID, p.fieldType(&s.Form[i]))

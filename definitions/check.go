@@ -53,12 +53,12 @@ func (c *compiler) checkJump(r stepRef) {
 		c.errs.at(r.n, r.path, "unknown step %q%s", r.target, suggest(r.target, c.stepIDs()))
 		return
 	}
-	to := slices.Index(r.seq.ids, r.target)
+	to := r.seq.index(r.target)
 	if to < 0 {
 		c.errs.at(r.n, r.path, "step %q is not in the same list of steps: jumps cannot enter or leave a parallel branch", r.target)
 		return
 	}
-	from := slices.Index(r.seq.ids, r.from)
+	from := r.seq.index(r.from)
 	if to <= from && (r.bound == nil || *r.bound == 0) {
 		c.errs.at(r.n, r.path, "jumping back to %q makes a loop: add max_rounds to say how many times it may repeat", r.target)
 	}

@@ -100,6 +100,9 @@ type scopeEnv struct {
 	env   *cel.Env        // nil until built
 	err   error
 	owner *scopeEnv
+	// types declares the scope's form and row types, for a scope whose own
+	// environment may never be built (one sharing its owner's).
+	types func() []cel.EnvOption
 }
 
 // checkResult is the outcome of checking one expression text in one scope
@@ -191,11 +194,26 @@ func (ck *celChecker) scopeEnv(s *scope) *scopeEnv {
 	case s.response:
 		se.opts = append(se.opts, cel.Variable("response", cel.ObjectType(typeResponse)))
 	}
+	// The form and row types get their names now, in source order, but a
+	// scope that shares its owner's environment (every task of a large
+	// definition with the same form) only declares them if a message needs
+	// them.
+	var form, row func() *types.Type
 	if s.form != nil {
-		se.opts = append(se.opts, cel.Variable("form", ck.def.prov.formType("Form", *s.form)))
+		form = ck.def.prov.reserveFormType("Form", *s.form)
 	}
 	if s.row != nil {
-		se.opts = append(se.opts, cel.Variable("row", ck.def.prov.formType("Row", *s.row)))
+		row = ck.def.prov.reserveFormType("Row", *s.row)
+	}
+	se.types = func() []cel.EnvOption {
+		var opts []cel.EnvOption
+		if form != nil {
+			opts = append(opts, cel.Variable("form", form()))
+		}
+		if row != nil {
+			opts = append(opts, cel.Variable("row", row()))
+		}
+		return opts
 	}
 	if owner, ok := ck.shared[se.sig]; ok {
 		se.owner = owner
@@ -212,6 +230,10 @@ func (ck *celChecker) build(se *scopeEnv) {
 	if se.env != nil || se.err != nil {
 		return
 	}
+	if se.types != nil {
+		se.opts = append(se.opts, se.types()...)
+		se.types = nil
+	}
 	se.env = ck.def.run
 	if len(se.opts) > 0 {
 		se.env, se.err = ck.def.run.Extend(se.opts...)
@@ -224,7 +246,8 @@ const parallelChecks = 64
 
 // run checks every expression collected by plan. The checks are independent:
 // each parses and checks its own AST, and the environments and the type
-// provider are only read (plan declared every type). So a large definition is
+// provider are only read (plan declared every type the owners' environments
+// use; report declares the others, after run). So a large definition is
 // checked on all CPUs; results land in their own checkResult and report reads
 // them in source order, so the outcome does not depend on scheduling. A panic
 // inside cel-go is raised again in the caller's goroutine, as if checked there.

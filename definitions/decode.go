@@ -13,10 +13,21 @@ import (
 // decoding helpers shared by the parsers: each reports a positioned error and
 // returns a zero value, so parsing always continues.
 
-var (
-	identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	keyRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-)
+var keyRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// isIdent reports whether s matches ^[A-Za-z_][A-Za-z0-9_]*$ (a CEL
+// identifier). It is called for every step and field id: a regexp costs more
+// than the rest of reading the id.
+func isIdent(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_', i > 0 && '0' <= c && c <= '9':
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
 
 var celReserved = map[string]bool{"as": true, "break": true, "const": true, "continue": true,
 	"else": true, "false": true, "for": true, "function": true, "if": true, "import": true,
@@ -35,6 +46,12 @@ func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]
 // keys calls fn for each key of a mapping; fn returns false for a key it does
 // not know, which is reported at the key's own position with a suggestion.
 func (c *compiler) keys(n *node, path string, known []string, fn func(key string, v *node, p string) bool) bool {
+	return c.eachKey(n, path, known, func(key string, v *node) bool { return fn(key, v, join(path, key)) })
+}
+
+// eachKey is keys for a caller that needs no key path (it is built for
+// errors only: most keys of a definition are read without one).
+func (c *compiler) eachKey(n *node, path string, known []string, fn func(key string, v *node) bool) bool {
 	if n.kind != mapNode {
 		c.errs.at(n, path, "expected a mapping of keys to values, got %s", describe(n))
 		return false
@@ -52,7 +69,7 @@ func (c *compiler) keys(n *node, path string, known []string, fn func(key string
 		if seen != nil {
 			seen[key] = true
 		}
-		if !fn(key, n.vals[i], join(path, key)) {
+		if !fn(key, n.vals[i]) {
 			c.errs.at(k, join(path, key), "unknown key %q%s", key, suggest(key, known))
 		}
 	}
@@ -126,7 +143,7 @@ func (c *compiler) ident(n *node, path, what string) string {
 	if s == "" {
 		return ""
 	}
-	if !identRE.MatchString(s) || celReserved[s] {
+	if !isIdent(s) || celReserved[s] {
 		c.errs.at(n, path, "%s %q must start with a letter and contain only letters, digits and underscores (not a reserved word)", what, s)
 	}
 	return s

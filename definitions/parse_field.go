@@ -57,7 +57,7 @@ func (c *compiler) field(n *node, path string, s *scope) Field {
 		return f
 	}
 	var nodes fieldNodes
-	c.keys(n, path, fieldKeys[:], func(key string, v *node, p string) bool {
+	c.eachKey(n, path, fieldKeys[:], func(key string, v *node) bool {
 		i := slices.Index(fieldKeys[:], key)
 		if i < 0 {
 			return false

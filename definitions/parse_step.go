@@ -59,6 +59,22 @@ func allStepKeys() []string {
 type sequence struct {
 	path string
 	ids  []string
+	pos  map[string]int // where each id first appears in ids, built by index
+}
+
+// index returns the position of the first step with id, or -1: a jump is
+// checked against its sequence, so a long one is not searched for each jump.
+func (s *sequence) index(id string) int {
+	if s.pos == nil {
+		s.pos = make(map[string]int, len(s.ids))
+		for i := len(s.ids) - 1; i >= 0; i-- {
+			s.pos[s.ids[i]] = i
+		}
+	}
+	if i, ok := s.pos[id]; ok {
+		return i
+	}
+	return -1
 }
 
 // sequence reads a list of steps; branch names the parallel branch ("" at top level).

@@ -75,10 +75,18 @@ func (e errPos) Error() string { return e.msg }
 var errTooBig = errors.New("the document is too large once YAML aliases are expanded (more than 100000 nodes)")
 
 // parseYAML turns source into a node tree, rejecting multiple documents and
-// expansions beyond maxNodes. It parses with go.yaml.in/yaml/v3 (fast, keeps
-// positions) and, for syntax errors, asks goccy/go-yaml for a message with a
-// column.
+// expansions beyond maxNodes. It parses with fastYAML when it can, otherwise
+// with go.yaml.in/yaml/v3 (keeps positions) and, for syntax errors, asks
+// goccy/go-yaml for a message with a column.
 func parseYAML(src []byte) (root *node, err error) {
+	if root, ok := fastYAML(src); ok {
+		return root, nil
+	}
+	return parseYAMLv3(src)
+}
+
+// parseYAMLv3 is parseYAML with yaml.v3.
+func parseYAMLv3(src []byte) (root *node, err error) {
 	defer func() {
 		if r := recover(); r != nil { // a YAML library must never take a request down
 			root, err = nil, errPos{1, 1, fmt.Sprintf("YAML could not be parsed: %v", r)}
