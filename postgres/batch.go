@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/handoffhq/handoff/postgres/internal/dbsqlc"
 )
 
 // batch is a dbsqlc.DBTX that queues the statements the generated queries run instead
@@ -38,8 +41,50 @@ func (b *batch) as(what string) { b.what[len(b.what)-1] = what }
 // onResult receives the command tag of the statement queued last.
 func (b *batch) onResult(fn func(pgconn.CommandTag)) { b.results[len(b.results)-1] = fn }
 
+// sendInTx runs the queued statements in one transaction whose BEGIN travels in the
+// same round trip as the statements, then then (on the same connection, inside the
+// transaction), then COMMIT: two round trips for a write instead of three. Any error
+// rolls the transaction back.
+func (db *DB) sendInTx(ctx context.Context, b *batch, then func(tx dbsqlc.DBTX) error) (err error) {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("acquire a connection: %w", interpretError(err))
+	}
+	defer conn.Release()
+	defer func() {
+		if err == nil || conn.Conn().PgConn().TxStatus() == 'I' {
+			return
+		}
+		// Roll back before the connection goes back to the pool; the pool drops a
+		// connection that is still in a transaction, so a failed rollback is safe too.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = conn.Exec(rctx, "ROLLBACK") // the write's own error is what the caller needs
+	}()
+	full := &batch{}
+	full.b.Queue("BEGIN")
+	full.what = append([]string{"begin"}, b.what...)
+	full.results = append([]func(pgconn.CommandTag){nil}, b.results...)
+	full.b.QueuedQueries = append(full.b.QueuedQueries, b.b.QueuedQueries...)
+	if err := full.send(ctx, conn); err != nil {
+		return err
+	}
+	if err := then(conn); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("commit: %w", interpretError(err))
+	}
+	return nil
+}
+
+// batchSender is a transaction or a connection.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
 // send runs the queued statements on tx, in order, and stops at the first error.
-func (b *batch) send(ctx context.Context, tx pgx.Tx) error {
+func (b *batch) send(ctx context.Context, tx batchSender) error {
 	if b.b.Len() == 0 {
 		return nil
 	}

@@ -31,12 +31,6 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
-	// The list queries are catch-all statements whose empty filters Postgres
-	// folds away only in a custom plan; a cached generic plan would keep
-	// every OR branch and fall back to scanning the whole inbox.
-	if _, ok := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !ok {
-		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
-	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)
@@ -58,6 +52,31 @@ func (db *DB) Ping(ctx context.Context) error {
 		return fmt.Errorf("ping postgres: %w", err)
 	}
 	return nil
+}
+
+// customPlans runs every query through an unnamed statement, so that Postgres plans it
+// for the arguments of each call. The list queries are catch-all statements whose empty
+// filters Postgres folds away only in such a custom plan; a cached generic plan would
+// keep every OR branch and fall back to scanning the whole inbox. Every other statement
+// keeps its prepared statement and cached plan: planning the projection writes and the
+// key and task lookups on every call cost about a millisecond per task completion
+// (session-wide plan_cache_mode = force_custom_plan, as before).
+type customPlans struct{ dbsqlc.DBTX }
+
+// customPlan is QueryExecModeCacheDescribe: one round trip once the statement's
+// parameter and result types are known, and a fresh plan every time.
+var customPlan any = pgx.QueryExecModeCacheDescribe
+
+func (c customPlans) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return c.DBTX.Exec(ctx, sql, append([]any{customPlan}, args...)...)
+}
+
+func (c customPlans) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return c.DBTX.Query(ctx, sql, append([]any{customPlan}, args...)...)
+}
+
+func (c customPlans) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return c.DBTX.QueryRow(ctx, sql, append([]any{customPlan}, args...)...)
 }
 
 // Pool returns the underlying pool.

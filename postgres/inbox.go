@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/handoffhq/handoff/postgres/internal/dbsqlc"
@@ -45,48 +44,45 @@ type OutboundEvent struct {
 
 // WriteInbox applies w in one transaction.
 func (db *DB) WriteInbox(ctx context.Context, w InboxWrite) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		// The statements go out as one pipelined batch: one round trip for the whole
-		// write instead of one per row. A close that changed no row (a retry) is
-		// explained afterwards, in the same transaction.
-		b := &batch{}
-		if w.Run != nil {
-			if err := db.upsertRun(ctx, b, *w.Run); err != nil {
-				return err
+	// The statements go out as one pipelined batch, BEGIN included: one round trip for
+	// the whole write instead of one per row, then COMMIT. A close that changed no row
+	// (a retry) is explained afterwards, in the same transaction.
+	b := &batch{}
+	if w.Run != nil {
+		if err := db.upsertRun(ctx, b, *w.Run); err != nil {
+			return fmt.Errorf("write inbox: %w", err)
+		}
+		b.as("upsert run " + w.Run.ID)
+	}
+	var unchanged []Task
+	for _, t := range w.Close {
+		p, err := closeParams(t)
+		if err != nil {
+			return fmt.Errorf("write inbox: %w", err)
+		}
+		_, _ = db.q.CloseTask(ctx, b, p) // queued: cannot fail here
+		b.as("close task " + t.ID)
+		b.onResult(func(ct pgconn.CommandTag) {
+			if ct.RowsAffected() != 1 {
+				unchanged = append(unchanged, t)
 			}
-			b.as("upsert run " + w.Run.ID)
+		})
+	}
+	for _, t := range w.Open {
+		if err := db.openTask(ctx, b, t); err != nil {
+			return fmt.Errorf("write inbox: %w", err)
 		}
-		var unchanged []Task
-		for _, t := range w.Close {
-			p, err := closeParams(t)
-			if err != nil {
-				return err
-			}
-			_, _ = db.q.CloseTask(ctx, b, p) // queued: cannot fail here
-			b.as("close task " + t.ID)
-			b.onResult(func(ct pgconn.CommandTag) {
-				if ct.RowsAffected() != 1 {
-					unchanged = append(unchanged, t)
-				}
-			})
-		}
-		for _, t := range w.Open {
-			if err := db.openTask(ctx, b, t); err != nil {
-				return err
-			}
-			b.as("open task " + t.ID)
-		}
-		if len(w.Emails) > 0 {
-			_ = db.q.EnqueueTaskEmails(ctx, b, taskEmailParams(w.Emails))
-			b.as("queue task emails")
-		}
-		if len(w.Events) > 0 {
-			_ = db.q.EnqueueEvents(ctx, b, eventParams(w.Events))
-			b.as("queue events")
-		}
-		if err := b.send(ctx, tx); err != nil {
-			return err
-		}
+		b.as("open task " + t.ID)
+	}
+	if len(w.Emails) > 0 {
+		_ = db.q.EnqueueTaskEmails(ctx, b, taskEmailParams(w.Emails))
+		b.as("queue task emails")
+	}
+	if len(w.Events) > 0 {
+		_ = db.q.EnqueueEvents(ctx, b, eventParams(w.Events))
+		b.as("queue events")
+	}
+	err := db.sendInTx(ctx, b, func(tx dbsqlc.DBTX) error {
 		for _, t := range unchanged {
 			if err := db.checkClosed(ctx, tx, t); err != nil {
 				return err

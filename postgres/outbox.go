@@ -138,7 +138,7 @@ type OutboxFilter struct {
 
 // ListOutbox returns deliveries oldest first.
 func (db *DB) ListOutbox(ctx context.Context, f OutboxFilter) ([]OutboxItem, error) {
-	rows, err := db.q.ListOutbox(ctx, db.pool, dbsqlc.ListOutboxParams{
+	rows, err := db.q.ListOutbox(ctx, customPlans{db.pool}, dbsqlc.ListOutboxParams{
 		Kind: f.Kind, KeyPrefix: f.KeyPrefix, Lim: int32(pageSize(f.Limit)),
 	})
 	if err != nil {

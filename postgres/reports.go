@@ -57,11 +57,11 @@ func (db *DB) DefinitionReport(ctx context.Context, w ReportWindow) (Report, err
 }
 
 func (db *DB) definitionReport(ctx context.Context, dbtx dbsqlc.DBTX, w ReportWindow) (Report, error) {
-	runs, err := db.q.ReportRuns(ctx, dbtx, dbsqlc.ReportRunsParams{Definition: w.Definition, FromTime: w.From, ToTime: w.To})
+	runs, err := db.q.ReportRuns(ctx, customPlans{dbtx}, dbsqlc.ReportRunsParams{Definition: w.Definition, FromTime: w.From, ToTime: w.To})
 	if err != nil {
 		return Report{}, fmt.Errorf("report runs of %s: %w", w.Definition, interpretError(err))
 	}
-	steps, err := db.q.ReportSteps(ctx, dbtx, dbsqlc.ReportStepsParams{Definition: w.Definition, FromTime: w.From, ToTime: w.To, Now: w.Now})
+	steps, err := db.q.ReportSteps(ctx, customPlans{dbtx}, dbsqlc.ReportStepsParams{Definition: w.Definition, FromTime: w.From, ToTime: w.To, Now: w.Now})
 	if err != nil {
 		return Report{}, fmt.Errorf("report steps of %s: %w", w.Definition, interpretError(err))
 	}

@@ -83,7 +83,7 @@ func (db *DB) ActiveRunByBusinessKey(ctx context.Context, definition, businessKe
 
 // ListRuns returns runs newest first (started_at DESC, id DESC); see RunFilter.
 func (db *DB) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
-	rows, err := db.q.ListRuns(ctx, db.pool, dbsqlc.ListRunsParams{
+	rows, err := db.q.ListRuns(ctx, customPlans{db.pool}, dbsqlc.ListRunsParams{
 		Definition: f.Definition,
 		Status:     f.Status,
 		After:      f.After,

@@ -55,7 +55,7 @@ func (db *DB) Schedule(ctx context.Context, id string) (Schedule, error) {
 
 // ListSchedules returns schedules oldest first, of one definition unless it is "".
 func (db *DB) ListSchedules(ctx context.Context, definition string, limit int) ([]Schedule, error) {
-	rows, err := db.q.ListSchedules(ctx, db.pool, dbsqlc.ListSchedulesParams{Definition: definition, Lim: int32(pageSize(limit))})
+	rows, err := db.q.ListSchedules(ctx, customPlans{db.pool}, dbsqlc.ListSchedulesParams{Definition: definition, Lim: int32(pageSize(limit))})
 	if err != nil {
 		return nil, fmt.Errorf("list schedules: %w", interpretError(err))
 	}

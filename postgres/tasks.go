@@ -162,6 +162,7 @@ func (db *DB) ListTasks(ctx context.Context, f TaskFilter) ([]Task, string, erro
 }
 
 func (db *DB) listTasks(ctx context.Context, q *dbsqlc.Queries, dbtx dbsqlc.DBTX, f TaskFilter) ([]Task, string, error) {
+	dbtx = customPlans{dbtx}
 	limit := pageSize(f.Limit)
 	now := f.Now
 	if now.IsZero() {
