@@ -24,7 +24,7 @@ func (b *bencher) measureR5(ctx context.Context) ([]Figure, error) {
 		return nil, fmt.Errorf("R5: %w", err)
 	}
 	defer in.close()
-	d := b.dur(4*time.Second, time.Second)
+	d := b.dur(3*time.Second, time.Second)
 	p50 := Figure{ID: "R5.c1.p50", Name: "inbox read at 1 connection, p50", Unit: "ms", Target: "report"}
 	p99 := Figure{ID: "R5.c1.p99", Name: "inbox read at 1 connection, p99", Unit: "ms", Target: "p99 ≤ 5 ms",
 		check: func(a, _ float64) bool { return a <= 5 }}

@@ -31,7 +31,7 @@ func (b *bencher) measureR9(ctx context.Context) ([]Figure, error) {
 		return nil, fmt.Errorf("R9: %w", err)
 	}
 	res := map[side]waitingResult{}
-	budget := b.dur(2*time.Minute, 30*time.Second) // keeps make bench within 20 minutes
+	budget := b.dur(90*time.Second, 30*time.Second) // keeps make bench within 20 minutes
 	want := n
 	for _, sd := range []side{interpreted, handWritten} {
 		r, err := b.waitingPhase(ctx, c, owners, sd, n, budget)
