@@ -207,14 +207,14 @@ func TestR4Trace(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("stack up")
-	defer s.close()
+	defer func() { _ = s.close() }()
 	tr := &tracer{}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var trivial func(int, string) float64
 	if os.Getenv("BENCH_TRACE_INPROC") != "" {
 		// Replace the worker child with an in-process, instrumented worker.
 		_ = s.worker.cmd.Process.Kill()
-		<-s.worker.done
+		<-s.worker.done //nolint:errcheck // killed: its exit error only says so
 		s.worker = nil
 		wc, err := client.DialContext(ctx, client.Options{HostPort: s.temporal.HostPort, Namespace: s.temporal.Namespace,
 			Logger: sdklog.NewStructuredLogger(logger), ConnectionOptions: client.ConnectionOptions{
@@ -291,7 +291,7 @@ func TestR4Trace(t *testing.T) {
 		tr.add("A http out")
 	})}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	url := "http://" + ln.Addr().String()
 
 	sc := loadOrFail(t)["linear"]
@@ -446,7 +446,7 @@ func TestTrivialUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ds.Stop()
+	defer func() { _ = ds.Stop() }()
 	tr := &tracer{}
 	co := client.ConnectionOptions{DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(tr.grpc("W"))}}
 	if os.Getenv("TRIV_NOGZIP") != "" {
