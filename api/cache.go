@@ -197,10 +197,11 @@ func (c *readCaches) apply(ch postgres.Change) {
 	case ch.Directory:
 		c.dirGen++
 	case ch.Sync != "":
-		seq, err := strconv.ParseUint(strings.TrimPrefix(ch.Sync, c.instance), 10, 64)
+		rest, ours := strings.CutPrefix(ch.Sync, c.instance)
+		seq, err := strconv.ParseUint(rest, 10, 64)
 		m, ok := c.markers[seq]
-		if err != nil || !ok || !strings.HasPrefix(ch.Sync, c.instance) {
-			return // another instance's
+		if !ours || err != nil || !ok {
+			return // another instance's, or one given up on
 		}
 		delete(c.markers, seq)
 		if m.sent.After(c.fresh) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	must "github.com/stretchr/testify/require"
 
 	"github.com/handoffhq/handoff/definitions"
@@ -21,20 +22,15 @@ import (
 )
 
 // cachedServer is a test server with its read caches on and metrics to count their
-// hits, and a second API over the same database with them off.
-func cachedServer(t *testing.T) (cached, cold *testServer, reg *prometheus.Registry) {
+// hits (its metrics), and a second API over the same database with them off.
+func cachedServer(t *testing.T) (cached, cold *testServer) {
 	t.Helper()
-	reg = prometheus.NewRegistry()
-	cached = newTestServer(t, Config{Metrics: reg})
+	cached = newTestServer(t, Config{Metrics: prometheus.NewRegistry()})
 	cold = &testServer{t: t, db: cached.db, keys: cached.keys,
 		srv: New(Config{CacheBytes: -1}, cached.db, nil, definitions.NewEngine(), slog.New(slog.DiscardHandler))}
 	t.Cleanup(cold.srv.Close)
-	waitFor(t, "the change feed to be listened to", func() bool {
-		cached.srv.caches.mu.Lock()
-		defer cached.srv.caches.mu.Unlock()
-		return cached.srv.caches.on()
-	})
-	return cached, cold, reg
+	waitFor(t, "the change feed to be listened to", cached.srv.caches.answering)
+	return cached, cold
 }
 
 func (ts *testServer) addUser(id string, groups ...string) {
@@ -48,35 +44,22 @@ func (ts *testServer) addUser(id string, groups ...string) {
 	ts.keys[id] = key
 }
 
-func cacheReads(reg *prometheus.Registry, cache, result string) float64 {
-	mfs, _ := reg.Gather()
-	for _, mf := range mfs {
-		if mf.GetName() != "handoff_api_cache_reads_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["cache"] == cache && labels["result"] == result {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+// cacheReads is how many reads of a cache had the result so far.
+func cacheReads(ts *testServer, cache, result string) float64 {
+	return testutil.ToFloat64(ts.srv.caches.reads.WithLabelValues(cache, result))
+}
+
+// answering reports whether the caches answer from memory now.
+func (c *readCaches) answering() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.on()
 }
 
 // waitFor polls cond until it holds, failing the test after 10 seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	must.Eventually(t, cond, 10*time.Second, 5*time.Millisecond, "waiting for %s", what)
 }
 
 // TestReadCachesAnswerWhatTheStoreHolds writes tasks and the directory at random, the
@@ -87,7 +70,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestReadCachesAnswerWhatTheStoreHolds(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cached, cold, reg := cachedServer(t)
+	cached, cold := cachedServer(t)
 	rng := rand.New(rand.NewPCG(11, 2026))
 	users := []string{"ana", "ben", "cy"}
 	groups := []string{"ops", "fin", "hr"}
@@ -139,7 +122,7 @@ func TestReadCachesAnswerWhatTheStoreHolds(t *testing.T) {
 		}
 		cached.srv.caches.sync(ctx)
 
-		hits := cacheReads(reg, "inbox", "hit")
+		hits := cacheReads(cached, "inbox", "hit")
 		for _, u := range users {
 			for _, path := range paths {
 				want := cold.do(u, http.MethodGet, path, nil, nil)
@@ -154,10 +137,10 @@ func TestReadCachesAnswerWhatTheStoreHolds(t *testing.T) {
 				}
 			}
 		}
-		must.GreaterOrEqual(t, cacheReads(reg, "inbox", "hit")-hits, float64(len(users)*len(paths)),
+		must.GreaterOrEqual(t, cacheReads(cached, "inbox", "hit")-hits, float64(len(users)*len(paths)),
 			"every second read is a hit")
 	}
-	must.Positive(t, cacheReads(reg, "keys", "hit"))
+	must.Positive(t, cacheReads(cached, "keys", "hit"))
 }
 
 // TestReadCachesReadYourWrites: a changing request answers only once the caches know
@@ -166,7 +149,7 @@ func TestReadCachesAnswerWhatTheStoreHolds(t *testing.T) {
 func TestReadCachesReadYourWrites(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cached, _, _ := cachedServer(t)
+	cached, _ := cachedServer(t)
 	cached.addUser("ana", "ops")
 	must.NoError(t, cached.db.OpenTask(ctx, postgres.Task{ID: "t1", RunID: "r1", StepID: "s", Definition: "expense",
 		Title: "First", Assignees: []string{"ana"}}))
@@ -196,14 +179,14 @@ func TestReadCachesReadYourWrites(t *testing.T) {
 func TestReadCachesWithoutTheFeed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cached, _, reg := cachedServer(t)
+	cached, _ := cachedServer(t)
 	cached.addUser("ana")
 	must.NoError(t, cached.db.OpenTask(ctx, postgres.Task{ID: "t1", RunID: "r1", StepID: "s", Definition: "expense", Assignees: []string{"ana"}}))
 	cached.srv.caches.sync(ctx)
 	for range 2 {
 		must.Len(t, cached.do("ana", http.MethodGet, "/v1/tasks", nil, nil).body["tasks"], 1)
 	}
-	must.Positive(t, cacheReads(reg, "inbox", "hit"))
+	must.Positive(t, cacheReads(cached, "inbox", "hit"))
 
 	// Cut the feed, then change the inbox while nobody listens.
 	var cut int
@@ -216,11 +199,7 @@ func TestReadCachesWithoutTheFeed(t *testing.T) {
 	waitFor(t, "the second task to be answered", func() bool {
 		return len(cached.do("ana", http.MethodGet, "/v1/tasks", nil, nil).body["tasks"].([]any)) == 2
 	})
-	waitFor(t, "the change feed to come back", func() bool {
-		cached.srv.caches.mu.Lock()
-		defer cached.srv.caches.mu.Unlock()
-		return cached.srv.caches.on()
-	})
+	waitFor(t, "the change feed to come back", cached.srv.caches.answering)
 	for range 2 {
 		must.Len(t, cached.do("ana", http.MethodGet, "/v1/tasks", nil, nil).body["tasks"], 2)
 	}
@@ -231,7 +210,7 @@ func TestReadCachesWithoutTheFeed(t *testing.T) {
 func TestCachedPageExpiresWhenATaskFallsDue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cached, _, _ := cachedServer(t)
+	cached, _ := cachedServer(t)
 	cached.addUser("ana")
 	due := time.Now().Add(300 * time.Millisecond)
 	must.NoError(t, cached.db.OpenTask(ctx, postgres.Task{ID: "t1", RunID: "r1", StepID: "s", Definition: "expense",
@@ -265,11 +244,7 @@ func TestReadCachesStopWhenTheFeedStalls(t *testing.T) {
 	t.Cleanup(db.Close)
 	srv := New(Config{}, db, nil, definitions.NewEngine(), slog.New(slog.DiscardHandler))
 	t.Cleanup(srv.Close)
-	on := func() bool {
-		srv.caches.mu.Lock()
-		defer srv.caches.mu.Unlock()
-		return srv.caches.on()
-	}
+	on := srv.caches.answering
 	waitFor(t, "the change feed to be listened to", on)
 
 	proxy.stall(true)

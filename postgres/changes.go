@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/handoffhq/handoff/postgres/internal/dbsqlc"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Change is one notification of the change feed (migration 007): what may have made a
@@ -29,28 +26,8 @@ type Change struct {
 // returns why it stopped. Changes committed before ready was called are not reported.
 // It holds a connection of its own, outside the pool.
 func (db *DB) ListenChanges(ctx context.Context, ready func(), changed func(Change)) error {
-	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return fmt.Errorf("connect to listen for changes: %w", err)
-	}
-	defer func() {
-		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = conn.Close(closeCtx)
-	}()
-	for _, listen := range []func(context.Context, dbsqlc.DBTX) error{db.q.ListenInbox, db.q.ListenDirectory, db.q.ListenCacheSync} {
-		if err := listen(ctx, conn); err != nil {
-			return fmt.Errorf("listen for changes: %w", err)
-		}
-	}
-	ready()
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return fmt.Errorf("wait for changes: %w", err)
-		}
-		changed(changeOf(n.Channel, n.Payload))
-	}
+	return db.listen(ctx, "changes", []listenQuery{db.q.ListenInbox, db.q.ListenDirectory, db.q.ListenCacheSync}, ready,
+		func(n *pgconn.Notification) { changed(changeOf(n.Channel, n.Payload)) })
 }
 
 // changeOf reads one notification of the change feed.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/handoffhq/handoff/postgres/internal/dbsqlc"
 )
@@ -167,22 +168,37 @@ func outboxItem(r dbsqlc.Outbox) OutboxItem {
 // listening (to cover anything queued before), until ctx is done or the connection
 // fails; it returns why it stopped. It holds a connection of its own, outside the pool.
 func (db *DB) ListenOutbox(ctx context.Context, notify func()) error {
+	return db.listen(ctx, "deliveries", []listenQuery{db.q.ListenOutbox}, notify,
+		func(*pgconn.Notification) { notify() })
+}
+
+// listenQuery is a sqlc LISTEN statement.
+type listenQuery func(context.Context, dbsqlc.DBTX) error
+
+// listen runs the LISTEN statements on a connection of its own, outside the pool, calls
+// ready once they have run and then got for every notification, until ctx is done or
+// the connection fails; it returns why it stopped. what names the notifications in errors.
+func (db *DB) listen(ctx context.Context, what string, statements []listenQuery, ready func(), got func(*pgconn.Notification)) error {
 	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
 	if err != nil {
-		return fmt.Errorf("connect to listen for deliveries: %w", err)
+		return fmt.Errorf("connect to listen for %s: %w", what, err)
 	}
 	defer func() {
 		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_ = conn.Close(closeCtx)
 	}()
-	if err := db.q.ListenOutbox(ctx, conn); err != nil {
-		return fmt.Errorf("listen for deliveries: %w", err)
-	}
-	for {
-		notify()
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return fmt.Errorf("wait for deliveries: %w", err)
+	for _, listen := range statements {
+		if err := listen(ctx, conn); err != nil {
+			return fmt.Errorf("listen for %s: %w", what, err)
 		}
+	}
+	ready()
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return fmt.Errorf("wait for %s: %w", what, err)
+		}
+		got(n)
 	}
 }

@@ -66,22 +66,17 @@ CREATE TRIGGER tasks_inbox_delete AFTER DELETE ON tasks
     REFERENCING OLD TABLE AS old_tasks
     FOR EACH STATEMENT EXECUTE FUNCTION inbox_entries_delete();
 
-CREATE FUNCTION inbox_truncate_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+-- notify_change notifies the channel TG_ARGV[0] with the payload TG_ARGV[1], for the
+-- statements whose rows need not be named: emptying tasks, any directory change.
+CREATE FUNCTION notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('handoff_inbox', '*');
+    PERFORM pg_notify(TG_ARGV[0], TG_ARGV[1]);
     RETURN NULL;
 END
 $$;
 CREATE TRIGGER tasks_inbox_truncate AFTER TRUNCATE ON tasks
-    FOR EACH STATEMENT EXECUTE FUNCTION inbox_truncate_notify();
-
-CREATE FUNCTION directory_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('handoff_directory', '');
-    RETURN NULL;
-END
-$$;
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_change('handoff_inbox', '*');
 CREATE TRIGGER users_directory_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON users
-    FOR EACH STATEMENT EXECUTE FUNCTION directory_notify();
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_change('handoff_directory', '');
 CREATE TRIGGER api_keys_directory_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON api_keys
-    FOR EACH STATEMENT EXECUTE FUNCTION directory_notify();
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_change('handoff_directory', '');
