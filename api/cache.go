@@ -28,8 +28,7 @@ import (
 //     next read through this instance sees its own change: the next task of a
 //     completion, a revoked key refused.
 //   - Other changes (another instance's, the worker's timers and escalations) reach the
-//     cache when their notification arrives, normally well under a millisecond after the
-//     commit.
+//     cache when their notification arrives; Postgres sends it at commit.
 //   - Never more than cacheMaxStale behind: the instance sends itself a marker through the
 //     feed every cacheHeartbeat; a marker that arrives proves every change committed
 //     before it was sent has been seen. When none has arrived for cacheMaxStale (a
