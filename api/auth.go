@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -41,7 +40,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
 			return problem(http.StatusUnauthorized, "an API key is required: Authorization: Bearer <key>")
 		}
-		u, err := s.keyUser(c.Request().Context(), HashKey(strings.TrimSpace(key)))
+		u, err := s.db.UserByAPIKeyHash(c.Request().Context(), HashKey(strings.TrimSpace(key)))
 		if errors.Is(err, postgres.ErrNotFound) {
 			return problem(http.StatusUnauthorized, "the API key is not valid")
 		}
@@ -51,22 +50,6 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(callerKey, u)
 		return next(c)
 	}
-}
-
-// keyUser is the user of an API key hash, from the read caches when they have it.
-func (s *Server) keyUser(ctx context.Context, hash string) (postgres.User, error) {
-	if s.caches == nil {
-		return s.db.UserByAPIKeyHash(ctx, hash)
-	}
-	u, st, ok := s.caches.user(hash)
-	if ok {
-		return u, nil
-	}
-	u, err := s.db.UserByAPIKeyHash(ctx, hash)
-	if err == nil {
-		s.caches.putUser(hash, st, u)
-	}
-	return u, err
 }
 
 // require answers 403 unless the caller has at least the given role.

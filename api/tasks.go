@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -31,10 +30,9 @@ type taskResource struct {
 	ClaimedBy       string     `json:"claimed_by,omitempty"`
 	DueAt           *time.Time `json:"due_at"`
 	Overdue         bool       `json:"overdue"`
-	// Form is []definitions.Field, or the stored JSON of one for a task read from the
-	// inbox projection: a list answers with what was stored instead of decoding and
-	// re-encoding every task's form (a tenth of an inbox read's time).
-	Form    any    `json:"form"`
+	// Form is []definitions.Field, or the stored JSON of one for a closed task read from
+	// the inbox projection; nil (left out) in list answers.
+	Form    any    `json:"form,omitempty"`
 	Outcome string `json:"outcome,omitempty"`
 	// Data is the completion's data, as a map or as stored JSON; nil when there is none.
 	Data        any        `json:"data,omitempty"`
@@ -100,50 +98,15 @@ func (s *Server) listTasks(c echo.Context) error {
 		return err
 	}
 	f.Limit = limit
-	// An inbox page (open tasks, no overdue filter) is answered from memory while it is
-	// current: the read caches (cache.go) know when its inboxes change, and it expires
-	// when the first task on it becomes overdue.
-	cacheKey, st, cached := "", stamp{}, false
-	if s.caches != nil && f.Status == workflows.TaskOpen && f.Overdue == nil {
-		principals := postgres.InboxPrincipals(f.Assignee, f.Groups)
-		if st, cached = s.caches.inboxStamp(principals); cached {
-			cacheKey = strings.Join([]string{strings.Join(principals, "\n"), f.Definition, f.After, strconv.Itoa(limit)}, "\x00")
-			if body := s.caches.page(cacheKey, st, f.Now); body != nil {
-				return jsonBody(c, body)
-			}
-		}
-	}
 	tasks, next, err := s.db.ListTasks(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
 	out := taskList{Tasks: make([]taskResource, 0, len(tasks)), NextPageToken: next}
-	expires := time.Time{}
 	for _, t := range tasks {
-		out.Tasks = append(out.Tasks, taskFromRow(t))
-		if t.DueAt != nil && !f.Now.After(*t.DueAt) && (expires.IsZero() || t.DueAt.Before(expires)) {
-			expires = *t.DueAt
-		}
+		out.Tasks = append(out.Tasks, taskFromRow(t)) // lean: no form (GET /v1/tasks/{id} has it)
 	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		return fmt.Errorf("encode tasks: %w", err)
-	}
-	body = append(body, '\n')
-	if cached {
-		if expires.IsZero() {
-			expires = f.Now.Add(24 * time.Hour)
-		}
-		s.caches.putPage(cacheKey, st, body, expires)
-	}
-	return jsonBody(c, body)
-}
-
-// jsonBody answers 200 with an encoded JSON body. With its length known, net/http
-// writes it at once instead of in chunks.
-func jsonBody(c echo.Context, body []byte) error {
-	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
-	return c.JSONBlob(http.StatusOK, body)
+	return c.JSON(http.StatusOK, out)
 }
 
 // taskList is a page of tasks.
@@ -161,6 +124,7 @@ func (s *Server) getTask(c echo.Context) error {
 		return problem(http.StatusForbidden, "you are not assigned to this task")
 	}
 	r := taskFromRow(t)
+	r.Form = storedForm(t)
 	if r.Status == workflows.TaskOpen {
 		form, err := fields(t)
 		if err != nil {
@@ -295,6 +259,7 @@ func taskFromRun(t workflows.Task) taskResource {
 		Assignees: nonNil(t.Assignees), CandidateGroups: nonNil(t.CandidateGroups), ClaimedBy: t.ClaimedBy,
 		DueAt: t.DueAt, Outcome: t.Outcome, CompletedBy: t.CompletedBy,
 		CreatedAt: t.CreatedAt, CompletedAt: t.CompletedAt}
+	r.Form = []definitions.Field{}
 	if t.Form != nil {
 		r.Form = t.Form
 	}
@@ -304,20 +269,25 @@ func taskFromRun(t workflows.Task) taskResource {
 	return r.withOverdue(time.Now())
 }
 
-// taskFromRow converts a task of the inbox projection; its form and data stay the JSON
-// Postgres holds (a jsonb column: valid JSON).
+// taskFromRow converts a task of the inbox projection without its form (list answers
+// are lean); its data stays the JSON Postgres holds (a jsonb column: valid JSON).
 func taskFromRow(t postgres.Task) taskResource {
 	r := taskResource{ID: t.ID, RunID: t.RunID, StepID: t.StepID, Definition: t.Definition,
 		Title: t.Title, Description: t.Description, Kind: t.Kind, Status: t.Status,
 		Assignees: nonNil(t.Assignees), CandidateGroups: nonNil(t.CandidateGroups), ClaimedBy: t.ClaimedBy,
 		DueAt: t.DueAt, Outcome: t.Outcome, CompletedBy: t.CompletedBy, CreatedAt: t.CreatedAt, CompletedAt: t.CompletedAt}
-	if len(t.Form) > 0 && string(t.Form) != "null" {
-		r.Form = t.Form
-	}
 	if len(t.Data) > 0 && string(t.Data) != "null" {
 		r.Data = t.Data
 	}
 	return r.withOverdue(time.Now())
+}
+
+// storedForm is a projection task's form as Postgres holds it ([] when it has none).
+func storedForm(t postgres.Task) any {
+	if len(t.Form) > 0 && string(t.Form) != "null" {
+		return t.Form
+	}
+	return []definitions.Field{}
 }
 
 // fields decodes a projection task's stored form.
@@ -332,9 +302,6 @@ func fields(t postgres.Task) ([]definitions.Field, error) {
 }
 
 func (r taskResource) withOverdue(now time.Time) taskResource {
-	if r.Form == nil {
-		r.Form = []definitions.Field{}
-	}
 	r.Overdue = r.Status == workflows.TaskOpen && r.DueAt != nil && now.After(*r.DueAt)
 	return r
 }
