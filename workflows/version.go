@@ -16,9 +16,12 @@ import (
 //
 //	1: the first release.
 //	2: inbox projection writes (SyncInbox) run as local activities.
+//	3: inbox writes are ordered (one at a time, numbered, fenced, never cancelled once
+//	   started), carry the run's whole projected state, and retry for as long as
+//	   Postgres is away (projection.go).
 const (
 	versionChange      = "handoff-interpreter"
-	interpreterVersion = workflow.Version(2)
+	interpreterVersion = workflow.Version(3)
 )
 
 // InterpreterVersion is the version new runs record; the replay corpus keeps histories

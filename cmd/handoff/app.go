@@ -53,7 +53,6 @@ type Main struct {
 	worker        worker.Worker
 	outbox        *outbox.Dispatcher // delivers emails and webhooks; runs with the worker
 	server        *http.Server
-	api           *api.Server
 	listener      net.Listener
 	served        chan error
 }
@@ -115,7 +114,9 @@ func (m *Main) Run(ctx context.Context) error {
 		if err := m.worker.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		m.outbox = outbox.New(m.Config.Outbox(), db, safehttp.NewClient(httpCfg), m.secrets, m.Logger)
+		outCfg := m.Config.Outbox()
+		outCfg.InHistory = outbox.Confirmed(m.Temporal)
+		m.outbox = outbox.New(outCfg, db, safehttp.NewClient(httpCfg), m.secrets, m.Logger)
 		m.outbox.Start()
 		if !m.API && m.metrics != nil {
 			if err := m.serveMetrics(); err != nil {
@@ -138,12 +139,11 @@ func (m *Main) serve() error {
 	}
 	m.listener = ln
 	apiCfg := api.Config{Namespace: m.Config.TemporalNamespace, TaskQueue: m.Config.TaskQueue, ContinueAsNewAfter: m.Config.ContinueAsNewAfter, Secrets: m.secrets, Metrics: m.metrics,
-		DataConverter: m.dc, CodecCORSOrigins: m.Config.CodecCORSOrigins(), MaxInFlight: m.Config.MaxInFlight, CacheBytes: m.Config.ReadCacheBytes}
+		DataConverter: m.dc, CodecCORSOrigins: m.Config.CodecCORSOrigins(), MaxInFlight: m.Config.MaxInFlight}
 	if m.codec != nil {
 		apiCfg.Codec = m.codec
 	}
-	m.api = api.New(apiCfg, m.DB, m.Temporal, m.Engine, m.Logger)
-	m.server = &http.Server{Handler: m.api, ReadHeaderTimeout: 10 * time.Second}
+	m.server = &http.Server{Handler: api.New(apiCfg, m.DB, m.Temporal, m.Engine, m.Logger), ReadHeaderTimeout: 10 * time.Second}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(ln) }()
 	return nil
@@ -174,7 +174,6 @@ func (m *Main) Close() error {
 		if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
-		m.api.Close()
 	}
 	if m.worker != nil {
 		m.worker.Stop()
