@@ -102,16 +102,9 @@ func openMigrated(ctx context.Context, url string) (*postgres.DB, error) {
 }
 
 // servedAPI is Handoff's API served on a loopback port.
-type servedAPI struct {
-	srv *http.Server
-	api *api.Server
-}
+type servedAPI struct{ srv *http.Server }
 
-func (a *servedAPI) Close() error {
-	err := a.srv.Close()
-	a.api.Close()
-	return err
-}
+func (a *servedAPI) Close() error { return a.srv.Close() }
 
 // serveAPI serves Handoff's API over db on a loopback port, as `handoff serve` does.
 func (s *stack) serveAPI(db *postgres.DB, cfg api.Config) (*servedAPI, string, error) {
@@ -121,8 +114,7 @@ func (s *stack) serveAPI(db *postgres.DB, cfg api.Config) (*servedAPI, string, e
 	}
 	logger := slog.New(slog.NewTextHandler(s.logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg.Namespace, cfg.Secrets = s.temporal.Namespace, s.box
-	a := &servedAPI{api: api.New(cfg, db, s.tc, s.engine, logger)}
-	a.srv = &http.Server{Handler: a.api}
+	a := &servedAPI{srv: &http.Server{Handler: api.New(cfg, db, s.tc, s.engine, logger)}}
 	go func() { _ = a.srv.Serve(ln) }()
 	return a, "http://" + ln.Addr().String(), nil
 }
