@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/internal/safehttp"
 	"github.com/handoffhq/handoff/internal/secrets"
 	"github.com/handoffhq/handoff/postgres"
 	"github.com/handoffhq/handoff/workflows"
@@ -50,6 +51,9 @@ type Config struct {
 	// MaxInFlight is how many requests may be in progress at once; beyond it a request
 	// is answered 503 with Retry-After at once (load shedding). Default 256.
 	MaxInFlight int
+	// HTTP is the SSRF guard's configuration (the worker's HANDOFF_HTTP_ALLOW): a
+	// subscription's URL is checked against it when the subscription is created.
+	HTTP safehttp.Config
 	// CacheBytes bounds the inbox pages kept in memory by the read caches (cache.go).
 	// Default 64 MiB; negative turns the read caches off.
 	CacheBytes int64

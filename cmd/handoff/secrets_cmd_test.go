@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/handoffhq/handoff/internal/safehttp"
 	"github.com/handoffhq/handoff/internal/secrets"
 	"github.com/handoffhq/handoff/internal/testenv"
 	"github.com/handoffhq/handoff/postgres"
@@ -43,8 +44,8 @@ func TestOutboundConfig(t *testing.T) {
 	cfg := ConfigFromEnv(func(k string) string { return tests[1].env[k] })
 	h, err := cfg.SafeHTTP()
 	require.NoError(t, err)
-	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32")}, h.Allow)
-	require.Equal(t, []uint16{8080}, h.AllowPorts)
+	require.Equal(t, []safehttp.Destination{{Prefix: netip.MustParsePrefix("10.0.0.0/8")},
+		{Prefix: netip.MustParsePrefix("127.0.0.1/32"), Port: 8080}}, h.Allow)
 	require.EqualValues(t, 2048, h.MaxBodyBytes)
 	require.EqualValues(t, 1<<20, ConfigFromEnv(func(string) string { return "" }).HTTPMaxBody, "default 1 MiB")
 	box, err := cfg.SecretsBox()
