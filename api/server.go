@@ -161,6 +161,8 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.GET("/users", s.listUsers, require(roleAdmin))
 	authed.GET("/users/:id", s.getUser, require(roleAdmin))
 	authed.POST("/api-keys", s.createAPIKey, require(roleAdmin))
+	authed.GET("/api-keys", s.listAPIKeys, require(roleAdmin))
+	authed.DELETE("/api-keys/:id", s.revokeAPIKey, require(roleAdmin))
 
 	authed.PUT("/secrets/:name", s.putSecret, require(roleAdmin))
 	authed.GET("/secrets", s.listSecrets, require(roleAdmin))

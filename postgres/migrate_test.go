@@ -15,8 +15,10 @@ func TestMigrations(t *testing.T) {
 	ms, err := Migrations()
 	require.NoError(t, err)
 	require.NotEmpty(t, ms)
-	for i, m := range ms {
-		require.Equal(t, i+1, m.Version, "migrations are numbered 1, 2, ... without gaps: %s", m.Name)
+	require.Equal(t, 1, ms[0].Version, ms[0].Name)
+	for i := 1; i < len(ms); i++ {
+		// Each helper of a wave owns a number, so a gap can exist until every one has landed.
+		require.Greater(t, ms[i].Version, ms[i-1].Version, "migrations are numbered in increasing order: %s", ms[i].Name)
 	}
 }
 

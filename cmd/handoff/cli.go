@@ -131,9 +131,9 @@ func newUsersCmd(cfg *Config) *cobra.Command {
 				return errors.New("--id and --name are required")
 			}
 			switch u.Role {
-			case "admin", "designer", "member":
+			case "admin", "designer", "auditor", "member":
 			default:
-				return fmt.Errorf("--role must be admin, designer or member, not %q", u.Role)
+				return fmt.Errorf("--role must be admin, designer, auditor or member, not %q", u.Role)
 			}
 			u.Groups = splitList(groups)
 			db, err := openDB(cmd.Context(), cfg)
@@ -152,7 +152,7 @@ func newUsersCmd(cfg *Config) *cobra.Command {
 	add.Flags().StringVar(&u.ID, "id", "", "user id (required)")
 	add.Flags().StringVar(&u.Name, "name", "", "display name (required)")
 	add.Flags().StringVar(&u.Email, "email", "", "email address")
-	add.Flags().StringVar(&u.Role, "role", "member", "admin, designer or member")
+	add.Flags().StringVar(&u.Role, "role", "member", "admin, designer, auditor (sees every run) or member")
 	add.Flags().StringVar(&groups, "groups", "", "comma-separated group names")
 	add.Flags().StringVar(&u.Manager, "manager", "", "user id of the manager")
 	users.AddCommand(add)

@@ -78,6 +78,7 @@ func newStack(t *testing.T, opts ...func(*Config)) *stack {
 	s.addUser(postgres.User{ID: "alice", Name: "Alice", Role: "member", Groups: []string{"hr"}})
 	s.addUser(postgres.User{ID: "bob", Name: "Bob", Role: "member", Groups: []string{"finance"}})
 	s.addUser(postgres.User{ID: "mallory", Name: "Mallory", Role: "member"})
+	s.addUser(postgres.User{ID: "audrey", Name: "Audrey Auditor", Role: "auditor"})
 	return s
 }
 
