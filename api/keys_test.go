@@ -69,6 +69,8 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	must.NoError(t, err)
 	ts.keys["brief"] = key
 	must.Equal(t, http.StatusOK, ts.do("brief", "GET", "/v1/definitions", nil, nil).status)
-	must.Eventually(t, func() bool { return ts.do("brief", "GET", "/v1/definitions", nil, nil).status == http.StatusUnauthorized },
+	must.Eventually(t, func() bool {
+		return ts.do("brief", "GET", "/v1/definitions", nil, nil).status == http.StatusUnauthorized
+	},
 		5*time.Second, 50*time.Millisecond, "expired keys get 401")
 }
