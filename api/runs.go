@@ -236,6 +236,9 @@ func (s *Server) definitionFor(c echo.Context, key string, version int) (postgre
 
 func (s *Server) getRun(c echo.Context) error {
 	id := c.Param("id")
+	if err := s.seeRun(c, id); err != nil {
+		return err
+	}
 	v, err := s.temporal.QueryWorkflow(c.Request().Context(), id, "", workflows.QueryState)
 	if err != nil {
 		var nf *serviceerror.NotFound
@@ -275,7 +278,8 @@ func (s *Server) listRuns(c echo.Context) error {
 		return invalid("unknown status", FieldError{Field: "status", Message: "must be running, completed, failed or cancelled"})
 	}
 	runs, err := s.db.ListRuns(c.Request().Context(), postgres.RunFilter{
-		Definition: c.QueryParam("definition"), Status: status, After: c.QueryParam("page_token"), Limit: limit + 1})
+		Definition: c.QueryParam("definition"), Status: status, After: c.QueryParam("page_token"), Limit: limit + 1,
+		Viewer: caller(c).ID})
 	if err != nil {
 		return err
 	}
@@ -327,6 +331,9 @@ func (s *Server) cancelRun(c echo.Context) error {
 	}
 	id := c.Param("id")
 	ctx := c.Request().Context()
+	if err := s.seeRun(c, id); err != nil {
+		return err
+	}
 	r, err := s.db.Run(ctx, id)
 	if err != nil {
 		return notFound(err, "run %q", id)

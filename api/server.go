@@ -148,7 +148,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.POST("/runs/:id/events/:name", s.deliverEvent)
 	authed.GET("/runs/:id/audit", s.getAudit)
 	authed.GET("/runs/:id/evidence", s.getEvidence)
-	authed.GET("/reports/definitions/:key", s.definitionReport, require(roleDesigner))
+	authed.GET("/reports/definitions/:key", s.definitionReport, require(roleDesigner, roleAuditor)) // aggregates, no run's data
 
 	authed.GET("/tasks", s.listTasks)
 	authed.GET("/tasks/:id", s.getTask)

@@ -102,7 +102,7 @@ func TestSchedules(t *testing.T) {
 	require.True(t, strings.HasPrefix(runID, key+"-sched-every-2s"), runID)
 	var run map[string]any
 	eventually(t, func() bool {
-		res := s.do("mallory", "GET", "/v1/runs/"+runID, nil)
+		res := s.do("audrey", "GET", "/v1/runs/"+runID, nil)
 		run = res.Body
 		return res.Status == http.StatusOK
 	}, "the scheduled run answers")
