@@ -102,6 +102,9 @@ func (s *Server) deliverEvent(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if err := checkPayload("data", req.Data); err != nil {
+		return err
+	}
 	if err := s.seeRun(c, c.Param("id")); err != nil {
 		return err
 	}

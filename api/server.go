@@ -116,7 +116,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
-	e.Use(middleware.Recover(), s.limitBody, s.logRequests, limitInFlight(cfg.MaxInFlight))
+	e.Use(middleware.Recover(), s.limitBody, s.logRequests, limitInFlight(cfg.MaxInFlight), checkParams)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)

@@ -245,6 +245,9 @@ func (s *Server) completeTask(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if err := checkPayload("data", req.Data); err != nil {
+		return err
+	}
 	t, err := s.task(c)
 	if err != nil {
 		return err
@@ -253,10 +256,7 @@ func (s *Server) completeTask(c echo.Context) error {
 	if !mayWorkOn(me, t) {
 		return problem(http.StatusForbidden, "you are not assigned to this task")
 	}
-	key := c.Request().Header.Get("Idempotency-Key")
-	if len(key) > 200 {
-		return invalid("Idempotency-Key is too long", FieldError{Field: "Idempotency-Key", Message: "must be at most 200 characters"})
-	}
+	key := c.Request().Header.Get("Idempotency-Key") // checkParams checked it
 	if t.Status != workflows.TaskOpen && key == "" {
 		return problem(http.StatusConflict, fmt.Sprintf("task %s is %s", t.ID, t.Status))
 	}
