@@ -258,3 +258,38 @@ func TestRunPrivacy(t *testing.T) {
 	require.True(t, sees("hugo"), "a former candidate still sees the run")
 	require.False(t, sees("dana"))
 }
+
+// selfApproval is an approval its requester may not decide.
+const selfApproval = `key: self-approval
+name: Self approval
+roles:
+  approvers: {users: [alice, bob]}
+steps:
+  - id: sign_off
+    kind: approval
+    assignee: approvers
+    exclude_requester: true
+`
+
+// TestExcludeRequesterDeadEnd: an exclude_requester approval cannot be reassigned or
+// delegated so that only its requester could decide it (422 naming to); other moves go on.
+func TestExcludeRequesterDeadEnd(t *testing.T) {
+	s := newStack(t)
+	s.do("dana", "POST", "/v1/definitions", selfApproval).must(t, http.StatusCreated)
+	run := s.do("bob", "POST", "/v1/runs", map[string]any{"definition": "self-approval"}).must(t, http.StatusCreated)
+	task := "/v1/tasks/" + run["open_tasks"].([]any)[0].(map[string]any)["id"].(string)
+	for _, tc := range []struct{ who, kind string }{{"alice", "reassign"}, {"alice", "delegate"}, {"admin", "reassign"}} {
+		fields := s.do(tc.who, "POST", task+"/"+tc.kind, map[string]any{"to": "bob"}).problem(t, http.StatusUnprocessableEntity)
+		require.Contains(t, fields["to"], "exclude_requester", "%s %s to the requester", tc.who, tc.kind)
+	}
+	got := s.do("alice", "GET", task, nil).must(t, http.StatusOK)
+	require.ElementsMatch(t, []any{"alice", "bob"}, got["assignees"], "nothing changed")
+	s.do("mallory", "POST", task+"/reassign", map[string]any{"to": "bob"}).problem(t, http.StatusNotFound) // not in the run
+
+	moved := s.do("alice", "POST", task+"/reassign", map[string]any{"to": "mallory"}).must(t, http.StatusOK)
+	require.Equal(t, []any{"mallory"}, moved["assignees"])
+	s.do("mallory", "POST", task+"/delegate", map[string]any{"to": "bob"}).problem(t, http.StatusUnprocessableEntity)
+	s.do("bob", "POST", task+"/complete", map[string]any{"data": map[string]any{}, "outcome": "approved"}).problem(t, http.StatusForbidden)
+	done := s.do("mallory", "POST", task+"/complete", map[string]any{"data": map[string]any{}, "outcome": "approved"}).must(t, http.StatusOK)
+	require.Equal(t, "completed", done["run"].(map[string]any)["status"])
+}
