@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/handoffhq/handoff/api"
+	"github.com/handoffhq/handoff/workflows"
 )
 
 // TestBadInput sends every slice endpoint the mistakes clients make and checks each
@@ -188,4 +190,9 @@ func TestUnstorableText(t *testing.T) {
 	require.Equal(t, edge, got["inputs"].(map[string]any)["note"])
 	inbox := s.do("alice", "GET", "/v1/tasks?assignee=me", nil).must(t, http.StatusOK)["tasks"].([]any)
 	require.Len(t, inbox, 2)
+	for _, task := range inbox {
+		title := task.(map[string]any)["title"].(string)
+		require.LessOrEqual(t, utf8.RuneCountInString(title), workflows.MaxTitleRunes, "rendered titles are clipped")
+	}
+	require.LessOrEqual(t, utf8.RuneCountInString(got["summary"].(string)), workflows.MaxTitleRunes)
 }
