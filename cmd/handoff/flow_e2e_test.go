@@ -58,7 +58,7 @@ func TestCancelCascades(t *testing.T) {
 
 	s.do("alice", "POST", "/v1/runs/"+id+"/cancel", map[string]any{}).problem(t, http.StatusUnprocessableEntity)
 	s.do("mallory", "POST", "/v1/runs/"+id+"/cancel", map[string]any{"reason": "no"}).problem(t, http.StatusNotFound) // not in the run
-	s.do("audrey", "POST", "/v1/runs/"+id+"/cancel", map[string]any{"reason": "no"}).problem(t, http.StatusForbidden)  // sees it, did not start it
+	s.do("audrey", "POST", "/v1/runs/"+id+"/cancel", map[string]any{"reason": "no"}).problem(t, http.StatusForbidden) // sees it, did not start it
 	s.do("alice", "POST", "/v1/runs/"+id+"/cancel", map[string]any{"reason": "hired elsewhere"}).must(t, http.StatusAccepted)
 
 	waitStatus(t, s, id, "cancelled")
