@@ -107,6 +107,13 @@ func runDev(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		return err
 	}
 	printBanner(out, m, tmp, key, link, dataDir)
+	if codec := devCodecEndpoint(cfg); codec != "" {
+		fmt.Fprintf(out, `Payloads are encrypted. To read them in Temporal Web (docs/encryption.md):
+  1. open %s/session in that browser and paste the dev admin key;
+  2. in Temporal Web, glasses icon: "Use my browser setting and ignore Cluster-level setting",
+     endpoint %s, "Include cross-origin credentials" on, Apply.
+`, codec, codec)
+	}
 	<-ctx.Done()
 	fmt.Fprintln(out, "\nStopping Handoff, Postgres and Temporal…")
 	return nil
