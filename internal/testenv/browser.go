@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/handoffhq/handoff/internal/devstack"
@@ -179,14 +180,39 @@ func Eval[T any](b *Tab, js string) T {
 	return Value(b, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 }
 
-// WaitFor polls a JavaScript condition until it is true or 20 s pass.
+// WaitFor polls a JavaScript condition until it is true or 20 s pass. It survives
+// navigations (an evaluation that a new page interrupts is tried again).
 func (b *Tab) WaitFor(js, what string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
-		b.t.Fatalf("browser: waiting until %s (%s): %v", what, js, err)
+	deadline := time.Now().Add(20 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
 	}
+	b.t.Fatalf("browser: timed out waiting until %s (%s); last error: %v; at %s", what, js, last, Value(b, chromedp.Location()))
+}
+
+// Cookie is the browser's cookie of that name for the current page, HttpOnly ones
+// included; nil when there is none.
+func (b *Tab) Cookie(name string) *network.Cookie {
+	b.t.Helper()
+	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{})
+	if err != nil {
+		b.t.Fatalf("browser: read cookies: %v", err)
+	}
+	for _, c := range res.Cookies {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
 }
 
 // AxeViolation is one failed axe-core rule.
