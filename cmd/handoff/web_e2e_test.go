@@ -170,6 +170,14 @@ func TestWebSignInAndInbox(t *testing.T) {
 	require.EqualValues(t, http.StatusBadRequest, res.Status)
 	require.NotEmpty(t, res.Headers["Content-Security-Policy"], "the error page has the CSP too")
 	tab.Axe()
+	// Paths no route has: an HTML page with the CSP, except under the API's prefix.
+	nope, err := noRedirects.Get(s.url + "/no-such-page")
+	require.NoError(t, err)
+	nope.Body.Close()
+	require.Equal(t, http.StatusNotFound, nope.StatusCode)
+	require.Contains(t, nope.Header.Get("Content-Type"), "text/html")
+	require.NotEmpty(t, nope.Header.Get("Content-Security-Policy"))
+	s.do("olga", "GET", "/v1/no-such-resource", nil).problem(t, http.StatusNotFound)
 
 	// On a 375 px phone.
 	tab.Do(chromedp.EmulateViewport(375, 812), chromedp.Navigate(s.url+"/"))
