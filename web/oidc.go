@@ -154,7 +154,8 @@ func (s *Server) directoryUser(ctx context.Context, idt *oidc.IDToken) (postgres
 		err error
 	)
 	if claim == "email" {
-		if v, present := claims["email_verified"]; present && v != true {
+		// Only a provider that vouches for the address may name a person by it.
+		if claims["email_verified"] != true {
 			return postgres.User{}, failure(http.StatusForbidden, "Your identity provider has not verified the email "+value+".")
 		}
 		u, err = s.db.UserByEmail(ctx, value)

@@ -89,6 +89,8 @@ func TestWebSignInAndInbox(t *testing.T) {
 	idp, err := mockoidc.Run()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = idp.Shutdown() })
+	idp.QueueUser(&mockoidc.MockUser{Subject: "zed-1", Email: "zed@example.com", EmailVerified: true})
+	idp.QueueUser(&mockoidc.MockUser{Subject: "olga-1", Email: "olga@example.com", EmailVerified: false})
 	idp.QueueUser(&mockoidc.MockUser{Subject: "olga-1", Email: "olga@example.com", EmailVerified: true})
 	s := webStack(t, false, func(c *Config) {
 		c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret = idp.Issuer(), idp.ClientID, idp.ClientSecret
@@ -112,7 +114,20 @@ func TestWebSignInAndInbox(t *testing.T) {
 	tab.Axe()
 	tab.Screenshot("web-signin")
 
+	// Someone the directory does not know, then an unverified email: refused, in words.
 	tab.Do(chromedp.Click(chromedp.CSS("a.button.primary"), chromedp.NodeVisible))
+	tab.WaitFor(`document.body.innerText.includes("no Handoff user is zed@example.com")`, "the unknown person refused")
+	require.Nil(t, tab.Cookie("handoff_session"))
+	tab.Do(chromedp.Navigate(s.url+"/signin"), chromedp.Click(chromedp.CSS("a.button.primary"), chromedp.NodeVisible))
+	tab.WaitFor(`document.body.innerText.includes("has not verified the email")`, "the unverified email refused")
+	require.Nil(t, tab.Cookie("handoff_session"))
+	// A callback this browser did not start (a forged or replayed state) signs nobody in.
+	forged, err := noRedirects.Get(s.url + "/signin/callback?state=forged&code=x")
+	require.NoError(t, err)
+	forged.Body.Close()
+	require.Equal(t, http.StatusBadRequest, forged.StatusCode)
+
+	tab.Do(chromedp.Navigate(s.url+"/signin"), chromedp.Click(chromedp.CSS("a.button.primary"), chromedp.NodeVisible))
 	tab.WaitFor(`location.pathname === "/" && !!document.querySelector("#inbox-list")`, "the inbox after signing in")
 	require.Equal(t, "Inbox", tab.Text("h1"))
 	require.Equal(t, "Olga Ortiz", tab.Text(".who"))
