@@ -164,7 +164,7 @@ func (s *Server) directoryUser(ctx context.Context, idt *oidc.IDToken) (postgres
 	}
 	switch {
 	case errors.Is(err, postgres.ErrNotFound):
-		return u, failure(http.StatusForbidden, "You signed in as "+value+", but no Handoff user is "+value+". Ask an admin to add you to the directory.")
+		return u, failure(http.StatusForbidden, "You signed in as "+value+", but nobody in Handoff's directory goes by that "+claim+". Ask an admin to add you.")
 	case errors.Is(err, postgres.ErrConflict):
 		return u, failure(http.StatusForbidden, "Several Handoff users have the email "+value+"; ask an admin to make it unique.")
 	}

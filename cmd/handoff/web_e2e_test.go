@@ -116,7 +116,9 @@ func TestWebSignInAndInbox(t *testing.T) {
 
 	// Someone the directory does not know, then an unverified email: refused, in words.
 	tab.Do(chromedp.Click(chromedp.CSS("a.button.primary"), chromedp.NodeVisible))
-	tab.WaitFor(`document.body.innerText.includes("no Handoff user is zed@example.com")`, "the unknown person refused")
+	tab.WaitFor(`document.body.innerText.includes("You signed in as zed@example.com, but nobody in Handoff's directory goes by that email.")`, "the unknown person refused")
+	tab.Axe()
+	tab.Screenshot("web-signin-refused")
 	require.Nil(t, tab.Cookie("handoff_session"))
 	tab.Do(chromedp.Navigate(s.url+"/signin"), chromedp.Click(chromedp.CSS("a.button.primary"), chromedp.NodeVisible))
 	tab.WaitFor(`document.body.innerText.includes("has not verified the email")`, "the unverified email refused")
