@@ -30,7 +30,7 @@ import (
 var axeSource string
 
 // chromiumInstallHint is what a machine without Chromium needs.
-const chromiumInstallHint = "Chromium is not installed: the browser tests need Debian's Chromium " +
+const chromiumInstallHint = "chromium is not installed: the browser tests need Debian's Chromium " +
 	"(as root: apt-get install -y chromium; .ci/run does it)"
 
 var (
