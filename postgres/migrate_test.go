@@ -15,10 +15,11 @@ func TestMigrations(t *testing.T) {
 	ms, err := Migrations()
 	require.NoError(t, err)
 	require.NotEmpty(t, ms)
-	require.Equal(t, 1, ms[0].Version, ms[0].Name)
-	for i := 1; i < len(ms); i++ {
-		// Each helper of a wave owns a number, so a gap can exist until every one has landed.
-		require.Greater(t, ms[i].Version, ms[i-1].Version, "migrations are numbered in increasing order: %s", ms[i].Name)
+	// Numbers only grow; gaps are fine (each helper of a wave owns one number).
+	prev := 0
+	for _, m := range ms {
+		require.Greater(t, m.Version, prev, "migrations are numbered in increasing order: %s", m.Name)
+		prev = m.Version
 	}
 }
 
