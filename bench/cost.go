@@ -403,7 +403,7 @@ func (b *bencher) measurePLatency(ctx context.Context) ([]Figure, error) {
 	if b.cfg.Short {
 		rate = 5
 	}
-	phase := b.dur(12*time.Second, time.Second)
+	phase := b.dur(15*time.Second, time.Second)
 	var figs []Figure
 	for _, path := range pLatencyPaths {
 		if !b.wantsGroup("P." + path.id) {
@@ -417,7 +417,7 @@ func (b *bencher) measurePLatency(ctx context.Context) ([]Figure, error) {
 			p50.Target, p50.check = "ratio ≤ "+path.p50, ratioAtMost(limit50)
 			p99.Target, p99.check = "ratio ≤ "+path.p99, ratioAtMost(limit99)
 		}
-		for rep := range b.reps(5) {
+		for rep := range b.reps(3) {
 			for _, sd := range []side{interpreted, handWritten} {
 				lat, err := b.pLatencyPhase(ctx, path.id, sd, c, cm, rate, phase, rep)
 				if err != nil {
