@@ -151,14 +151,14 @@ func (b *bencher) measurePHistory(ctx context.Context) ([]Figure, error) {
 			for _, sd := range []side{interpreted, handWritten} {
 				id, _, err := b.pDrive(ctx, wl, sd, "owner")
 				if err != nil {
-					return figs, fmt.Errorf("P history %s: %w", wl.name, err)
+					return figs, fmt.Errorf("section P history %s: %w", wl.name, err)
 				}
 				if err := b.s.tc.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
-					return figs, fmt.Errorf("P history %s: run %s: %w", wl.name, id, err)
+					return figs, fmt.Errorf("section P history %s: run %s: %w", wl.name, id, err)
 				}
 				desc, err := b.s.tc.DescribeWorkflow(ctx, id, "")
 				if err != nil {
-					return figs, fmt.Errorf("P history %s: describe %s: %w", wl.name, id, err)
+					return figs, fmt.Errorf("section P history %s: describe %s: %w", wl.name, id, err)
 				}
 				hist, err := b.history(ctx, id)
 				if err != nil {
@@ -209,7 +209,7 @@ func (b *bencher) measurePCPU(ctx context.Context) ([]Figure, error) {
 		if !b.cfg.Short {
 			for _, sd := range []side{interpreted, handWritten} { // warm caches and connections, unmeasured
 				if _, err := b.loadPhase(ctx, 2*time.Second, drive(sd)); err != nil {
-					return figs, fmt.Errorf("P cpu %s %s: %w", wl.name, pSide(sd), err)
+					return figs, fmt.Errorf("section P cpu %s %s: %w", wl.name, pSide(sd), err)
 				}
 			}
 		}
@@ -219,7 +219,7 @@ func (b *bencher) measurePCPU(ctx context.Context) ([]Figure, error) {
 				res, err := b.loadPhase(ctx, phase, drive(sd))
 				stop()
 				if err != nil {
-					return figs, fmt.Errorf("P cpu %s %s: %w", wl.name, pSide(sd), err)
+					return figs, fmt.Errorf("section P cpu %s %s: %w", wl.name, pSide(sd), err)
 				}
 				perRun := float64(res.workerCPU) / float64(time.Millisecond) / float64(max(res.runs, 1))
 				add(&fig, sd, perRun)
@@ -254,7 +254,7 @@ func (b *bencher) measurePMem(ctx context.Context) ([]Figure, error) {
 		for i, sd := range []side{interpreted, handWritten} {
 			held, err := b.pWaiting(ctx, sd, n, rep)
 			if err != nil {
-				return nil, fmt.Errorf("P mem %s: %w", pSide(sd), err)
+				return nil, fmt.Errorf("section P mem %s: %w", pSide(sd), err)
 			}
 			add(&mem, sd, held.heap+held.stacks)
 			add(&rss, sd, held.rss)
@@ -336,11 +336,11 @@ func (b *bencher) awaitSettledEvery(ctx context.Context, ids []string, every tim
 			still []string
 		)
 		err := startEach(0, len(pending), func(i int) error {
-			d, err := b.s.tc.DescribeWorkflowExecution(ctx, pending[i], "")
+			desc, err := b.s.tc.DescribeWorkflow(ctx, pending[i], "")
 			if err != nil {
 				return fmt.Errorf("describe %s: %w", pending[i], err)
 			}
-			if d.GetPendingWorkflowTask() != nil || d.GetWorkflowExecutionInfo().GetHistoryLength() < 4 {
+			if d := desc.RawResponse; d.GetPendingWorkflowTask() != nil || d.GetWorkflowExecutionInfo().GetHistoryLength() < 4 {
 				mu.Lock()
 				still = append(still, pending[i])
 				mu.Unlock()
@@ -386,11 +386,11 @@ const pLatencyOwner = "p-owner"
 func (b *bencher) measurePLatency(ctx context.Context) ([]Figure, error) {
 	sc := b.scenarios[humanWorkload.name]
 	if _, _, err := api.Publish(ctx, b.s.db, sc.source, "bench"); err != nil {
-		return nil, fmt.Errorf("P latency: publish: %w", err)
+		return nil, fmt.Errorf("section P latency: publish: %w", err)
 	}
 	c := newAPIClient(b.s.apiURL, 64)
 	if err := addUsers(ctx, b.s.db, c, []string{pLatencyOwner}, "member", nil); err != nil {
-		return nil, fmt.Errorf("P latency: %w", err)
+		return nil, fmt.Errorf("section P latency: %w", err)
 	}
 	minURL, stop, err := serveMinimalAPI(b.s.tc)
 	if err != nil {
@@ -421,7 +421,7 @@ func (b *bencher) measurePLatency(ctx context.Context) ([]Figure, error) {
 			for _, sd := range []side{interpreted, handWritten} {
 				lat, err := b.pLatencyPhase(ctx, path.id, sd, c, cm, rate, phase, rep)
 				if err != nil {
-					return figs, fmt.Errorf("P latency %s %s: %w", path.id, pSide(sd), err)
+					return figs, fmt.Errorf("section P latency %s %s: %w", path.id, pSide(sd), err)
 				}
 				add(&p50, sd, percentile(lat, 50))
 				add(&p99, sd, percentile(lat, 99))
@@ -505,11 +505,11 @@ func (b *bencher) pLatencyPhase(ctx context.Context, path string, sd side, c, cm
 		return out, err
 	}
 	return out, startEach(0, len(ids), func(i int) error {
-		d, err := b.s.tc.DescribeWorkflowExecution(ctx, ids[i], "")
+		desc, err := b.s.tc.DescribeWorkflow(ctx, ids[i], "")
 		if err != nil {
 			return fmt.Errorf("describe %s: %w", ids[i], err)
 		}
-		if st := d.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		if st := desc.RawResponse.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 			return fmt.Errorf("run %s is %s after its completion was answered", ids[i], st)
 		}
 		return nil
