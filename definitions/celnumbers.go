@@ -26,18 +26,9 @@ func (i exprIssue) Error() string { return fmt.Sprintf("%d:%d: %s", i.line, i.co
 // has (2.0 next to a double, 2 next to an int). Comparisons (< <= > >=) are
 // cross-type in the base environment already.
 func compileExpr(env *cel.Env, text string) (*cel.Ast, []exprIssue) {
-	return compileParsed(env, text, nil)
-}
-
-// compileParsed is compileExpr with text already parsed (by an environment
-// with the same parser configuration), or parsed nil to parse it here. It
-// changes parsed.
-func compileParsed(env *cel.Env, text string, parsed *cel.Ast) (*cel.Ast, []exprIssue) {
-	if parsed == nil {
-		var iss *cel.Issues
-		if parsed, iss = env.Parse(text); iss.Err() != nil {
-			return nil, celIssues(iss)
-		}
+	parsed, iss := env.Parse(text)
+	if iss.Err() != nil {
+		return nil, celIssues(iss)
 	}
 	lits := wrapIntLiterals(parsed.NativeRep())
 	checked, iss := env.Check(parsed)

@@ -86,11 +86,12 @@ func (s *structType) field(name string) (*types.Type, bool) {
 type provider struct {
 	types.Provider
 	structs map[string]*structType
+	shapes  map[string]*types.Type // form types by prefix and signature
 	next    int
 }
 
 func newProvider(base types.Provider) *provider {
-	return &provider{Provider: base, structs: map[string]*structType{}}
+	return &provider{Provider: base, structs: map[string]*structType{}, shapes: map[string]*types.Type{}}
 }
 
 func (p *provider) declare(name string, s *structType) *types.Type {
@@ -177,41 +178,24 @@ func (p *provider) fieldType(f *Field) *types.Type {
 	return types.StringType
 }
 
-// formType declares an object type with one field per form field.
+// formType declares an object type with one field per form field. Forms of
+// the same shape get the same type, so they share environments and checks.
 func (p *provider) formType(prefix string, fields []Field) *types.Type {
+	var b strings.Builder
+	b.WriteString(prefix)
+	writeFieldSig(&b, fields)
+	if t, ok := p.shapes[b.String()]; ok {
+		return t
+	}
 	s := newStructSize(len(fields))
 	for i := range fields {
 		if fields[i].ID != "" {
 			s.add(fields[i].ID, p.fieldType(&fields[i]))
 		}
 	}
-	return p.anon(prefix, s)
-}
-
-// reserveFormType sets aside the names formType(prefix, fields) would give
-// its types now, and returns a function declaring them under those names,
-// whenever it is called (once at most).
-func (p *provider) reserveFormType(prefix string, fields []Field) func() *types.Type {
-	first := p.next
-	p.next += anonNames(fields)
-	return func() *types.Type {
-		next := p.next
-		p.next = first
-		defer func() { p.next = next }()
-		return p.formType(prefix, fields)
-	}
-}
-
-// anonNames counts the names formType declares for fields: its own and those
-// of the row types of its tables.
-func anonNames(fields []Field) int {
-	n := 1
-	for i := range fields {
-		if fields[i].ID != "" && fields[i].Type == TypeTable {
-			n += anonNames(fields[i].Fields)
-		}
-	}
-	return n
+	t := p.anon(prefix, s)
+	p.shapes[b.String()] = t
+	return t
 }
 
 // stepsType declares handoff.Steps: one field per step id, each with data,

@@ -13,10 +13,9 @@
 // object types, so `inputs.amout` or `inputs.amount > "5"` is reported at its
 // own line and column. All errors come back together in an *ErrorList, sorted
 // by position; ErrorList.Format prints them with the source line and a caret.
-// Compile is pure: no I/O, no clock, no host time zone. Expressions are checked
-// once per distinct text and scope shape (a guard repeated on many steps, or
-// forms of the same fields), and a large definition uses every CPU: its
-// expressions are parsed while the YAML is, and type-checked in parallel.
+// Compile is pure and single-goroutine: no I/O, no clock, no host time zone.
+// Expressions are checked once per distinct text and scope shape (a guard
+// repeated on many steps, or forms of the same fields).
 //
 // # Example
 //
@@ -77,11 +76,8 @@
 // # Run time
 //
 // Engine caches one CEL environment per program hash and one cel.Program per
-// (hash, expression). No evaluation costs more than CostLimit: an expression
-// whose cost is bounded within the limit whatever the data (no loops, no
-// operation that grows with the size of a value from data) is proven so when
-// it is compiled and runs untracked; every other expression runs under
-// cel-go's run-time cost tracker and stops with a cost-limit error. Values come in
+// (hash, expression). Every evaluation runs under cel-go's cost tracker and
+// stops with a cost-limit error past CostLimit. Values come in
 // Vars as plain JSON-shaped maps; selecting a declared field of a map works
 // with the checked program. Use has(inputs.x) or inputs.?x.orValue(d) for
 // optional fields that may be absent.

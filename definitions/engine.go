@@ -16,13 +16,8 @@ import (
 // program content hash, and is deterministic (no host time zone; `now` only
 // from Vars.Now).
 //
-// No evaluation costs more than CostLimit. When the Engine compiles an
-// expression it proves from the expression alone, if it can, a bound on its
-// cost whatever the data (see staticCostBound): when that bound is within
-// CostLimit the program runs without cel-go's run-time cost tracker. Every
-// other expression (one with a loop, or whose cost grows with data, such as
-// string concatenation or `in` over a list from data) runs under
-// cel.CostLimit(CostLimit) and stops with an error that IsCostLimitError
+// No evaluation costs more than CostLimit: every program runs under cel-go's
+// cost tracker (cel.CostLimit) and stops with an error that IsCostLimitError
 // recognises.
 type Engine struct {
 	envs     sync.Map // program hash -> *programEnv
@@ -47,10 +42,6 @@ type programEnv struct {
 type compiled struct {
 	prg cel.Program
 	err error
-	// tracked says prg runs under cel.CostLimit(CostLimit); otherwise bound,
-	// proven at build time (see staticCostBound), is within CostLimit.
-	tracked bool
-	bound   uint64
 }
 
 type compiledTemplate struct {
@@ -93,9 +84,7 @@ func (e *Engine) compile(p *Program, expr string) (*compiled, *programEnv) {
 	return actual.(*compiled), pe
 }
 
-// programFor compiles expr into a program that cannot cost more than
-// CostLimit: either proven from the expression alone (staticCostBound), or
-// stopped by cel-go's cost tracker at run time.
+// programFor compiles expr into a program that stops once it has cost CostLimit.
 func programFor(env *cel.Env, expr string) *compiled {
 	checked, issues := compileExpr(env, expr)
 	if len(issues) > 0 {
@@ -104,13 +93,7 @@ func programFor(env *cel.Env, expr string) *compiled {
 	c := &compiled{}
 	func() {
 		defer recoverCEL(&c.err) // cel-go panics on a few valid inputs, e.g. a map literal keyed by bytes
-		opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
-		var proven bool
-		if c.bound, proven = staticCostBound(env, checked); !proven {
-			c.bound, c.tracked = 0, true
-			opts = append(opts, cel.CostLimit(CostLimit))
-		}
-		c.prg, c.err = env.Program(checked, opts...)
+		c.prg, c.err = env.Program(checked, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(CostLimit))
 	}()
 	return c
 }
@@ -125,9 +108,13 @@ func recoverCEL(err *error) {
 
 // eval evaluates a program, turning a panic inside cel-go into an error.
 func eval(prg cel.Program, vars any) (out ref.Val, err error) {
-	defer recoverCEL(&err)
-	out, _, err = prg.Eval(vars)
+	out, _, err = evalDetails(prg, vars)
 	return out, err
+}
+
+func evalDetails(prg cel.Program, vars any) (out ref.Val, det *cel.EvalDetails, err error) {
+	defer recoverCEL(&err)
+	return prg.Eval(vars)
 }
 
 // Eval evaluates a CEL expression over v. The result is plain Go: string,
