@@ -219,36 +219,16 @@ func (p *provider) stepsType(prog *Program) *types.Type {
 	return p.declare(typeSteps, steps)
 }
 
-// dataType is the type of steps.<id>.data for each kind.
+// dataType is the type of steps.<id>.data, as the step's kind declares it.
 func (p *provider) dataType(s *Step) *types.Type {
-	switch s.Kind {
-	case KindSubprocess:
+	d := &stepData{p: p, fields: newStructSize(len(s.Form) + 1)}
+	if k := kindOf(s.Kind); k != nil && k.data != nil {
+		k.data(d, s)
+	}
+	if d.open {
 		return types.NewMapType(types.StringType, types.DynType)
-	case KindHTTP:
-		if s.HTTP != nil {
-			return p.dynStruct(s.HTTP.Save)
-		}
-	case KindSet:
-		return p.dynStruct(s.Set)
 	}
-	d := newStructSize(len(s.Form) + 1)
-	for i := range s.Form {
-		if s.Form[i].ID != "" {
-			d.add(s.Form[i].ID, p.fieldType(&s.Form[i]))
-		}
-	}
-	if s.Kind == KindApproval {
-		d.add("comment", types.StringType)
-	}
-	return p.anon("Data", d)
-}
-
-func (p *provider) dynStruct(as []Assignment) *types.Type {
-	d := newStruct()
-	for _, a := range as {
-		d.add(a.Name, types.DynType)
-	}
-	return p.anon("Data", d)
+	return p.anon("Data", d.fields)
 }
 
 // walkSteps visits every step, branches included, in source order.

@@ -31,6 +31,7 @@ func NewEngine() *Engine { return &Engine{} }
 // compiled in it.
 type programEnv struct {
 	env     *cel.Env
+	prov    *provider // the program's declared types
 	loc     *time.Location
 	err     error
 	steps   map[string]*Step // every step by id, branches included
@@ -63,6 +64,7 @@ func (e *Engine) programEnv(p *Program) *programEnv {
 	if pe.err == nil {
 		var def *defEnv
 		if def, pe.err = newDefEnv(p); pe.err == nil {
+			pe.prov = def.prov
 			pe.env, pe.err = def.runtimeEnv()
 		}
 	}
