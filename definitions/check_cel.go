@@ -172,7 +172,10 @@ func (ck *celChecker) scopeEnv(sig string, s *scope) *scopeEnv {
 
 // check compiles text in env and estimates its worst-case cost.
 func check(env *cel.Env, text string) *checkResult {
-	checked, issues := compileExpr(env, text)
+	checked, issues := compileExpr(env, text, false)
+	if len(issues) == 0 {
+		issues = dataArithmetic(checked.NativeRep())
+	}
 	if len(issues) > 0 {
 		return &checkResult{issues: issues}
 	}

@@ -24,7 +24,7 @@ func TestEveryEvaluationIsCostTracked(t *testing.T) {
 		`inputs.name.contains("a")`,
 		`[1, 2].exists(x, x == 2)`,
 	} {
-		c, _ := e.compile(p, expr)
+		c, _ := e.compile(p, expr, false)
 		require.NoError(t, c.err, expr)
 		_, det, err := evalDetails(c.prg, newActivation(p, pe, &v))
 		require.NoError(t, err, expr)

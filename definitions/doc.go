@@ -60,9 +60,11 @@
 //     or business days (see Duration).
 //   - Templates interpolate CEL with {{ expression }}: titles, descriptions,
 //     summary, notification texts, HTTP URLs, header values and body strings.
-//   - Numbers are doubles; integer literals next to + - * / == != and in
-//     `x in [...]` adapt to the other operand, and comparisons are cross-type,
-//     so `inputs.amount > 5000 && inputs.amount * 2 == 10` type-checks.
+//   - Every number in data is a double. An integer literal takes the type of
+//     the number it meets (a double, unless that is an int), comparisons are
+//     cross-type, and publish refuses int-with-data arithmetic that could not
+//     evaluate, so `form.monthly_gross * 12 <= inputs.salary * 1.1` both
+//     type-checks and runs (celnumbers.go; docs/definitions.md, "Numbers").
 //   - Dates and datetimes are CEL timestamps (a date is midnight in the
 //     definition's time zone); at run time the Engine converts the JSON strings.
 //   - A jump back (next, send_back_to, a decision rule, on_timeout or

@@ -36,8 +36,14 @@ type programEnv struct {
 	err     error
 	steps   map[string]*Step // every step by id, branches included
 	stepIDs []string
-	progs   sync.Map // expression text -> *compiled
-	tmpls   sync.Map // template text -> *compiledTemplate
+	progs   sync.Map // progKey -> *compiled
+	tmpls   sync.Map // progKey (template text) -> *compiledTemplate
+}
+
+// progKey is an expression or template and the numeric model it runs with.
+type progKey struct {
+	text   string
+	legacy bool // Vars.LegacyNumbers
 }
 
 type compiled struct {
@@ -73,22 +79,23 @@ func (e *Engine) programEnv(p *Program) *programEnv {
 }
 
 // compile returns the cached program for expr, compiling it on first use.
-func (e *Engine) compile(p *Program, expr string) (*compiled, *programEnv) {
+func (e *Engine) compile(p *Program, expr string, legacy bool) (*compiled, *programEnv) {
 	pe := e.programEnv(p)
-	if c, ok := pe.progs.Load(expr); ok {
+	key := progKey{expr, legacy}
+	if c, ok := pe.progs.Load(key); ok {
 		return c.(*compiled), pe
 	}
 	c := &compiled{err: pe.err}
 	if c.err == nil {
-		c = programFor(pe.env, expr)
+		c = programFor(pe.env, expr, legacy)
 	}
-	actual, _ := pe.progs.LoadOrStore(expr, c)
+	actual, _ := pe.progs.LoadOrStore(key, c)
 	return actual.(*compiled), pe
 }
 
 // programFor compiles expr into a program that stops once it has cost CostLimit.
-func programFor(env *cel.Env, expr string) *compiled {
-	checked, issues := compileExpr(env, expr)
+func programFor(env *cel.Env, expr string, legacy bool) *compiled {
+	checked, issues := compileExpr(env, expr, legacy)
 	if len(issues) > 0 {
 		return &compiled{err: errors.Join(asErrors(issues)...)}
 	}
@@ -123,7 +130,7 @@ func evalDetails(prg cel.Program, vars any) (out ref.Val, det *cel.EvalDetails, 
 // float64 (every number), bool, []any, map[string]any, time.Time,
 // time.Duration or nil.
 func (e *Engine) Eval(p *Program, expr string, v Vars) (any, error) {
-	c, pe := e.compile(p, expr)
+	c, pe := e.compile(p, expr, v.LegacyNumbers)
 	if c.err != nil {
 		return nil, fmt.Errorf("compile %q: %w", expr, c.err)
 	}
@@ -157,7 +164,7 @@ func (e *Engine) Render(p *Program, tmpl string, v Vars) (string, error) {
 	if !isTemplate(tmpl) {
 		return tmpl, nil
 	}
-	ct, pe := e.template(p, tmpl)
+	ct, pe := e.template(p, tmpl, v.LegacyNumbers)
 	if ct.err != nil {
 		return "", ct.err
 	}
@@ -177,9 +184,10 @@ func (e *Engine) Render(p *Program, tmpl string, v Vars) (string, error) {
 	return string(buf), nil
 }
 
-func (e *Engine) template(p *Program, tmpl string) (*compiledTemplate, *programEnv) {
+func (e *Engine) template(p *Program, tmpl string, legacy bool) (*compiledTemplate, *programEnv) {
 	pe := e.programEnv(p)
-	if c, ok := pe.tmpls.Load(tmpl); ok {
+	key := progKey{tmpl, legacy}
+	if c, ok := pe.tmpls.Load(key); ok {
 		return c.(*compiledTemplate), pe
 	}
 	ct := &compiledTemplate{}
@@ -193,14 +201,14 @@ func (e *Engine) template(p *Program, tmpl string) (*compiledTemplate, *programE
 			if seg.Expr == "" {
 				continue
 			}
-			ct.prgs[i], _ = e.compile(p, seg.Expr)
+			ct.prgs[i], _ = e.compile(p, seg.Expr, legacy)
 			if err := ct.prgs[i].err; err != nil {
 				ct.err = fmt.Errorf("compile {{ %s }}: %w", seg.Expr, err)
 				break
 			}
 		}
 	}
-	actual, _ := pe.tmpls.LoadOrStore(tmpl, ct)
+	actual, _ := pe.tmpls.LoadOrStore(key, ct)
 	return actual.(*compiledTemplate), pe
 }
 
@@ -221,7 +229,7 @@ func asErrors(issues []exprIssue) []error {
 func (e *Engine) evalTrigger(env *cel.Env, expr string, vars map[string]any) (any, error) {
 	c, ok := e.triggers.Load(expr)
 	if !ok {
-		c, _ = e.triggers.LoadOrStore(expr, programFor(env, expr))
+		c, _ = e.triggers.LoadOrStore(expr, programFor(env, expr, false))
 	}
 	cc := c.(*compiled)
 	if cc.err != nil {
