@@ -15,13 +15,31 @@ const MaxSourceBytes = 256 << 10
 // Compile parses, validates and compiles a definition source. On any problem it
 // returns a nil Program and an *ErrorList holding every error found, each with a
 // 1-based line and column and a path such as "steps[1].form[0].type".
-// Compile is pure and runs on the calling goroutine.
-func Compile(src []byte) (*Program, error) {
+// Compile is pure and runs on the calling goroutine: what it needs to know
+// beyond src comes in opts.
+func Compile(src []byte, opts ...CompileOption) (*Program, error) {
 	c := &compiler{src: src}
+	for _, o := range opts {
+		o(c)
+	}
 	if p := c.run(); p != nil && len(c.errs.list) == 0 {
 		return p, nil
 	}
 	return nil, c.errs.result()
+}
+
+// CompileOption tells Compile something it cannot know from the source.
+type CompileOption func(*compiler)
+
+// KnownDefinitions makes Compile check the definition every subprocess step
+// starts: latest maps each known definition key to its latest published
+// version, or to 0 for a definition known without a version yet (a file
+// validated alongside, whose pinned versions cannot be checked). A key that
+// is not in latest, or a version above its latest, is an error at its line
+// and column; a definition may always start itself. Without this option,
+// subprocess targets are not checked.
+func KnownDefinitions(latest map[string]int) CompileOption {
+	return func(c *compiler) { c.known = latest }
 }
 
 // compiler carries one compilation: the program being built, the errors, and
@@ -39,6 +57,8 @@ type compiler struct {
 	triggerNodes []*node
 	// seqs records each sequence of steps (top level, each branch) for flow checks.
 	seqs []*sequence
+	// known is the KnownDefinitions option; nil when targets are not checked.
+	known map[string]int
 }
 
 func (c *compiler) run() *Program {

@@ -1,5 +1,11 @@
 package definitions
 
+import (
+	"fmt"
+	"maps"
+	"slices"
+)
+
 // A subprocess step starts a run of another definition as a child and waits
 // for it. steps.<id>.data holds the child's outputs (whatever its end step
 // computes, so any key, dyn) and run_id.
@@ -30,7 +36,9 @@ var subprocessKind = kind{
 	finish: func(sc *stepCtx) {
 		if sc.s.Subprocess == nil || sc.s.Subprocess.Definition == "" {
 			sc.c.errs.at(sc.n, sc.path, "a subprocess step needs a definition (the key of the definition to run)")
+			return
 		}
+		sc.checkTarget()
 	},
 	data: func(d *stepData, _ *Step) { d.open = true },
 }
@@ -40,4 +48,26 @@ func (sc *stepCtx) subprocess() *Subprocess {
 		sc.s.Subprocess = &Subprocess{}
 	}
 	return sc.s.Subprocess
+}
+
+// checkTarget reports a target that KnownDefinitions does not know, or a
+// pinned version it does not have.
+func (sc *stepCtx) checkTarget() {
+	sp, c := sc.s.Subprocess, sc.c
+	if c.known == nil || sp.Definition == c.prog.Key || !keyRE.MatchString(sp.Definition) {
+		return
+	}
+	latest, ok := c.known[sp.Definition]
+	switch {
+	case !ok:
+		hint := ""
+		if best := closest(sp.Definition, slices.Collect(maps.Keys(c.known))); best != "" {
+			hint = fmt.Sprintf(" (did you mean %q?)", best)
+		}
+		c.errs.at(sc.n.get("definition"), join(sc.path, "definition"),
+			"unknown definition %q%s: publish it before a definition that starts it", sp.Definition, hint)
+	case latest > 0 && sp.Version > latest:
+		c.errs.at(sc.n.get("version"), join(sc.path, "version"),
+			"definition %q has no version %d (the latest is %d)", sp.Definition, sp.Version, latest)
+	}
 }

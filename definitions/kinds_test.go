@@ -91,3 +91,35 @@ func TestStepDataProblems(t *testing.T) {
 	require.Equal(t, []string{"parallel p stores data.completed_branches as []interface {}, declared list(string)"},
 		e.StepDataProblems(p, "p", map[string]any{"completed_branches": []any{1.0}}))
 }
+
+const callsChild = `key: parent
+steps:
+  - id: child
+    kind: subprocess
+    definition: vendor-onboarding
+    version: 3
+  - {id: again, kind: subprocess, definition: parent}
+`
+
+// TestSubprocessTargets is issue 13 item 3 at publish: a subprocess step
+// whose definition is not published is refused at its line and column.
+func TestSubprocessTargets(t *testing.T) {
+	t.Parallel()
+	compile := func(known map[string]int) []string {
+		_, err := Compile([]byte(callsChild), KnownDefinitions(known))
+		if err == nil {
+			return nil
+		}
+		return strings.Split(err.Error(), "\n")
+	}
+	require.Equal(t, []string{`5:17: steps[0].definition: unknown definition "vendor-onboarding": publish it before a definition that starts it`},
+		compile(map[string]int{"purchase-approval": 2}))
+	require.Equal(t, []string{`5:17: steps[0].definition: unknown definition "vendor-onboarding" (did you mean "vendor-onboardin"?): publish it before a definition that starts it`},
+		compile(map[string]int{"vendor-onboardin": 1}))
+	require.Equal(t, []string{`6:14: steps[0].version: definition "vendor-onboarding" has no version 3 (the latest is 2)`},
+		compile(map[string]int{"vendor-onboarding": 2}))
+	require.Nil(t, compile(map[string]int{"vendor-onboarding": 3}))
+	require.Nil(t, compile(map[string]int{"vendor-onboarding": 0}), "known, versions unknown: any version")
+	_, err := Compile([]byte(callsChild))
+	require.NoError(t, err, "without KnownDefinitions targets are not checked")
+}
