@@ -13,6 +13,11 @@
 // object types, so `inputs.amout` or `inputs.amount > "5"` is reported at its
 // own line and column. All errors come back together in an *ErrorList, sorted
 // by position; ErrorList.Format prints them with the source line and a caret.
+// Each step kind is declared once, in its kind_*.go file (see kind in
+// kinds.go): its keys and their decoders, its checks, the CEL type of its
+// steps.<id>.data and its jumps; CONTRIBUTING.md says how to add one. What
+// Compile cannot know from the source comes as options: KnownDefinitions
+// checks the targets of subprocess steps.
 // Compile is pure and single-goroutine: no I/O, no clock, no host time zone.
 // Expressions are checked once per distinct text and scope shape (a guard
 // repeated on many steps, or forms of the same fields).
