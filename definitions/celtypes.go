@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 )
@@ -240,5 +239,3 @@ func walkSteps(steps []Step, fn func(*Step)) {
 		}
 	}
 }
-
-var _ = cel.DynType
