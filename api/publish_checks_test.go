@@ -39,3 +39,21 @@ func TestPublishChecksSubprocessTargets(t *testing.T) {
 	p = ts.do("dana", "POST", "/v1/definitions", callsOnboarding, yaml)
 	must.Equal(t, http.StatusCreated, p.status, p.raw)
 }
+
+// TestPublishRefusesNUL is issue 14 item 3 for definitions: a NUL character,
+// raw or written as an escape, is refused with its position (it answered 500:
+// Postgres cannot store it).
+func TestPublishRefusesNUL(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	yaml := http.Header{"Content-Type": {"application/yaml"}}
+	for src, want := range map[string]map[string]any{
+		"key: nul\nsteps:\n  - {id: a, assignee: requester, title: \"A\\0B\"}\n": {"line": 3.0, "column": 41.0,
+			"message": `text in a definition cannot contain the NUL character (\0)`},
+		"key: nul\nsteps:\n  - {id: a, assignee: requester, title: A\x00B}\n": {"line": 3.0, "column": 42.0,
+			"message": `the NUL character (\0) is not allowed in a definition`},
+	} {
+		p := ts.do("dana", "POST", "/v1/definitions", src, yaml)
+		must.Equal(t, http.StatusUnprocessableEntity, p.status, p.raw)
+		must.Equal(t, []any{want}, p.body["errors"], src)
+	}
+}
