@@ -16,9 +16,11 @@ import (
 //
 //	1: the first release.
 //	2: inbox projection writes (SyncInbox) run as local activities.
+//	3: rendered titles and the summary are clipped to 500 characters, descriptions to
+//	   10,000 (edge limits).
 const (
 	versionChange      = "handoff-interpreter"
-	interpreterVersion = workflow.Version(2)
+	interpreterVersion = workflow.Version(3)
 )
 
 // InterpreterVersion is the version new runs record; the replay corpus keeps histories
