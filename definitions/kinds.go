@@ -33,6 +33,8 @@ type kind struct {
 	// routes says that the kind alone decides where the run goes: only its
 	// jumps, never next or the following step (decision, end).
 	routes bool
+	// known lists every key the kind accepts, sorted (set in init).
+	known []string
 }
 
 // decoder reads the value v of one step key (path p) into the step.
@@ -47,6 +49,8 @@ func init() {
 		&httpKind, &notifyKind, &setKind, &subprocessKind, &endKind}
 	for _, k := range kinds {
 		StepKinds = append(StepKinds, k.name)
+		k.known = append(slices.Clone(commonStepKeys), slices.Collect(maps.Keys(k.keys))...)
+		slices.Sort(k.known)
 	}
 }
 
@@ -69,14 +73,10 @@ var commonStepKeys = []string{"id", "kind", "title", "description", "when", "nex
 // knownKeys lists the keys a step of kind k accepts, sorted; only the common
 // ones for an unknown kind.
 func (k *kind) knownKeys() []string {
-	out := slices.Clone(commonStepKeys)
-	if k != nil {
-		for key := range k.keys {
-			out = append(out, key)
-		}
+	if k == nil {
+		return slices.Sorted(slices.Values(commonStepKeys))
 	}
-	sort.Strings(out)
-	return out
+	return k.known
 }
 
 // allStepKeys lists every key some kind accepts, sorted.
