@@ -15,14 +15,16 @@ import (
 	"github.com/handoffhq/handoff/postgres"
 )
 
-// Roles of the directory, from least to most privileged.
+// Roles of the directory, from least to most privileged. An auditor may do what a
+// member may, and sees every run (run_visible, migration 009).
 const (
 	roleMember   = "member"
+	roleAuditor  = "auditor"
 	roleDesigner = "designer"
 	roleAdmin    = "admin"
 )
 
-var roleRank = map[string]int{roleMember: 1, roleDesigner: 2, roleAdmin: 3}
+var roleRank = map[string]int{roleMember: 1, roleAuditor: 1, roleDesigner: 2, roleAdmin: 3}
 
 const callerKey = "handoff.caller"
 
@@ -32,32 +34,48 @@ func caller(c echo.Context) postgres.User {
 	return u
 }
 
-// authenticate resolves the bearer API key to a user, or answers 401.
+// authenticate resolves the bearer API key (a full-scope one) to a user, or answers 401.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Request().Header.Get("Authorization")
-		scheme, key, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
-			return problem(http.StatusUnauthorized, "an API key is required: Authorization: Bearer <key>")
+	return s.authenticateScope(postgres.ScopeAPI)(next)
+}
+
+// authenticateScope resolves the bearer API key to a user, accepting full-scope keys and
+// keys of scope; anything else, an expired or a revoked key included, is a 401.
+func (s *Server) authenticateScope(scope string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Request().Header.Get("Authorization")
+			scheme, key, ok := strings.Cut(h, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
+				return problem(http.StatusUnauthorized, "an API key is required: Authorization: Bearer <key>")
+			}
+			cred, err := s.db.Credential(c.Request().Context(), HashKey(strings.TrimSpace(key)))
+			if errors.Is(err, postgres.ErrNotFound) {
+				return problem(http.StatusUnauthorized, "the API key is not valid (unknown, revoked or expired)")
+			}
+			if err != nil {
+				return err
+			}
+			if cred.Key.Scope != postgres.ScopeAPI && cred.Key.Scope != scope {
+				return problem(http.StatusUnauthorized, "this API key is for the "+cred.Key.Scope+" endpoints only")
+			}
+			c.Set(callerKey, cred.User)
+			return next(c)
 		}
-		u, err := s.db.UserByAPIKeyHash(c.Request().Context(), HashKey(strings.TrimSpace(key)))
-		if errors.Is(err, postgres.ErrNotFound) {
-			return problem(http.StatusUnauthorized, "the API key is not valid")
-		}
-		if err != nil {
-			return err
-		}
-		c.Set(callerKey, u)
-		return next(c)
 	}
 }
 
-// require answers 403 unless the caller has at least the given role.
-func require(role string) echo.MiddlewareFunc {
+// require answers 403 unless the caller has at least the given role, or is one of the
+// other roles named.
+func require(role string, or ...string) echo.MiddlewareFunc {
+	need := "the " + role + " role"
+	for _, o := range or {
+		need += " or the " + o + " role"
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if !hasRole(caller(c), role) {
-				return problem(http.StatusForbidden, "this needs the "+role+" role")
+			if u := caller(c); !hasRole(u, role) && !slices.Contains(or, u.Role) {
+				return problem(http.StatusForbidden, "this needs "+need)
 			}
 			return next(c)
 		}

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/internal/safehttp"
 	"github.com/handoffhq/handoff/internal/secrets"
 	"github.com/handoffhq/handoff/postgres"
 	"github.com/handoffhq/handoff/workflows"
@@ -50,6 +51,12 @@ type Config struct {
 	// MaxInFlight is how many requests may be in progress at once; beyond it a request
 	// is answered 503 with Retry-After at once (load shedding). Default 256.
 	MaxInFlight int
+	// HTTP is the SSRF guard's configuration (the worker's HANDOFF_HTTP_ALLOW): a
+	// subscription's URL is checked against it when the subscription is created.
+	HTTP safehttp.Config
+	// Web is the browser app (package web), mounted on this router after the API's
+	// routes: one port, one router. nil serves the API alone.
+	Web interface{ Mount(*echo.Echo) }
 }
 
 func (c *Config) applyDefaults() {
@@ -96,7 +103,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
-	e.Use(middleware.Recover(), s.limitBody, s.logRequests, limitInFlight(cfg.MaxInFlight))
+	e.Use(middleware.Recover(), s.limitBody, s.logRequests, limitInFlight(cfg.MaxInFlight), checkParams)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -128,7 +135,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.POST("/runs/:id/events/:name", s.deliverEvent)
 	authed.GET("/runs/:id/audit", s.getAudit)
 	authed.GET("/runs/:id/evidence", s.getEvidence)
-	authed.GET("/reports/definitions/:key", s.definitionReport, require(roleDesigner))
+	authed.GET("/reports/definitions/:key", s.definitionReport, require(roleDesigner, roleAuditor)) // aggregates, no run's data
 
 	authed.GET("/tasks", s.listTasks)
 	authed.GET("/tasks/:id", s.getTask)
@@ -141,6 +148,8 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.GET("/users", s.listUsers, require(roleAdmin))
 	authed.GET("/users/:id", s.getUser, require(roleAdmin))
 	authed.POST("/api-keys", s.createAPIKey, require(roleAdmin))
+	authed.GET("/api-keys", s.listAPIKeys, require(roleAdmin))
+	authed.DELETE("/api-keys/:id", s.revokeAPIKey, require(roleAdmin))
 
 	authed.PUT("/secrets/:name", s.putSecret, require(roleAdmin))
 	authed.GET("/secrets", s.listSecrets, require(roleAdmin))
@@ -161,6 +170,9 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.DELETE("/schedules/:id", s.deleteSchedule, require(roleDesigner))
 	authed.POST("/schedules/:id/pause", s.pauseSchedule, require(roleDesigner))
 	authed.POST("/schedules/:id/unpause", s.unpauseSchedule, require(roleDesigner))
+	if cfg.Web != nil {
+		cfg.Web.Mount(e)
+	}
 	return s
 }
 

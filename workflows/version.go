@@ -16,7 +16,9 @@ import (
 //
 //	1: the first release.
 //	2: inbox projection writes (SyncInbox) run as local activities.
-//	3: inbox writes are ordered (one at a time, numbered, fenced, never cancelled once
+//	3: rendered titles and the summary are clipped to 500 characters, descriptions to
+//	   10,000 (edge limits).
+//	   Inbox writes are ordered (one at a time, numbered, fenced, never cancelled once
 //	   started), carry the run's whole projected state, and retry for as long as
 //	   Postgres is away (projection.go).
 const (

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/contrib/envconfig"
 
@@ -42,9 +43,10 @@ type Config struct {
 	// events (HANDOFF_CONTINUE_AS_NEW_AFTER, default 0: when Temporal suggests it, near
 	// 4,096 events). Lower it only to test long runs.
 	ContinueAsNewAfter int
-	// HTTPAllow lists destinations http steps may reach despite the SSRF guard: comma-separated
-	// CIDR prefixes, IP addresses, IP:port pairs and :port entries (HANDOFF_HTTP_ALLOW, default
-	// none). See docs/integrations.md.
+	// HTTPAllow lists destinations http steps, notifications and subscriptions may reach
+	// despite the SSRF guard, each entry exactly what it names (safehttp.ParseAllow): IP or
+	// CIDR on ports 80 and 443, IP:port or CIDR:port on that port only, :port on public
+	// addresses (HANDOFF_HTTP_ALLOW, default none). See docs/integrations.md.
 	HTTPAllow string
 	// HTTPMaxBody caps an integration's response body in bytes (HANDOFF_HTTP_MAX_BODY, default
 	// 1048576).
@@ -81,6 +83,21 @@ type Config struct {
 	// tasks (HANDOFF_STICKY_CACHE_SIZE, default 0: the Temporal SDK's 10,000). A smaller
 	// cache costs replays, never correctness.
 	StickyCacheSize int
+	// OIDCIssuer is the OpenID Connect provider people sign in to the web app with, its
+	// issuer URL (HANDOFF_OIDC_ISSUER, default none: no single sign-on). See docs/web.md.
+	OIDCIssuer string
+	// OIDCClientID and OIDCClientSecret identify Handoff to the provider
+	// (HANDOFF_OIDC_CLIENT_ID, HANDOFF_OIDC_CLIENT_SECRET; the id is required with an issuer).
+	OIDCClientID, OIDCClientSecret string
+	// OIDCRedirectURL is the callback registered with the provider
+	// (HANDOFF_OIDC_REDIRECT_URL, default PublicURL + "/signin/callback").
+	OIDCRedirectURL string
+	// OIDCClaim is the verified ID token claim naming the directory user: "email" matches
+	// users' email, any other claim their id (HANDOFF_OIDC_CLAIM, default "email").
+	OIDCClaim string
+	// SessionLifetime is how long a web sign-in lasts (HANDOFF_SESSION_LIFETIME, a Go
+	// duration, default "12h", at least "1m").
+	SessionLifetime time.Duration
 	// TemporalEnv is where Temporal's own client settings are read (envconfig:
 	// TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_GRPC_META_*, TEMPORAL_CONFIG_FILE,
 	// TEMPORAL_PROFILE); nil means the process environment. See docs/operations.md.
@@ -119,6 +136,12 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		CodecCORSOrigin:    get("HANDOFF_CODEC_CORS_ORIGIN", defaultCodecCORSOrigin),
 		MaxInFlight:        atoi(get("HANDOFF_MAX_INFLIGHT", "256")),
 		StickyCacheSize:    atoi(get("HANDOFF_STICKY_CACHE_SIZE", "0")),
+		OIDCIssuer:         get("HANDOFF_OIDC_ISSUER", ""),
+		OIDCClientID:       get("HANDOFF_OIDC_CLIENT_ID", ""),
+		OIDCClientSecret:   get("HANDOFF_OIDC_CLIENT_SECRET", ""),
+		OIDCRedirectURL:    get("HANDOFF_OIDC_REDIRECT_URL", ""),
+		OIDCClaim:          get("HANDOFF_OIDC_CLAIM", "email"),
+		SessionLifetime:    duration(get("HANDOFF_SESSION_LIFETIME", "12h")),
 	}
 }
 
@@ -146,6 +169,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if _, err := c.Codec(); err != nil {
+		return err
+	}
+	if err := c.validateWeb(); err != nil {
 		return err
 	}
 	return c.validateOutbound()

@@ -59,6 +59,8 @@ WITH ev AS (
 ), wanted AS (
     SELECT n.*, s.id AS subscription_id
     FROM numbered n JOIN subscriptions s ON NOT s.disabled AND n.type = ANY (s.events)
+        -- A subscription carries only the runs its creator may see (migration 009).
+        AND (s.created_by = '' OR run_visible(n.run_id, s.created_by))
 )
 INSERT INTO outbox (kind, payload, dedupe_key, run_id, sync_seq, sync_write, sequence)
 SELECT 'webhook',

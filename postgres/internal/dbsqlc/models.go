@@ -9,11 +9,14 @@ import (
 )
 
 type ApiKey struct {
-	ID        string
-	UserID    string
-	Prefix    string
-	Hash      string
-	CreatedAt time.Time
+	ID         string
+	UserID     string
+	Prefix     string
+	Hash       string
+	CreatedAt  time.Time
+	Scope      string
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
 }
 
 type Definition struct {
@@ -66,6 +69,11 @@ type Run struct {
 	SyncSeq     int64
 	SyncFence   int64
 	SyncFenceAt time.Time
+}
+
+type RunViewer struct {
+	RunID     string
+	Principal string
 }
 
 type Schedule struct {
@@ -136,6 +144,27 @@ type User struct {
 	Groups    []string
 	Manager   string
 	CreatedAt time.Time
+}
+
+type WebSession struct {
+	IDHash    string
+	UserID    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+type WebSignIn struct {
+	StateHash string
+	Nonce     string
+	Verifier  string
+	NextPath  string
+	ExpiresAt time.Time
+}
+
+type WebSignInLink struct {
+	TokenHash string
+	UserID    string
+	ExpiresAt time.Time
 }
 
 type WebhookDelivery struct {

@@ -105,6 +105,8 @@ WITH ev AS (
 ), wanted AS (
     SELECT n.type, n.key, n.run_id, n.task_id, n.step_id, n.occurred_at, n.error, n.ord, n.sequence, s.id AS subscription_id
     FROM numbered n JOIN subscriptions s ON NOT s.disabled AND n.type = ANY (s.events)
+        -- A subscription carries only the runs its creator may see (migration 009).
+        AND (s.created_by = '' OR run_visible(n.run_id, s.created_by))
 )
 INSERT INTO outbox (kind, payload, dedupe_key, run_id, sync_seq, sync_write, sequence)
 SELECT 'webhook',
