@@ -26,8 +26,8 @@ type sink struct {
 	arrived  map[string][]time.Time
 	events   map[string][]byte // webhook-id → body of the subscription events received
 	hold     bool              // hold the next request
-	held     chan string   // receives the key of the request being held
-	release  chan struct{} // closed to let the held request go on
+	held     chan string       // receives the key of the request being held
+	release  chan struct{}     // closed to let the held request go on
 }
 
 func startSink() (*sink, error) {

@@ -33,7 +33,7 @@ DROP FUNCTION inbox_notify(text[]);
 ALTER TABLE runs
     ADD COLUMN sync_seq      bigint      NOT NULL DEFAULT 0, -- the write the row is at (0: an older run)
     ADD COLUMN sync_fence    bigint      NOT NULL DEFAULT 0, -- that write's fence: execution, history length
-    ADD COLUMN sync_fence_at timestamptz NOT NULL DEFAULT '-infinity'; -- and its workflow task's start
+    ADD COLUMN sync_fence_at timestamptz NOT NULL DEFAULT 'epoch'; -- and its workflow task's start
 
 -- The write that last changed a task, and the comment an approval was decided with.
 ALTER TABLE tasks
