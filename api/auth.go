@@ -27,7 +27,7 @@ var roleRank = map[string]int{roleMember: 1, roleDesigner: 2, roleAdmin: 3}
 
 const callerKey = "handoff.caller"
 
-// caller returns the authenticated user of the request.
+// caller returns the authenticated user of an HTTP request.
 func caller(c echo.Context) postgres.User {
 	u, _ := c.Get(callerKey).(postgres.User)
 	return u
@@ -69,12 +69,20 @@ func (s *Server) keyUser(ctx context.Context, hash string) (postgres.User, error
 	return u, err
 }
 
-// require answers 403 unless the caller has at least the given role.
+// need answers 403 unless the caller has at least the given role.
+func need(me postgres.User, role string) error {
+	if !hasRole(me, role) {
+		return problem(http.StatusForbidden, "this needs the "+role+" role")
+	}
+	return nil
+}
+
+// require is need for a route that is not an operation (the codec endpoints).
 func require(role string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if !hasRole(caller(c), role) {
-				return problem(http.StatusForbidden, "this needs the "+role+" role")
+			if err := need(caller(c), role); err != nil {
+				return err
 			}
 			return next(c)
 		}

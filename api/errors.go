@@ -19,21 +19,41 @@ import (
 	"github.com/handoffhq/handoff/workflows"
 )
 
-// Problem is an RFC 9457 problem detail, the body of every error response.
+// Problem is an RFC 9457 problem detail, the body of every error response. Operations
+// return it for what the caller did wrong; AsProblem maps every other error to one.
 type Problem struct {
 	Type   string `json:"type"`
 	Title  string `json:"title"`
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
-	// Errors lists what is wrong, field by field: []FieldError, or for definition
-	// sources []DefinitionError.
-	Errors any `json:"errors,omitempty"`
+	// Errors lists the request fields at fault and why: "data.amount" for a task's
+	// form, "inputs.email" for a start form, "items[0].qty" inside a table.
+	Errors []FieldError `json:"-"`
+	// DefinitionErrors lists what is wrong with a definition source, by position.
+	// Both are the member "errors" in JSON.
+	DefinitionErrors []DefinitionError `json:"-"`
 	// RunID names the run a conflict is about (an extension member), e.g. the active run
 	// holding a business key.
 	RunID string `json:"run_id,omitempty"`
 }
 
 func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
+
+// MarshalJSON writes the problem+json body: Errors or DefinitionErrors as "errors".
+func (p *Problem) MarshalJSON() ([]byte, error) {
+	type body Problem // without this method
+	var errs any
+	switch {
+	case len(p.Errors) > 0:
+		errs = p.Errors
+	case len(p.DefinitionErrors) > 0:
+		errs = p.DefinitionErrors
+	}
+	return json.Marshal(struct {
+		*body
+		Errors any `json:"errors,omitempty"`
+	}{(*body)(p), errs})
+}
 
 // FieldError names a request field at fault and why.
 type FieldError struct {
@@ -55,9 +75,7 @@ func problem(status int, detail string) *Problem {
 
 func invalid(detail string, errs ...FieldError) *Problem {
 	p := problem(http.StatusUnprocessableEntity, detail)
-	if len(errs) > 0 {
-		p.Errors = errs
-	}
+	p.Errors = errs
 	return p
 }
 
@@ -77,8 +95,18 @@ func fieldErrors(prefix string, errs []definitions.FieldError) []FieldError {
 	return out
 }
 
-// toProblem maps any error to the problem the client sees. It is the one place where
-// store, definition and Temporal errors become HTTP statuses.
+// AsProblem maps an error an operation returned to the problem the caller is shown:
+// the one place where store, definition and Temporal errors become HTTP statuses, for
+// every transport. An error it does not know is a 500 that says nothing of its cause;
+// internal is then true, and the transport logs err.
+func AsProblem(err error) (p *Problem, internal bool) {
+	if p = toProblem(err); p != nil {
+		return p, false
+	}
+	return problem(http.StatusInternalServerError, "an internal error occurred; it has been logged"), true
+}
+
+// toProblem is AsProblem for the errors it knows; nil for the others.
 func toProblem(err error) *Problem {
 	var (
 		p       *Problem
@@ -93,7 +121,7 @@ func toProblem(err error) *Problem {
 		return p
 	case errors.As(err, &list):
 		p := invalid("the definition is invalid")
-		p.Errors = definitionErrors(list)
+		p.DefinitionErrors = definitionErrors(list)
 		return p
 	case errors.Is(err, postgres.ErrNotFound):
 		return problem(http.StatusNotFound, "not found")
@@ -137,11 +165,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		p := toProblem(err)
-		if p == nil {
+		p, internal := AsProblem(err)
+		if internal {
 			log.ErrorContext(c.Request().Context(), "request failed",
 				"method", c.Request().Method, "path", c.Path(), "error", err)
-			p = problem(http.StatusInternalServerError, "an internal error occurred; it has been logged")
 		} else if p.Status >= 500 {
 			log.ErrorContext(c.Request().Context(), "request failed",
 				"method", c.Request().Method, "path", c.Path(), "status", p.Status, "error", err)

@@ -41,20 +41,20 @@ type hookTarget struct {
 	trigger *definitions.Trigger
 }
 
-// hookTarget resolves /hooks/:definition/:trigger; 404 when either is unknown.
-func (s *Server) hookTarget(c echo.Context) (hookTarget, error) {
-	key, name := c.Param("definition"), c.Param("trigger")
-	d, err := s.db.LatestDefinition(c.Request().Context(), key)
+// hookTarget resolves a trigger in the latest version of its definition; 404 when
+// either is unknown.
+func (s *Server) hookTarget(ctx context.Context, req WebhookTrigger) (hookTarget, error) {
+	d, err := s.db.LatestDefinition(ctx, req.Definition)
 	if err != nil {
-		return hookTarget{}, notFound(err, "definition %q", key)
+		return hookTarget{}, notFound(err, "definition %q", req.Definition)
 	}
 	prog, err := program(d)
 	if err != nil {
 		return hookTarget{}, err
 	}
-	t := prog.Trigger(name)
+	t := prog.Trigger(req.Trigger)
 	if t == nil {
-		return hookTarget{}, problem(http.StatusNotFound, fmt.Sprintf("definition %q has no trigger %q", key, name))
+		return hookTarget{}, problem(http.StatusNotFound, fmt.Sprintf("definition %q has no trigger %q", req.Definition, req.Trigger))
 	}
 	return hookTarget{def: d, prog: prog, trigger: t}, nil
 }
@@ -62,7 +62,7 @@ func (s *Server) hookTarget(c echo.Context) (hookTarget, error) {
 // receiveWebhook starts a run from a Standard Webhooks delivery: verify the signature over
 // the raw body, map the payload to inputs, and start exactly one run per webhook-id.
 func (s *Server) receiveWebhook(c echo.Context) error {
-	target, err := s.hookTarget(c)
+	target, err := s.hookTarget(c.Request().Context(), webhookTrigger(c))
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (s *Server) receiveWebhook(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if rec, err := s.db.WebhookDelivery(ctx, target.def.Key, delivery.ID); err == nil {
-		setLogRunID(c, rec.RunID)
+		logRunID(c.Request().Context(), rec.RunID)
 		return c.JSON(http.StatusAccepted, webhookResponse{RunID: rec.RunID, Duplicate: true})
 	} else if !errors.Is(err, postgres.ErrNotFound) {
 		return err
@@ -89,7 +89,7 @@ func (s *Server) receiveWebhook(c echo.Context) error {
 		return err
 	}
 	rs.workflowID = deliveryRunID(target.prog.Key, rs.businessKey, delivery.ID)
-	setLogRunID(c, rs.workflowID)
+	logRunID(c.Request().Context(), rs.workflowID)
 	rec, dup, err := s.db.StartDelivery(ctx, postgres.WebhookDelivery{Definition: target.def.Key,
 		Trigger: target.trigger.Name, WebhookID: delivery.ID, RunID: rs.workflowID},
 		func(ctx context.Context) error { return s.startDeliveryRun(ctx, rs, delivery.ID) })

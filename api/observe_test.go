@@ -36,12 +36,18 @@ func TestRequestIDs(t *testing.T) {
 		c.SetParamValues(values...)
 		return c
 	}
-	must.Equal(t, []any{"run_id", "r-1"}, requestIDs(ctx("/v1/runs/:id/cancel", []string{"id"}, []string{"r-1"})))
+	ids := func(c echo.Context, runID string) []any {
+		l := withRequestLog(c)
+		if runID != "" {
+			logRunID(c.Request().Context(), runID)
+		}
+		return requestIDs(c, l)
+	}
+	must.Equal(t, []any{"run_id", "r-1"}, ids(ctx("/v1/runs/:id/cancel", []string{"id"}, []string{"r-1"}), ""))
 	task := ctx("/v1/tasks/:id/complete", []string{"id"}, []string{"t-1"})
-	setLogRunID(task, "r-2")
-	must.Equal(t, []any{"task_id", "t-1", "run_id", "r-2"}, requestIDs(task))
+	must.Equal(t, []any{"task_id", "t-1", "run_id", "r-2"}, ids(task, "r-2"))
 	hook := ctx("/v1/hooks/:definition/:trigger", []string{"definition", "trigger"}, []string{"hire", "ats"})
-	must.Empty(t, requestIDs(hook))
-	setLogRunID(hook, "hire-wh-1")
-	must.Equal(t, []any{"run_id", "hire-wh-1"}, requestIDs(hook))
+	must.Empty(t, ids(hook, ""))
+	must.Equal(t, []any{"run_id", "hire-wh-1"}, ids(hook, "hire-wh-1"))
+	logRunID(httptest.NewRequest("GET", "/", nil).Context(), "r-3") // outside a logged request: nothing to note, no panic
 }

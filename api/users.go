@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -11,17 +12,20 @@ import (
 	"github.com/handoffhq/handoff/postgres"
 )
 
-type userResource struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email,omitempty"`
-	Role      string    `json:"role"`
-	Groups    []string  `json:"groups"`
+// User is a directory user.
+type User struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Email  string   `json:"email,omitempty"`
+	Role   string   `json:"role"`
+	Groups []string `json:"groups"`
+	// Manager is the manager's user id.
 	Manager   string    `json:"manager,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
-type createUserRequest struct {
+// CreateUserRequest adds a user to the directory; Role is member when left out.
+type CreateUserRequest struct {
 	ID      string   `json:"id"`
 	Name    string   `json:"name"`
 	Email   string   `json:"email"`
@@ -30,11 +34,19 @@ type createUserRequest struct {
 	Manager string   `json:"manager"`
 }
 
-type createKeyRequest struct {
+// UserPage is a page of users, by id.
+type UserPage struct {
+	Users         []User `json:"users"`
+	NextPageToken string `json:"next_page_token"`
+}
+
+// CreateAPIKeyRequest asks for a new API key for a user.
+type CreateAPIKeyRequest struct {
 	User string `json:"user"`
 }
 
-type createKeyResponse struct {
+// NewAPIKey is a new API key: the key itself is shown this once.
+type NewAPIKey struct {
 	ID     string `json:"id"`
 	User   string `json:"user"`
 	Key    string `json:"key"`
@@ -46,8 +58,8 @@ var (
 	emailPattern  = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
 
-// Validate checks a new user, naming every field at fault.
-func (r createUserRequest) validate() []FieldError {
+// validate checks a new user, naming every field at fault.
+func (r CreateUserRequest) validate() []FieldError {
 	var errs []FieldError
 	if !userIDPattern.MatchString(r.ID) {
 		errs = append(errs, FieldError{"id", "must be 1–63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"})
@@ -72,21 +84,20 @@ func (r createUserRequest) validate() []FieldError {
 	return errs
 }
 
-func (s *Server) createUser(c echo.Context) error {
-	var req createUserRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
+// CreateUser adds a user to the directory (admins).
+func (s *Server) CreateUser(ctx context.Context, me postgres.User, req CreateUserRequest) (User, error) {
+	if err := need(me, roleAdmin); err != nil {
+		return User{}, err
 	}
 	if errs := req.validate(); len(errs) > 0 {
-		return invalid("the user is invalid", errs...)
+		return User{}, invalid("the user is invalid", errs...)
 	}
-	ctx := c.Request().Context()
 	if req.Manager != "" {
 		if _, err := s.db.User(ctx, req.Manager); err != nil {
 			if p := notFound(err, ""); p != err {
-				return invalid("unknown manager", FieldError{"manager", fmt.Sprintf("no user %q", req.Manager)})
+				return User{}, invalid("unknown manager", FieldError{"manager", fmt.Sprintf("no user %q", req.Manager)})
 			}
-			return err
+			return User{}, err
 		}
 	}
 	if req.Role == "" {
@@ -95,63 +106,116 @@ func (s *Server) createUser(c echo.Context) error {
 	u, err := s.db.CreateUser(ctx, postgres.User{ID: req.ID, Name: req.Name, Email: req.Email,
 		Role: req.Role, Groups: nonNil(req.Groups), Manager: req.Manager})
 	if err != nil {
-		if toProblem(err) != nil && toProblem(err).Status == http.StatusConflict {
-			return problem(http.StatusConflict, fmt.Sprintf("user %q already exists", req.ID))
+		if p := toProblem(err); p != nil && p.Status == http.StatusConflict {
+			return User{}, problem(http.StatusConflict, fmt.Sprintf("user %q already exists", req.ID))
 		}
-		return err
+		return User{}, err
 	}
-	return c.JSON(http.StatusCreated, userJSON(u))
+	return userResource(u), nil
 }
 
-func (s *Server) listUsers(c echo.Context) error {
-	limit, err := pageLimit(c)
-	if err != nil {
-		return err
+// ListUsers lists the directory by user id (admins).
+func (s *Server) ListUsers(ctx context.Context, me postgres.User, q PageRequest) (UserPage, error) {
+	if err := need(me, roleAdmin); err != nil {
+		return UserPage{}, err
 	}
-	users, err := s.db.ListUsers(c.Request().Context(), c.QueryParam("page_token"), limit+1)
+	limit, err := pageLimit(q.Limit)
 	if err != nil {
-		return err
+		return UserPage{}, err
 	}
-	next := ""
+	users, err := s.db.ListUsers(ctx, q.PageToken, limit+1)
+	if err != nil {
+		return UserPage{}, err
+	}
+	out := UserPage{Users: make([]User, 0, len(users))}
 	if len(users) > limit {
 		users = users[:limit]
-		next = users[limit-1].ID
+		out.NextPageToken = users[limit-1].ID
 	}
-	out := make([]userResource, 0, len(users))
 	for _, u := range users {
-		out = append(out, userJSON(u))
+		out.Users = append(out.Users, userResource(u))
 	}
-	return c.JSON(http.StatusOK, map[string]any{"users": out, "next_page_token": next})
+	return out, nil
 }
 
-func (s *Server) getUser(c echo.Context) error {
-	u, err := s.db.User(c.Request().Context(), c.Param("id"))
+// GetUser answers one user (admins).
+func (s *Server) GetUser(ctx context.Context, me postgres.User, id string) (User, error) {
+	if err := need(me, roleAdmin); err != nil {
+		return User{}, err
+	}
+	u, err := s.db.User(ctx, id)
 	if err != nil {
-		return notFound(err, "user %q", c.Param("id"))
+		return User{}, notFound(err, "user %q", id)
 	}
-	return c.JSON(http.StatusOK, userJSON(u))
+	return userResource(u), nil
 }
 
-func (s *Server) createAPIKey(c echo.Context) error {
-	var req createKeyRequest
+// CreateAPIKey creates an API key for a user and answers it once (admins).
+func (s *Server) CreateAPIKey(ctx context.Context, me postgres.User, req CreateAPIKeyRequest) (NewAPIKey, error) {
+	if err := need(me, roleAdmin); err != nil {
+		return NewAPIKey{}, err
+	}
+	if req.User == "" {
+		return NewAPIKey{}, invalid("user is required", FieldError{"user", "is required"})
+	}
+	key, hash := NewKey()
+	k, err := s.db.CreateAPIKey(ctx, req.User, key[:7], hash)
+	if err != nil {
+		if p := notFound(err, ""); p != err {
+			return NewAPIKey{}, invalid("unknown user", FieldError{"user", fmt.Sprintf("no user %q", req.User)})
+		}
+		return NewAPIKey{}, err
+	}
+	return NewAPIKey{ID: k.ID, User: k.UserID, Key: key, Prefix: k.Prefix}, nil
+}
+
+func userResource(u postgres.User) User {
+	return User{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role,
+		Groups: nonNil(u.Groups), Manager: u.Manager, CreatedAt: u.CreatedAt}
+}
+
+// ---- HTTP
+
+func (s *Server) createUser(c echo.Context) error {
+	var req CreateUserRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if req.User == "" {
-		return invalid("user is required", FieldError{"user", "is required"})
-	}
-	key, hash := NewKey()
-	k, err := s.db.CreateAPIKey(c.Request().Context(), req.User, key[:7], hash)
+	u, err := s.CreateUser(c.Request().Context(), caller(c), req)
 	if err != nil {
-		if p := notFound(err, ""); p != err {
-			return invalid("unknown user", FieldError{"user", fmt.Sprintf("no user %q", req.User)})
-		}
 		return err
 	}
-	return c.JSON(http.StatusCreated, createKeyResponse{ID: k.ID, User: k.UserID, Key: key, Prefix: k.Prefix})
+	return c.JSON(http.StatusCreated, u)
 }
 
-func userJSON(u postgres.User) userResource {
-	return userResource{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role,
-		Groups: nonNil(u.Groups), Manager: u.Manager, CreatedAt: u.CreatedAt}
+func (s *Server) listUsers(c echo.Context) error {
+	q, err := pageRequest(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.ListUsers(c.Request().Context(), caller(c), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (s *Server) getUser(c echo.Context) error {
+	u, err := s.GetUser(c.Request().Context(), caller(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+func (s *Server) createAPIKey(c echo.Context) error {
+	var req CreateAPIKeyRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	k, err := s.CreateAPIKey(c.Request().Context(), caller(c), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, k)
 }
