@@ -147,7 +147,13 @@ func appProblem(e *temporal.ApplicationError) *Problem {
 	case workflows.ErrTypeInvalidForm:
 		var errs []definitions.FieldError
 		_ = e.Details(&errs)
-		return invalid("the form data is invalid", fieldErrors("data.", errs)...)
+		out := fieldErrors("data.", errs)
+		for i, fe := range errs {
+			if fe.Field == "outcome" { // the request's outcome (a form field of that name reads the same)
+				out[i].Field = fe.Field
+			}
+		}
+		return invalid("the form data is invalid", out...)
 	case workflows.ErrTypeTaskNotOpen:
 		return problem(http.StatusConflict, e.Message())
 	case workflows.ErrTypeNotEligible:

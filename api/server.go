@@ -135,6 +135,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.GET("/definitions", s.listDefinitions)
 	authed.GET("/definitions/:key", s.getDefinition)
 	authed.GET("/definitions/:key/versions/:version", s.getDefinitionVersion)
+	authed.POST("/definitions/:key/form", s.resolveStartForm)
 
 	authed.POST("/runs", s.startRun)
 	authed.GET("/runs", s.listRuns)
@@ -148,6 +149,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.GET("/tasks", s.listTasks)
 	authed.GET("/tasks/:id", s.getTask)
 	authed.POST("/tasks/:id/complete", s.completeTask)
+	authed.POST("/tasks/:id/form", s.resolveTaskForm)
 	authed.POST("/tasks/:id/claim", s.claimTask)
 	authed.POST("/tasks/:id/reassign", s.reassignTask)
 	authed.POST("/tasks/:id/delegate", s.delegateTask)

@@ -16,9 +16,10 @@ import (
 //
 //	1: the first release.
 //	2: inbox projection writes (SyncInbox) run as local activities.
+//	3: (this wave, unreleased) a completion of a task with several outcomes must name one.
 const (
 	versionChange      = "handoff-interpreter"
-	interpreterVersion = workflow.Version(2)
+	interpreterVersion = workflow.Version(3)
 )
 
 // InterpreterVersion is the version new runs record; the replay corpus keeps histories
