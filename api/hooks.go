@@ -129,48 +129,48 @@ func (s *Server) verifyDelivery(c echo.Context, target hookTarget, body []byte) 
 }
 
 // mapDelivery turns the payload into a run start with the trigger's mapping: ok is false
-// when the trigger's `when` turns the delivery down. A payload that does not map is a 422
-// naming each input at fault.
+// when the trigger's `when` turns the delivery down (false, or reading a field the
+// payload does not have). A payload that does not map is a 422 naming every input at
+// fault, whether its expression failed on the payload or its value is not valid; an
+// optional input whose field is absent is simply left out.
 func (s *Server) mapDelivery(c echo.Context, target hookTarget, body []byte) (runStart, bool, error) {
 	var payload any
 	if err := json.Unmarshal(body, &payload); err != nil {
 		return runStart{}, false, problem(http.StatusBadRequest, "the payload is not JSON: "+err.Error())
 	}
-	headers := deliveryHeaders(c.Request().Header)
-	raw, businessKey, ok, err := s.engine.MapTrigger(target.prog, target.trigger.Name, payload, headers)
-	if err != nil {
-		return runStart{}, false, invalid("the payload does not map to the run's inputs",
-			s.mappingErrors(target, payload, headers, err)...)
-	}
-	if !ok {
-		return runStart{}, false, nil
-	}
-	who := "webhook:" + target.trigger.Name
-	inputs, err := s.validateInputs(target.prog, target.def.Version, "", who, raw)
-	if err != nil {
+	m, err := s.engine.MapTrigger(target.prog, target.trigger.Name, payload, deliveryHeaders(c.Request().Header))
+	if err != nil || m.Ignored {
 		return runStart{}, false, err
 	}
-	return runStart{prog: target.prog, version: target.def.Version, inputs: inputs, startedBy: who,
-		businessKey: businessKey}, true, nil
-}
-
-// mappingErrors names what does not map: each input whose expression fails on the payload,
-// else the trigger's condition or business key.
-func (s *Server) mappingErrors(target hookTarget, payload any, headers map[string]string, cause error) []FieldError {
-	var out []FieldError
-	for _, a := range target.trigger.Inputs {
-		probe := *target.prog
-		probe.BusinessKey = ""
-		probe.Triggers = []definitions.Trigger{{Name: target.trigger.Name, Inputs: []definitions.Assignment{a}}}
-		if _, _, _, err := s.engine.MapTrigger(&probe, target.trigger.Name, payload, headers); err != nil {
-			msg := strings.TrimPrefix(err.Error(), "map input "+a.Name+": ")
-			out = append(out, FieldError{Field: "inputs." + a.Name, Message: "cannot be mapped from the payload: " + msg})
+	trigger := "trigger." + target.trigger.Name + "."
+	unmapped := map[string]bool{}
+	var errs []FieldError
+	for _, fe := range m.Errors {
+		if strings.HasPrefix(fe.Field, "inputs.") {
+			unmapped[strings.TrimPrefix(fe.Field, "inputs.")] = true
+			errs = append(errs, FieldError{Field: fe.Field, Message: fe.Message})
+		} else {
+			errs = append(errs, FieldError{Field: trigger + fe.Field, Message: fe.Message})
 		}
 	}
-	if len(out) == 0 {
-		out = append(out, FieldError{Field: "trigger." + target.trigger.Name, Message: cause.Error()})
+	who := "webhook:" + target.trigger.Name
+	prog, version := target.prog, target.def.Version
+	inputs, verrs := s.engine.ValidateForm(prog, prog.Inputs, m.Inputs, startVars(prog, version, "", who, m.Inputs))
+	for _, fe := range verrs {
+		if !unmapped[fe.Field] { // an input that failed to map is not also "required"
+			errs = append(errs, FieldError{Field: "inputs." + fe.Field, Message: fe.Message})
+		}
 	}
-	return out
+	businessKey := m.BusinessKey
+	if len(errs) == 0 && businessKey == "" {
+		if businessKey, err = s.engine.BusinessKey(prog, inputs); err != nil {
+			errs = append(errs, FieldError{Field: "business_key", Message: "cannot be computed from the inputs: " + err.Error()})
+		}
+	}
+	if len(errs) > 0 {
+		return runStart{}, false, invalid("the payload does not map to the run's inputs", errs...)
+	}
+	return runStart{prog: prog, version: version, inputs: inputs, startedBy: who, businessKey: businessKey}, true, nil
 }
 
 // deliveryHeaders are the request headers as the mapping sees them: lower-case names, first
