@@ -73,8 +73,8 @@ func (s *Server) codecKey(next echo.HandlerFunc) echo.HandlerFunc {
 // codec encodes or decodes payloads with the payload codec, through the SDK's codec
 // HTTP handler. Bad bodies and payloads it cannot decode are problems naming "payloads".
 func (s *Server) codec(c echo.Context) error {
-	if s.codecHandler == nil {
-		return problem(http.StatusNotFound, "payload encryption is off (HANDOFF_ENCRYPTION_KEYS is not set)")
+	if err := s.codecOff(); err != nil {
+		return err
 	}
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
@@ -130,13 +130,28 @@ for the codec endpoints only, for 12 hours. In Temporal Web, turn on
 </form>
 `
 
+// codecOff is the 404 every codec endpoint answers while payload encryption is off
+// (after authentication, for those that need a key).
+func (s *Server) codecOff() error {
+	if s.codecHandler == nil {
+		return problem(http.StatusNotFound, "payload encryption is off (HANDOFF_ENCRYPTION_KEYS is not set)")
+	}
+	return nil
+}
+
 func (s *Server) codecSessionForm(c echo.Context) error {
+	if err := s.codecOff(); err != nil {
+		return err
+	}
 	return c.HTML(http.StatusOK, codecSessionPage)
 }
 
 // startCodecSession sets the codec cookie to the caller's key (sent as a Bearer
 // header or as the form field "key"; codecKey and authenticate checked it).
 func (s *Server) startCodecSession(c echo.Context) error {
+	if err := s.codecOff(); err != nil {
+		return err
+	}
 	_, key, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
 	c.SetCookie(s.codecSessionCookie(c, strings.TrimSpace(key), int(codecSessionTTL.Seconds())))
 	return c.JSON(http.StatusOK, map[string]string{"status": "started",
@@ -144,6 +159,9 @@ func (s *Server) startCodecSession(c echo.Context) error {
 }
 
 func (s *Server) endCodecSession(c echo.Context) error {
+	if err := s.codecOff(); err != nil {
+		return err
+	}
 	c.SetCookie(s.codecSessionCookie(c, "", -1))
 	return c.NoContent(http.StatusNoContent)
 }

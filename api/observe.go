@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -87,7 +88,9 @@ func (m *httpMetrics) observe(c echo.Context, elapsed time.Duration) {
 	m.duration.With(labels).Observe(elapsed.Seconds())
 }
 
-// metricsHandler serves the registry in the Prometheus exposition format.
-func metricsHandler(g prometheus.Gatherer) echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+// MetricsHandler serves a registry at GET /metrics, as the API and a worker-only process
+// do: the Prometheus text format (text/plain; version=0.0.4), or OpenMetrics
+// (application/openmetrics-text; version=1.0.0) when the Accept header asks for it.
+func MetricsHandler(g prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{EnableOpenMetrics: true})
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -50,4 +51,31 @@ func TestRequestIDs(t *testing.T) {
 	must.Empty(t, ids(hook, ""))
 	must.Equal(t, []any{"run_id", "hire-wh-1"}, ids(hook, "hire-wh-1"))
 	logRunID(httptest.NewRequest("GET", "/", nil).Context(), "r-3") // outside a logged request: nothing to note, no panic
+}
+
+// TestMetricsFormats: /metrics answers the Prometheus text format by default and
+// OpenMetrics when asked, the two content types openapi.yaml declares.
+func TestMetricsFormats(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, Config{Metrics: prometheus.NewRegistry()})
+	ts.do("", "GET", "/healthz", nil, nil)
+	text := ts.do("", "GET", "/metrics", nil, nil)
+	must.Equal(t, http.StatusOK, text.status)
+	must.True(t, strings.HasPrefix(text.header.Get("Content-Type"), "text/plain; version=0.0.4"), text.header.Get("Content-Type"))
+	om := ts.do("", "GET", "/metrics", nil, http.Header{"Accept": {"application/openmetrics-text;version=1.0.0,text/plain;q=0.5"}})
+	must.Equal(t, http.StatusOK, om.status)
+	must.Contains(t, om.header.Get("Content-Type"), "application/openmetrics-text; version=1.0.0")
+	must.True(t, strings.HasSuffix(om.raw, "# EOF\n"), "an OpenMetrics exposition ends with # EOF")
+}
+
+// TestCodecOff: without encryption every codec endpoint is a 404, the session page too
+// (after authentication where one is needed).
+func TestCodecOff(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, Config{})
+	ts.do("", "GET", "/codec/session", nil, nil).problem(t, http.StatusNotFound)
+	ts.do("", "DELETE", "/codec/session", nil, nil).problem(t, http.StatusNotFound)
+	ts.do("", "POST", "/codec/session", nil, nil).problem(t, http.StatusUnauthorized)
+	ts.do("dana", "POST", "/codec/session", nil, nil).problem(t, http.StatusNotFound)
+	ts.do("dana", "POST", "/codec/decode", `{"payloads": []}`, nil).problem(t, http.StatusNotFound)
 }

@@ -121,7 +121,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 			log.Error("http metrics are off", "error", err)
 		}
 		s.metrics = m
-		e.GET("/metrics", metricsHandler(cfg.Metrics))
+		e.GET("/metrics", echo.WrapHandler(MetricsHandler(cfg.Metrics)))
 	}
 
 	v1 := e.Group("/v1")
