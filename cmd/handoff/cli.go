@@ -155,7 +155,7 @@ func newUsersCmd(cfg *Config) *cobra.Command {
 	add.Flags().StringVar(&u.Role, "role", "member", "admin, designer or member")
 	add.Flags().StringVar(&groups, "groups", "", "comma-separated group names")
 	add.Flags().StringVar(&u.Manager, "manager", "", "user id of the manager")
-	users.AddCommand(add)
+	users.AddCommand(add, newUsersListCmd(cfg))
 	return users
 }
 

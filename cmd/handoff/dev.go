@@ -30,7 +30,9 @@ func newDevCmd(cfg *Config) *cobra.Command {
 		Long: `dev starts everything on embedded defaults: the Temporal dev server (file-backed in
 .data/, Web UI on :8233), a local Postgres cluster in .data/ (unless HANDOFF_DATABASE_URL is
 set), then the worker and the API (:8080) in this process. It publishes definitions/examples,
-creates a dev admin user and key, and prints the key. Ctrl-C stops it all; state is kept.`,
+creates a dev admin user and key, and prints the key. Ctrl-C stops it all; state is kept.
+
+` + envHelp(true, true),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c := *cfg
 			if os.Getenv("HANDOFF_LOG_FORMAT") == "" {
