@@ -191,6 +191,9 @@ func newKeysCmd(cfg *Config) *cobra.Command {
 }
 
 func openDB(ctx context.Context, cfg *Config) (*postgres.DB, error) {
+	if cfg.fileErr != nil {
+		return nil, cfg.fileErr
+	}
 	if cfg.DatabaseURL == "" {
 		return nil, errors.New("HANDOFF_DATABASE_URL is not set (with `make run` running, see README.md)")
 	}

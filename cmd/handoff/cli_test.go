@@ -5,12 +5,15 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/handoffhq/handoff/api"
 	"github.com/handoffhq/handoff/internal/testenv"
 	"github.com/handoffhq/handoff/postgres"
 )
@@ -67,6 +70,9 @@ func TestSettingsListed(t *testing.T) {
 		listed[s.name] = s
 	}
 	ConfigFromEnv(func(name string) string {
+		if base, ok := strings.CutSuffix(name, "_FILE"); ok {
+			name = base // every variable may come from a file
+		}
 		require.Contains(t, listed, name, "%s is read but not in settings (env.go)", name)
 		return ""
 	})
@@ -135,4 +141,54 @@ func TestHealthCommand(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, "http://127.0.0.1:8080", localURL(":8080"))
 	require.Equal(t, "http://127.0.0.1:8080", localURL("0.0.0.0:8080"))
+}
+
+// TestSettingFromFile: a variable given as <NAME>_FILE is read from that file; a file
+// that cannot be read is a configuration error naming it.
+func TestSettingFromFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "db-url")
+	require.NoError(t, os.WriteFile(path, []byte("postgres://handoff:s3cret@db/handoff\n"), 0o600))
+	env := map[string]string{"HANDOFF_DATABASE_URL_FILE": path, "HANDOFF_LOG_LEVEL": "warn"}
+	cfg := ConfigFromEnv(func(k string) string { return env[k] })
+	require.Equal(t, "postgres://handoff:s3cret@db/handoff", cfg.DatabaseURL)
+	require.NoError(t, cfg.Validate())
+	env["HANDOFF_DATABASE_URL"] = "postgres://direct"
+	require.Equal(t, "postgres://direct", ConfigFromEnv(func(k string) string { return env[k] }).DatabaseURL, "the variable itself wins")
+	env = map[string]string{"HANDOFF_SECRETS_KEY_FILE": filepath.Join(t.TempDir(), "missing")}
+	require.ErrorContains(t, ConfigFromEnv(func(k string) string { return env[k] }).Validate(), "HANDOFF_SECRETS_KEY_FILE")
+}
+
+// TestBootstrap: `handoff bootstrap` makes the first admin and keeps their key in a file;
+// run again it keeps the same key.
+func TestBootstrap(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testenv.DatabaseURL(t)
+	db, err := postgres.Open(ctx, url)
+	require.NoError(t, err)
+	t.Cleanup(db.Close)
+	require.NoError(t, db.Migrate(ctx))
+	keyFile := filepath.Join(t.TempDir(), "admin-key")
+	out, err := runCLI(t, Config{DatabaseURL: url}, "bootstrap", "--key-file", keyFile, "--name", "Ada")
+	require.NoError(t, err)
+	require.Contains(t, out, keyFile)
+	first, err := os.ReadFile(keyFile)
+	require.NoError(t, err)
+	require.NotContains(t, out, strings.TrimSpace(string(first)), "the key is not printed")
+	u, err := db.UserByAPIKeyHash(ctx, api.HashKey(strings.TrimSpace(string(first))))
+	require.NoError(t, err)
+	require.Equal(t, "admin", u.ID)
+	require.Equal(t, "admin", u.Role)
+	info, err := os.Stat(keyFile)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+
+	_, err = runCLI(t, Config{DatabaseURL: url}, "bootstrap", "--key-file", keyFile)
+	require.NoError(t, err)
+	again, err := os.ReadFile(keyFile)
+	require.NoError(t, err)
+	require.Equal(t, first, again, "a key that works is kept")
+	_, err = runCLI(t, Config{DatabaseURL: url}, "bootstrap")
+	require.ErrorContains(t, err, "--key-file")
 }

@@ -55,6 +55,7 @@ Temporal workflows. Configuration comes from the environment; see README.md.`,
 		newSecretsCmd(cfg),
 		newEvidenceCmd(cfg),
 		newHealthCmd(cfg),
+		newBootstrapCmd(cfg),
 	)
 	refuseUnknownSubcommands(root)
 	return root
