@@ -47,7 +47,7 @@ var settings = []setting{
 // envHelp lists the settings a process running the API, the worker, or both reads.
 func envHelp(api, worker bool) string {
 	var b strings.Builder
-	b.WriteString("Environment (see README.md, Configuration):\n")
+	b.WriteString("Environment (see README.md, Configuration; each may be given as <NAME>_FILE, a file holding it):\n")
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, s := range settings {
 		if (api && s.api) || (worker && s.worker) || (api && worker) {
