@@ -61,6 +61,23 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
+// FieldMessages indexes field errors for a form page: by field name with prefix
+// removed ("data." for a task's form, "inputs." for a start form; "data.items[0].qty"
+// is "items[0].qty"), other fields (such as "outcome") by their own name. Several
+// messages for one field are joined with "; ".
+func FieldMessages(errs []FieldError, prefix string) map[string]string {
+	out := make(map[string]string, len(errs))
+	for _, e := range errs {
+		name := strings.TrimPrefix(e.Field, prefix)
+		if prev, ok := out[name]; ok {
+			out[name] = prev + "; " + e.Message
+		} else {
+			out[name] = e.Message
+		}
+	}
+	return out
+}
+
 // DefinitionError is one problem in a definition source, with its position.
 type DefinitionError struct {
 	Line    int    `json:"line"`

@@ -153,3 +153,12 @@ func TestResolveStartForm(t *testing.T) {
 		problem(t, http.StatusUnprocessableEntity), "data", "an unknown member is named")
 	ts.do("", "POST", "/v1/definitions/order/form", map[string]any{}, nil).problem(t, http.StatusUnauthorized)
 }
+
+func TestFieldMessages(t *testing.T) {
+	t.Parallel()
+	must.Equal(t, map[string]string{"amount": "is required", "items[0].qty": "must be 1 or more; must be whole",
+		"outcome": "is required: choose one of hire, reject"},
+		FieldMessages([]FieldError{{"data.amount", "is required"}, {"data.items[0].qty", "must be 1 or more"},
+			{"data.items[0].qty", "must be whole"}, {"outcome", "is required: choose one of hire, reject"}}, "data."))
+	must.Empty(t, FieldMessages(nil, "data."))
+}
