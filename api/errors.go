@@ -144,6 +144,8 @@ func toProblem(err error) *Problem {
 		return problem(http.StatusNotFound, "not found")
 	case errors.Is(err, postgres.ErrConflict):
 		return problem(http.StatusConflict, "it already exists")
+	case errors.Is(err, postgres.ErrInvalidCursor):
+		return invalid("unknown page token", FieldError{Field: "page_token", Message: "is not a token a page of this list answered"})
 	case errors.As(err, &appErr):
 		return appProblem(appErr)
 	case errors.As(err, &started):

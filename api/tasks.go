@@ -55,7 +55,10 @@ type TaskQuery struct {
 	Status     string
 	Definition string
 	// Overdue selects overdue tasks (true) or the others (false); nil selects both.
-	Overdue   *bool
+	Overdue *bool
+	// Search selects tasks whose title or run summary holds this text, case ignored
+	// (at most 200 characters).
+	Search    string
 	PageToken string
 	// Limit is the page size, 1 to 200; 0 means 50.
 	Limit int
@@ -100,6 +103,9 @@ func (s *Server) ListTasks(ctx context.Context, me postgres.User, q TaskQuery) (
 	return s.taskPage(ctx, f)
 }
 
+// maxSearch bounds an inbox's search text.
+const maxSearch = 200
+
 // taskFilter checks a task query and resolves whose inbox it reads.
 func (s *Server) taskFilter(ctx context.Context, me postgres.User, q TaskQuery) (postgres.TaskFilter, error) {
 	user := me
@@ -116,8 +122,12 @@ func (s *Server) taskFilter(ctx context.Context, me postgres.User, q TaskQuery) 
 		}
 		user = u
 	}
+	if len(q.Search) > maxSearch {
+		return postgres.TaskFilter{}, invalid("the search text is too long",
+			FieldError{Field: "q", Message: fmt.Sprintf("must be at most %d characters", maxSearch)})
+	}
 	f := postgres.TaskFilter{Assignee: user.ID, Groups: user.Groups, Definition: q.Definition,
-		Overdue: q.Overdue, After: q.PageToken, Now: time.Now().UTC()}
+		Overdue: q.Overdue, Search: q.Search, After: q.PageToken, Now: time.Now().UTC()}
 	switch f.Status = q.Status; f.Status {
 	case "":
 		f.Status = workflows.TaskOpen
@@ -300,7 +310,8 @@ func pageLimit(n int) (int, error) {
 
 func (s *Server) listTasks(c echo.Context) error {
 	q := TaskQuery{Assignee: c.QueryParam("assignee"), Status: c.QueryParam("status"),
-		Definition: c.QueryParam("definition"), PageToken: c.QueryParam("page_token")}
+		Definition: c.QueryParam("definition"), Search: strings.TrimSpace(c.QueryParam("q")),
+		PageToken: c.QueryParam("page_token")}
 	if v := c.QueryParam("overdue"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -321,7 +332,7 @@ func (s *Server) listTasks(c echo.Context) error {
 	// current: the read caches (cache.go) know when its inboxes change, and it expires
 	// when the first task on it becomes overdue.
 	cacheKey, st, cached := "", stamp{}, false
-	if s.caches != nil && f.Status == workflows.TaskOpen && f.Overdue == nil {
+	if s.caches != nil && f.Status == workflows.TaskOpen && f.Overdue == nil && f.Search == "" {
 		principals := postgres.InboxPrincipals(f.Assignee, f.Groups)
 		if st, cached = s.caches.inboxStamp(principals); cached {
 			cacheKey = strings.Join([]string{strings.Join(principals, "\n"), f.Definition, f.After, strconv.Itoa(f.Limit)}, "\x00")

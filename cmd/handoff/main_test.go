@@ -56,6 +56,12 @@ func (b *logBuffer) String() string {
 // Options adjust the configuration before it starts (e.g. allowlisting a loopback sink).
 func newStack(t *testing.T, opts ...func(*Config)) *stack {
 	t.Helper()
+	return startStack(t, false, opts...)
+}
+
+// startStack is newStack; dev turns on what only `handoff dev` offers (Main.Dev).
+func startStack(t *testing.T, dev bool, opts ...func(*Config)) *stack {
+	t.Helper()
 	tmp := testenv.Temporal(t)
 	cfg := Config{
 		DatabaseURL: testenv.DatabaseURL(t), HTTPAddr: "127.0.0.1:0", PublicURL: "http://localhost",
@@ -69,7 +75,7 @@ func newStack(t *testing.T, opts ...func(*Config)) *stack {
 	}
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(io.MultiWriter(testLogOutput(), logs), nil))
-	m := &Main{Config: cfg, Logger: logger, API: true, Worker: true, Migrate: true}
+	m := &Main{Config: cfg, Logger: logger, API: true, Worker: true, Migrate: true, Dev: dev}
 	require.NoError(t, m.Run(context.Background()))
 	t.Cleanup(func() { require.NoError(t, m.Close()) })
 	s := &stack{t: t, main: m, url: "http://" + m.Addr(), keys: map[string]string{}, logs: logs}
