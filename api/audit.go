@@ -19,9 +19,12 @@ import (
 	"github.com/handoffhq/handoff/postgres"
 )
 
-// RunAudit answers a run's audit trail, derived from its Temporal history. Anyone who
-// may read the run may read it.
+// RunAudit answers a run's audit trail, derived from its Temporal history. Whoever may
+// see the run may read it.
 func (s *Server) RunAudit(ctx context.Context, me postgres.User, id string) ([]audit.Event, error) {
+	if err := s.seeRun(ctx, me, id); err != nil {
+		return nil, err
+	}
 	history, _, err := s.runHistory(ctx, id)
 	if err != nil {
 		return nil, err
@@ -34,8 +37,11 @@ func (s *Server) RunAudit(ctx context.Context, me postgres.User, id string) ([]a
 }
 
 // RunEvidence answers a run's evidence: the definition version it ran (source and
-// hash), its audit trail and the digest of its canonical history.
+// hash), its audit trail and the digest of its canonical history, to whoever may see it.
 func (s *Server) RunEvidence(ctx context.Context, me postgres.User, id string) (*evidence.Evidence, error) {
+	if err := s.seeRun(ctx, me, id); err != nil {
+		return nil, err
+	}
 	history, lastRun, err := s.runHistory(ctx, id)
 	if err != nil {
 		return nil, err

@@ -10,7 +10,8 @@
 //	func (s *Server) CompleteTask(ctx context.Context, me postgres.User, req CompleteTaskRequest) (CompleteTaskResult, error)
 //
 // An operation does everything the rules ask: it authorises the caller (roles, who may
-// work on a task), resolves and validates the request (forms are resolved and checked
+// see a run — [Server.MaySeeRun], one rule, answered as a 404 — and who may work on a
+// task), resolves and validates the request (forms are resolved and checked
 // with definitions.Engine, as the run does), and acts. A transport only decodes,
 // calls and encodes, so that every transport applies the same rules by calling the
 // same code:

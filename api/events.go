@@ -29,8 +29,15 @@ type EventResult struct {
 	Run       RunSummary `json:"run"`
 }
 
-// DeliverEvent hands an event to a run; the run checks it against the wait step's form.
+// DeliverEvent hands an event to a run, for whoever may see it; the run checks it
+// against the wait step's form.
 func (s *Server) DeliverEvent(ctx context.Context, me postgres.User, req EventRequest) (EventResult, error) {
+	if err := checkPayload("data", req.Data); err != nil {
+		return EventResult{}, err
+	}
+	if err := s.seeRun(ctx, me, req.RunID); err != nil {
+		return EventResult{}, err
+	}
 	id := req.IdempotencyKey
 	if id == "" {
 		body, _ := json.Marshal(req.Data) // map keys are sorted: a stable digest

@@ -103,7 +103,10 @@ type ResolveStartFormRequest struct {
 // it, for the run's current data: what GetTask shows of the form once these values are
 // typed, and the errors CompleteTask would answer with.
 func (s *Server) ResolveTaskForm(ctx context.Context, me postgres.User, req ResolveTaskFormRequest) (ResolvedForm, error) {
-	t, err := s.task(ctx, req.TaskID)
+	if err := checkPayload("data", req.Data); err != nil {
+		return ResolvedForm{}, err
+	}
+	t, err := s.task(ctx, me, req.TaskID)
 	if err != nil {
 		return ResolvedForm{}, err
 	}
@@ -146,6 +149,9 @@ func (s *Server) ResolveStartForm(ctx context.Context, me postgres.User, req Res
 	inputs := req.Inputs
 	if inputs == nil {
 		inputs = map[string]any{}
+	}
+	if err := checkPayload("inputs", inputs); err != nil {
+		return ResolvedForm{}, err
 	}
 	vars := startVars(prog, d.Version, "", me.ID, inputs)
 	return resolveForm(s.engine, prog, prog.Inputs, inputs, vars, "inputs."), nil

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -89,7 +90,13 @@ func (s *Server) receiveWebhook(c echo.Context) error {
 		return err
 	}
 	rs.workflowID = deliveryRunID(target.prog.Key, rs.businessKey, delivery.ID)
-	logRunID(c.Request().Context(), rs.workflowID)
+	if err := checkRunID(rs.workflowID, rs.businessKey); err != nil {
+		return err
+	}
+	if err := s.legacyRunConflict(ctx, target.prog.Key, rs.businessKey); err != nil {
+		return err
+	}
+	logRunID(ctx, rs.workflowID)
 	rec, dup, err := s.db.StartDelivery(ctx, postgres.WebhookDelivery{Definition: target.def.Key,
 		Trigger: target.trigger.Name, WebhookID: delivery.ID, RunID: rs.workflowID},
 		func(ctx context.Context) error { return s.startDeliveryRun(ctx, rs, delivery.ID) })
@@ -138,6 +145,15 @@ func (s *Server) mapDelivery(c echo.Context, target hookTarget, body []byte) (ru
 	if err := json.Unmarshal(body, &payload); err != nil {
 		return runStart{}, false, problem(http.StatusBadRequest, "the payload is not JSON: "+err.Error())
 	}
+	if !utf8.Valid(body) { // JSON is UTF-8 (RFC 8259); the decoder would quietly replace the bytes
+		fe := scanJSONText(body, firstInvalidUTF8(body))
+		if fe == nil {
+			fe = &FieldError{Field: "payload", Message: "is not valid UTF-8"}
+		} else {
+			fe.Field = "payload." + fe.Field
+		}
+		return runStart{}, false, invalid("the payload is not valid UTF-8", *fe)
+	}
 	m, err := s.engine.MapTrigger(target.prog, target.trigger.Name, payload, deliveryHeaders(c.Request().Header))
 	if err != nil || m.Ignored {
 		return runStart{}, false, err
@@ -152,6 +168,9 @@ func (s *Server) mapDelivery(c echo.Context, target hookTarget, body []byte) (ru
 		} else {
 			errs = append(errs, FieldError{Field: trigger + fe.Field, Message: fe.Message})
 		}
+	}
+	if err := checkPayload("inputs", m.Inputs); err != nil {
+		return runStart{}, false, err // mapped inputs too large, or holding text that cannot be stored
 	}
 	who := "webhook:" + target.trigger.Name
 	prog, version := target.prog, target.def.Version
@@ -169,6 +188,9 @@ func (s *Server) mapDelivery(c echo.Context, target hookTarget, body []byte) (ru
 	}
 	if len(errs) > 0 {
 		return runStart{}, false, invalid("the payload does not map to the run's inputs", errs...)
+	}
+	if err := checkBusinessKey(businessKey); err != nil {
+		return runStart{}, false, err
 	}
 	return runStart{prog: prog, version: version, inputs: inputs, startedBy: who, businessKey: businessKey}, true, nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	must "github.com/stretchr/testify/require"
+
+	"github.com/handoffhq/handoff/postgres"
 )
 
 func TestMetricsEndpoint(t *testing.T) {
@@ -76,6 +79,14 @@ func TestCodecOff(t *testing.T) {
 	ts.do("", "GET", "/codec/session", nil, nil).problem(t, http.StatusNotFound)
 	ts.do("", "DELETE", "/codec/session", nil, nil).problem(t, http.StatusNotFound)
 	ts.do("", "POST", "/codec/session", nil, nil).problem(t, http.StatusUnauthorized)
-	ts.do("dana", "POST", "/codec/session", nil, nil).problem(t, http.StatusNotFound)
-	ts.do("dana", "POST", "/codec/decode", `{"payloads": []}`, nil).problem(t, http.StatusNotFound)
+	ts.do("dana", "POST", "/codec/session", nil, nil).problem(t, http.StatusForbidden) // the codec is for admins and auditors
+	ctx := context.Background()
+	_, err := ts.db.CreateUser(ctx, postgres.User{ID: "ada", Name: "Ada", Role: roleAdmin, Groups: []string{}})
+	must.NoError(t, err)
+	key, hash := NewKey()
+	_, err = ts.db.CreateAPIKey(ctx, "ada", key[:7], hash)
+	must.NoError(t, err)
+	ts.keys["ada"] = key
+	ts.do("ada", "POST", "/codec/session", nil, nil).problem(t, http.StatusNotFound)
+	ts.do("ada", "POST", "/codec/decode", `{"payloads": []}`, nil).problem(t, http.StatusNotFound)
 }

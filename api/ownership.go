@@ -38,7 +38,7 @@ func (s *Server) DelegateTask(ctx context.Context, me postgres.User, req Ownersh
 // changeOwnership claims, reassigns or delegates a task through the run, which records
 // who did it, when, from whom and to whom.
 func (s *Server) changeOwnership(ctx context.Context, me postgres.User, kind string, req OwnershipRequest) (Task, error) {
-	t, err := s.task(ctx, req.TaskID)
+	t, err := s.task(ctx, me, req.TaskID)
 	if err != nil {
 		return Task{}, err
 	}
@@ -60,6 +60,9 @@ func (s *Server) changeOwnership(ctx context.Context, me postgres.User, kind str
 	}
 	if t.Status != workflows.TaskOpen {
 		return Task{}, problem(http.StatusConflict, fmt.Sprintf("task %s is %s", t.ID, t.Status))
+	}
+	if err := s.checkRequesterDeadEnd(ctx, t, kind, me, req.To); err != nil {
+		return Task{}, err
 	}
 	var out workflows.Task
 	err = s.update(ctx, t.RunID, kind, "", workflows.OwnershipRequest{

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/internal/safehttp"
 	"github.com/handoffhq/handoff/internal/secrets"
 	"github.com/handoffhq/handoff/postgres"
 	"github.com/handoffhq/handoff/workflows"
@@ -47,6 +48,9 @@ type Config struct {
 	// MaxInFlight is how many requests may be in progress at once; beyond it a request
 	// is answered 503 with Retry-After at once (load shedding). Default 256.
 	MaxInFlight int
+	// HTTP is the SSRF guard's configuration (the worker's HANDOFF_HTTP_ALLOW): a
+	// subscription's URL is checked against it when the subscription is created.
+	HTTP safehttp.Config
 	// CacheBytes bounds the inbox pages kept in memory by the read caches (cache.go).
 	// Default 64 MiB; negative turns the read caches off.
 	CacheBytes int64
@@ -112,7 +116,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
-	e.Use(middleware.Recover(), s.limitBody, s.logRequests, limitInFlight(cfg.MaxInFlight))
+	e.Use(middleware.Recover(), s.limitBody, s.logRequests, limitInFlight(cfg.MaxInFlight), checkParams)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -125,6 +129,9 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 		}
 		s.metrics = m
 		e.GET("/metrics", echo.WrapHandler(MetricsHandler(cfg.Metrics)))
+	} else {
+		// The API's own 404, not the web app's page for unknown paths.
+		e.GET("/metrics", func(echo.Context) error { return problem(http.StatusNotFound, "metrics are off (HANDOFF_METRICS=off)") })
 	}
 
 	v1 := e.Group("/v1")
@@ -161,6 +168,8 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.GET("/users", s.listUsers)
 	authed.GET("/users/:id", s.getUser)
 	authed.POST("/api-keys", s.createAPIKey)
+	authed.GET("/api-keys", s.listAPIKeys)
+	authed.DELETE("/api-keys/:id", s.revokeAPIKey)
 
 	authed.PUT("/secrets/:name", s.putSecret)
 	authed.GET("/secrets", s.listSecrets)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/handoffhq/handoff/internal/safehttp"
 	"github.com/handoffhq/handoff/internal/webhook"
 	"github.com/handoffhq/handoff/outbox"
 	"github.com/handoffhq/handoff/postgres"
@@ -88,6 +89,10 @@ func (s *Server) CreateSubscription(ctx context.Context, me postgres.User, req C
 	}
 	if errs := req.validate(); len(errs) > 0 {
 		return Subscription{}, invalid("the subscription is invalid", errs...)
+	}
+	if err := s.cfg.HTTP.CheckURL(ctx, req.URL); err != nil {
+		return Subscription{}, invalid("the subscription's destination is blocked by the SSRF guard",
+			FieldError{"url", fmt.Sprintf("%v; %s", err, safehttp.Hint(err))})
 	}
 	if s.cfg.Secrets == nil {
 		return Subscription{}, problem(http.StatusServiceUnavailable,

@@ -161,16 +161,12 @@ func (s *Server) taskPage(ctx context.Context, f postgres.TaskFilter) (TaskPage,
 	return out, nil
 }
 
-// GetTask answers one task to those who may work on it and to the one who completed
-// it. An open task comes with its choices and its form resolved for the run's current
+// GetTask answers one task to whoever may see its run (a 404 to anyone else). An open task comes with its choices and its form resolved for the run's current
 // data, as the run holds them.
 func (s *Server) GetTask(ctx context.Context, me postgres.User, id string) (Task, error) {
-	t, err := s.task(ctx, id)
+	t, err := s.task(ctx, me, id)
 	if err != nil {
 		return Task{}, err
-	}
-	if !mayWorkOn(me, t) && t.CompletedBy != me.ID {
-		return Task{}, problem(http.StatusForbidden, "you are not assigned to this task")
 	}
 	r, err := taskFromRow(t)
 	if err != nil || r.Status != workflows.TaskOpen {
@@ -187,25 +183,28 @@ func (s *Server) GetTask(ctx context.Context, me postgres.User, id string) (Task
 	return r, nil
 }
 
-// task loads a task of the inbox projection.
-func (s *Server) task(ctx context.Context, id string) (postgres.Task, error) {
+// task loads a task of the inbox projection: a 404 unless the caller may see its run.
+func (s *Server) task(ctx context.Context, me postgres.User, id string) (postgres.Task, error) {
 	t, err := s.db.Task(ctx, id)
 	if err != nil {
 		return t, notFound(err, "task %q", id)
 	}
 	logRunID(ctx, t.RunID)
-	return t, nil
+	return t, s.seeTask(ctx, me, t)
 }
 
 // CompleteTask sends the completion to the run as an Update. The run validates it
 // (form rules, outcome, eligibility, task still open) before anything is written to
 // history; its refusals come back as problems naming every field at fault.
 func (s *Server) CompleteTask(ctx context.Context, me postgres.User, req CompleteTaskRequest) (CompleteTaskResult, error) {
-	if len(req.IdempotencyKey) > 200 {
+	if len(req.IdempotencyKey) > 200 { // the HTTP transport's checkParams refuses it first
 		return CompleteTaskResult{}, invalid("Idempotency-Key is too long",
 			FieldError{Field: "Idempotency-Key", Message: "must be at most 200 characters"})
 	}
-	t, err := s.task(ctx, req.TaskID)
+	if err := checkPayload("data", req.Data); err != nil {
+		return CompleteTaskResult{}, err
+	}
+	t, err := s.task(ctx, me, req.TaskID)
 	if err != nil {
 		return CompleteTaskResult{}, err
 	}

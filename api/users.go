@@ -40,19 +40,6 @@ type UserPage struct {
 	NextPageToken string `json:"next_page_token"`
 }
 
-// CreateAPIKeyRequest asks for a new API key for a user.
-type CreateAPIKeyRequest struct {
-	User string `json:"user"`
-}
-
-// NewAPIKey is a new API key: the key itself is shown this once.
-type NewAPIKey struct {
-	ID     string `json:"id"`
-	User   string `json:"user"`
-	Key    string `json:"key"`
-	Prefix string `json:"prefix"`
-}
-
 var (
 	userIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 	emailPattern  = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
@@ -71,7 +58,7 @@ func (r CreateUserRequest) validate() []FieldError {
 		errs = append(errs, FieldError{"email", "is not an email address"})
 	}
 	if _, ok := roleRank[r.Role]; !ok && r.Role != "" {
-		errs = append(errs, FieldError{"role", "must be admin, designer or member"})
+		errs = append(errs, FieldError{"role", "must be admin, designer, auditor or member"})
 	}
 	for i, g := range r.Groups {
 		if !userIDPattern.MatchString(g) {
@@ -150,25 +137,6 @@ func (s *Server) GetUser(ctx context.Context, me postgres.User, id string) (User
 	return userResource(u), nil
 }
 
-// CreateAPIKey creates an API key for a user and answers it once (admins).
-func (s *Server) CreateAPIKey(ctx context.Context, me postgres.User, req CreateAPIKeyRequest) (NewAPIKey, error) {
-	if err := need(me, roleAdmin); err != nil {
-		return NewAPIKey{}, err
-	}
-	if req.User == "" {
-		return NewAPIKey{}, invalid("user is required", FieldError{"user", "is required"})
-	}
-	key, hash := NewKey()
-	k, err := s.db.CreateAPIKey(ctx, req.User, key[:7], hash)
-	if err != nil {
-		if p := notFound(err, ""); p != err {
-			return NewAPIKey{}, invalid("unknown user", FieldError{"user", fmt.Sprintf("no user %q", req.User)})
-		}
-		return NewAPIKey{}, err
-	}
-	return NewAPIKey{ID: k.ID, User: k.UserID, Key: key, Prefix: k.Prefix}, nil
-}
-
 func userResource(u postgres.User) User {
 	return User{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role,
 		Groups: nonNil(u.Groups), Manager: u.Manager, CreatedAt: u.CreatedAt}
@@ -206,16 +174,4 @@ func (s *Server) getUser(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, u)
-}
-
-func (s *Server) createAPIKey(c echo.Context) error {
-	var req CreateAPIKeyRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	k, err := s.CreateAPIKey(c.Request().Context(), caller(c), req)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, k)
 }

@@ -84,6 +84,7 @@ func startStack(t *testing.T, dev bool, opts ...func(*Config)) *stack {
 	s.addUser(postgres.User{ID: "alice", Name: "Alice", Role: "member", Groups: []string{"hr"}})
 	s.addUser(postgres.User{ID: "bob", Name: "Bob", Role: "member", Groups: []string{"finance"}})
 	s.addUser(postgres.User{ID: "mallory", Name: "Mallory", Role: "member"})
+	s.addUser(postgres.User{ID: "audrey", Name: "Audrey Auditor", Role: "auditor"})
 	return s
 }
 
