@@ -124,7 +124,7 @@ func TestResolveTaskForm(t *testing.T) {
 	require.Contains(t, s.do("mallory", "POST", "/v1/tasks/"+id+"/form", map[string]any{"data": map[string]any{"bogus": 1}}).
 		must(t, http.StatusOK)["errors"], map[string]any{"field": "data.bogus", "message": "unknown field"})
 
-	s.do("alice", "POST", "/v1/tasks/"+id+"/form", map[string]any{"data": draft}).problem(t, http.StatusNotFound) // not in the run
+	s.do("alice", "POST", "/v1/tasks/"+id+"/form", map[string]any{"data": draft}).problem(t, http.StatusNotFound)   // not in the run
 	s.do("audrey", "POST", "/v1/tasks/"+id+"/form", map[string]any{"data": draft}).problem(t, http.StatusForbidden) // sees it, may not work on it
 	s.do("mallory", "POST", "/v1/tasks/nope/form", map[string]any{"data": draft}).problem(t, http.StatusNotFound)
 	s.do("mallory", "POST", "/v1/tasks/"+id+"/complete", map[string]any{"data": map[string]any{"remote": true}, "outcome": "reject"}).
