@@ -51,8 +51,12 @@ func (s *Server) ValidateDefinition(ctx context.Context, me postgres.User, src [
 	if err := need(me, roleDesigner); err != nil {
 		return ValidateResult{}, err
 	}
+	known, err := knownDefinitions(ctx, s.db)
+	if err != nil {
+		return ValidateResult{}, err
+	}
 	res := ValidateResult{Valid: true, Errors: []DefinitionError{}}
-	if _, err := definitions.Compile(src); err != nil {
+	if _, err := definitions.Compile(src, known); err != nil {
 		var list *definitions.ErrorList
 		if !errors.As(err, &list) {
 			return res, err
@@ -78,7 +82,11 @@ func (s *Server) PublishDefinition(ctx context.Context, me postgres.User, src []
 // Publish compiles src and stores it as the next version of its key (or returns the
 // latest version when it has the same content). `handoff dev` and `handoff publish` use it too.
 func Publish(ctx context.Context, db *postgres.DB, src []byte, by string) (postgres.Definition, bool, error) {
-	prog, err := definitions.Compile(src)
+	known, err := knownDefinitions(ctx, db)
+	if err != nil {
+		return postgres.Definition{}, false, err
+	}
+	prog, err := definitions.Compile(src, known)
 	if err != nil {
 		return postgres.Definition{}, false, err
 	}
@@ -90,6 +98,20 @@ func Publish(ctx context.Context, db *postgres.DB, src []byte, by string) (postg
 		Key: prog.Key, Name: prog.Name, Description: prog.Description, Hash: prog.Hash,
 		Source: string(src), Program: programJSON, CreatedBy: by,
 	})
+}
+
+// knownDefinitions lets Compile check subprocess targets against the published
+// definitions: each key with its latest version.
+func knownDefinitions(ctx context.Context, db *postgres.DB) (definitions.CompileOption, error) {
+	defs, err := db.ListDefinitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	latest := make(map[string]int, len(defs))
+	for _, d := range defs {
+		latest[d.Key] = d.Version
+	}
+	return definitions.KnownDefinitions(latest), nil
 }
 
 // ListDefinitions lists the latest version of every definition, without sources and

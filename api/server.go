@@ -129,9 +129,6 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 		}
 		s.metrics = m
 		e.GET("/metrics", echo.WrapHandler(MetricsHandler(cfg.Metrics)))
-	} else {
-		// The API's own 404, not the web app's page for unknown paths.
-		e.GET("/metrics", func(echo.Context) error { return problem(http.StatusNotFound, "metrics are off (HANDOFF_METRICS=off)") })
 	}
 
 	v1 := e.Group("/v1")
