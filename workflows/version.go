@@ -18,6 +18,7 @@ import (
 //	2: inbox projection writes (SyncInbox) run as local activities.
 //	3: rendered titles and the summary are clipped to 500 characters, descriptions to
 //	   10,000 (edge limits).
+//	   (api) a completion of a task with several outcomes must name one.
 const (
 	versionChange      = "handoff-interpreter"
 	interpreterVersion = workflow.Version(3)
