@@ -11,6 +11,7 @@ ON CONFLICT (dedupe_key) DO NOTHING;
 -- it runs after the task is written. Each wanted row names users to tell: kind
 -- 'user' (that user), 'group' (its members) or 'manager_of' (that user's manager).
 -- Users without an email address are skipped. Dedupe key: key || '/' || user id. The
+-- task carries its definition's time zone, in which the email shows the due time. The
 -- rows carry the write that queued them (@sync_write '' for writes of older runs).
 WITH wanted AS (
     SELECT * FROM ROWS FROM (unnest(@keys::text[]), unnest(@events::text[]), unnest(@task_ids::text[]),
@@ -33,11 +34,13 @@ SELECT 'email',
        jsonb_build_object('to', rc.email, 'user', rc.user_id, 'event', rc.event,
            'task', jsonb_strip_nulls(jsonb_build_object(
                'id', t.id, 'run_id', t.run_id, 'title', t.title,
-               'summary', COALESCE(r.summary, ''), 'due_at', outbox_time(t.due_at)))),
+               'summary', COALESCE(r.summary, ''), 'due_at', outbox_time(t.due_at),
+               'time_zone', d.program->>'time_zone'))),
        rc.key || '/' || rc.user_id, t.run_id, @sync_seq::bigint, @sync_write::text
 FROM recipients rc
 JOIN tasks t ON t.id = rc.task_id
 LEFT JOIN runs r ON r.id = t.run_id
+LEFT JOIN definitions d ON d.key = r.definition AND d.version = r.version
 WHERE rc.email <> ''
 ON CONFLICT (dedupe_key) DO NOTHING;
 
