@@ -105,8 +105,10 @@ func (r *run) execStep(ctx workflow.Context, step *definitions.Step) (string, er
 		return "", r.execParallel(ctx, step)
 	case definitions.KindWait:
 		return r.execWait(ctx, step)
-	case definitions.KindHTTP, definitions.KindNotify:
-		return r.execAutomation(ctx, step)
+	case definitions.KindHTTP:
+		return r.execHTTP(ctx, step)
+	case definitions.KindNotify:
+		return r.execNotify(ctx, step)
 	case definitions.KindSubprocess:
 		return "", r.execSubprocess(ctx, step)
 	}

@@ -116,7 +116,11 @@ func (r *run) checkCompletion(req CompleteRequest) (map[string]any, error) {
 		data = map[string]any{}
 	}
 	clean, formErrs := r.engine.ValidateForm(r.prog, t.Form, data, r.vars(data))
-	if errs = append(errs, formErrs...); len(errs) > 0 {
+	errs = append(errs, formErrs...)
+	if t.Kind == KindFixIt && r.version >= 3 && len(formErrs) == 0 {
+		errs = append(errs, r.checkFixIt(t, req.Outcome, clean)...)
+	}
+	if len(errs) > 0 {
 		return nil, invalidForm(errs)
 	}
 	return clean, nil

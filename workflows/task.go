@@ -52,7 +52,9 @@ func (r *run) openHumanTask(ctx workflow.Context, step *definitions.Step, kind, 
 	}
 	if kind != "" {
 		task.Kind, task.Description = kind, description
-		task.Outcomes = []string{FixRetry, FixSkip, FixEdit}
+		if r.version < 3 {
+			task.Outcomes = []string{FixRetry, FixSkip, FixEdit}
+		}
 		task.ID += fmt.Sprintf(".fix%d", r.stepState(step).Fixes)
 	}
 	res, err := r.syncResult(ctx, InboxSync{Open: []TaskOpening{{Task: task, ManagerOf: managerOf}}})

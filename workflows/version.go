@@ -16,9 +16,15 @@ import (
 //
 //	1: the first release.
 //	2: inbox projection writes (SyncInbox) run as local activities.
+//	3: (flow) an http or notify step whose templates do not render takes on_failure;
+//	   fix-it tasks ask for the skipped step's save fields; an http body value that is
+//	   one expression keeps its JSON type; an automation's activity leaves the run at
+//	   rest after a grace period; cancel reasons reach child runs; a missing subprocess
+//	   target takes on_failure; signal completions resolve the actor in the directory;
+//	   wait steps can be expedited.
 const (
 	versionChange      = "handoff-interpreter"
-	interpreterVersion = workflow.Version(2)
+	interpreterVersion = workflow.Version(3)
 )
 
 // InterpreterVersion is the version new runs record; the replay corpus keeps histories
