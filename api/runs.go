@@ -338,12 +338,17 @@ func (s *Server) cancelRun(c echo.Context) error {
 	if r.Status != workflows.StatusRunning {
 		return problem(http.StatusConflict, fmt.Sprintf("run %s is %s", id, r.Status))
 	}
-	_, err = s.temporal.WorkflowService().RequestCancelWorkflowExecution(ctx, &workflowservice.RequestCancelWorkflowExecutionRequest{
-		Namespace:         s.cfg.Namespace,
-		WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: id},
-		Identity:          me.ID,
-		Reason:            req.Reason,
-	})
+	// The reason goes first, as a signal the run reads (and passes on to its subprocesses):
+	// Temporal's cancellation request carries none that workflow code can see.
+	err = s.temporal.SignalWorkflow(ctx, id, "", workflows.SignalCancelReason, workflows.CancelNotice{Reason: req.Reason, By: me.ID})
+	if err == nil {
+		_, err = s.temporal.WorkflowService().RequestCancelWorkflowExecution(ctx, &workflowservice.RequestCancelWorkflowExecutionRequest{
+			Namespace:         s.cfg.Namespace,
+			WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: id},
+			Identity:          me.ID,
+			Reason:            req.Reason,
+		})
+	}
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {

@@ -71,15 +71,16 @@ func (r *run) execHTTP(ctx workflow.Context, step *definitions.Step) (string, er
 		req   *HTTPRequest
 		edits httpEdits
 	)
-	attempt := func(ctx workflow.Context) (map[string]any, error) {
+	attempt := func(ctx workflow.Context) (string, map[string]any, error) {
 		if req == nil {
 			built, err := r.httpRequest(step, edits)
 			if err != nil {
-				return nil, &renderError{err}
+				return "", nil, &renderError{err}
 			}
 			req = built
 		}
-		return r.callHTTP(ctx, step, req)
+		data, err := r.callHTTP(ctx, step, req)
+		return "ok", data, err
 	}
 	edit := func(data map[string]any) {
 		if r.version < 3 {
@@ -95,30 +96,32 @@ func (r *run) execHTTP(ctx workflow.Context, step *definitions.Step) (string, er
 // execNotify runs a notify step: the message is rendered and sent with the step's retry policy.
 func (r *run) execNotify(ctx workflow.Context, step *definitions.Step) (string, error) {
 	var req *NotifyRequest
-	attempt := func(ctx workflow.Context) (map[string]any, error) {
+	attempt := func(ctx workflow.Context) (string, map[string]any, error) {
 		if req == nil {
 			built, err := r.notifyRequest(step)
 			if err != nil {
-				return nil, &renderError{err}
+				return "", nil, &renderError{err}
 			}
 			req = built
 		}
-		return nil, r.awaitActivity(ctx, workflow.ExecuteActivity(r.activityOptions(ctx, step, 30*time.Second,
-			fmt.Sprintf("Send %s notification (%s)", step.Notify.Channel, step.ID)), ActivityNotify, *req), nil)
+		actx := r.activityOptions(ctx, step, 30*time.Second, fmt.Sprintf("Send %s notification (%s)", step.Notify.Channel, step.ID))
+		return "ok", nil, r.awaitActivity(actx, workflow.ExecuteActivity(actx, ActivityNotify, *req), nil)
 	}
 	return r.automate(ctx, step, attempt, func(map[string]any) {})
 }
 
-// automate runs an automation's attempts. When its retries are exhausted (or, from
-// version 3, its templates fail to render) the definition decides: a fix-it task (retry,
-// skip with the data later steps read, or edit and retry), a jump, or failing the run
-// with a typed error. A run never sits stuck without a task for someone.
+// automate runs a step's attempts, each yielding the step's outcome and data. When one
+// fails for good (an automation's retries are exhausted; from version 3 also a template
+// that does not render, or a subprocess that cannot start or failed) the definition
+// decides: a fix-it task (retry, skip with the data later steps read, or edit and retry),
+// a jump, or failing the run with a typed error. A run never sits stuck without a task
+// for someone.
 func (r *run) automate(ctx workflow.Context, step *definitions.Step,
-	attempt func(workflow.Context) (map[string]any, error), edit func(map[string]any)) (string, error) {
+	attempt func(workflow.Context) (string, map[string]any, error), edit func(map[string]any)) (string, error) {
 	for {
-		data, err := attempt(ctx)
+		outcome, data, err := attempt(ctx)
 		if err == nil {
-			r.complete(step, "ok", data, ActorSystem)
+			r.complete(step, outcome, data, ActorSystem)
 			return "", nil
 		}
 		if rerr := (*renderError)(nil); errors.As(err, &rerr) && r.version < 3 {
@@ -153,8 +156,12 @@ func (r *run) automate(ctx workflow.Context, step *definitions.Step,
 			}
 			continue
 		}
-		return "", r.fail(step, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("step %s failed: %s", step.ID, st.Error), ErrTypeStepFailed, nil))
+		err = temporal.NewNonRetryableApplicationError(fmt.Sprintf("step %s failed: %s", step.ID, st.Error), ErrTypeStepFailed, nil)
+		if r.version >= 3 {
+			st.Status = StepFailed // the step's error stays the cause, for people to read
+			return "", err
+		}
+		return "", r.fail(step, err)
 	}
 }
 

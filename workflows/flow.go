@@ -110,7 +110,7 @@ func (r *run) execStep(ctx workflow.Context, step *definitions.Step) (string, er
 	case definitions.KindNotify:
 		return r.execNotify(ctx, step)
 	case definitions.KindSubprocess:
-		return "", r.execSubprocess(ctx, step)
+		return r.execSubprocess(ctx, step)
 	}
 	return "", r.fail(step, temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("step kind %q is not supported by this interpreter", step.Kind), ErrTypeUnsupported, nil))

@@ -77,6 +77,11 @@ type run struct {
 	continued int
 	// continueAfter is RunInput.ContinueAsNewAfter.
 	continueAfter int
+	// signalling counts signalled completions whose actor is being looked up: the run
+	// does not end or continue as new under them.
+	signalling int
+	// cancelNotice is the last CancelNotice received (SignalCancelReason).
+	cancelNotice *CancelNotice
 	// lastOpenSteps, lastAssignees and lastOverdue are the search attribute values last upserted.
 	lastOpenSteps, lastAssignees []string
 	lastOverdue                  bool
@@ -141,20 +146,26 @@ func (r *run) finish(runErr error) (RunState, error) {
 		r.state.Status = StatusCompleted
 	case temporal.IsCanceledError(runErr):
 		r.state.Status = StatusCancelled
+		if r.version >= 3 {
+			runErr = r.recordCancellation()
+		}
 	default:
 		r.state.Status = StatusFailed
 		r.state.Error = runErr.Error()
+		if r.version >= 3 {
+			r.state.Error = rootMessage(runErr) // without Temporal's type and retry annotations
+		}
 	}
 	// A cancelled run's context is done; its last writes go through a disconnected one.
 	ctx, _ := workflow.NewDisconnectedContext(r.ctx)
-	r.drainSignals()
+	r.drainSignals(ctx)
 	r.cancelOpenTasks(nil)
 	if err := r.sync(ctx, InboxSync{}); err != nil && runErr == nil {
 		runErr = err
 	}
 	r.updateVisibility()
 	r.busy--
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && r.signalling == 0 })
 	return r.state, runErr
 }
 

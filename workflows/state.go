@@ -47,9 +47,11 @@ type RunState struct {
 	StartedAt   time.Time      `json:"started_at"`
 	StartedBy   string         `json:"started_by"`
 	CompletedAt *time.Time     `json:"completed_at,omitempty"`
-	Inputs      map[string]any `json:"inputs"`
-	Steps       []StepState    `json:"steps"`
-	OpenTasks   []Task         `json:"open_tasks"`
+	// Cancellation says why a cancelled run was cancelled (interpreter version 3).
+	Cancellation *CancelNotice  `json:"cancellation,omitempty"`
+	Inputs       map[string]any `json:"inputs"`
+	Steps        []StepState    `json:"steps"`
+	OpenTasks    []Task         `json:"open_tasks"`
 	// Events are the external events delivered to the run, in order.
 	Events []Event `json:"events,omitempty"`
 	// Rejected lists signals the run refused, with the reason, so that a completion
