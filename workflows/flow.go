@@ -91,6 +91,7 @@ func (r *run) execStep(ctx workflow.Context, step *definitions.Step) (string, er
 		st.Round++
 		st.StartedAt = ptr(r.now())
 		st.Outcome, st.Data, st.CompletedBy, st.CompletedAt, st.Error, st.Until = "", nil, "", nil, "", nil
+		st.Expedited = nil
 	}
 	switch step.Kind {
 	case definitions.KindTask, definitions.KindApproval:

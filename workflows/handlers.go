@@ -30,6 +30,7 @@ func (r *run) registerHandlers() error {
 		{UpdateDelegate, r.handleOwnership, r.validateOwnership},
 		{UpdateEvent, r.handleEvent, r.validateEvent},
 		{UpdateSettle, r.handleSettle, nil},
+		{UpdateExpedite, r.handleExpedite, r.validateExpedite},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(r.ctx, u.name, u.handler,

@@ -27,6 +27,8 @@ const (
 	UpdateDelegate = "delegate"
 	// UpdateEvent delivers a named external event to the run (a wait step).
 	UpdateEvent = "event"
+	// UpdateExpedite ends a wait step's timer now (ExpediteRequest; see expedite.go).
+	UpdateExpedite = "expedite"
 	// SignalComplete is the signal form of UpdateComplete, for the Temporal CLI and Web UI.
 	SignalComplete = "complete"
 	// SignalCancelReason tells a run why it is about to be cancelled (CancelNotice): the
@@ -172,6 +174,7 @@ const (
 	JournalWaited     = "wait.ended"
 	JournalBranch     = "branch.skipped"
 	JournalCancelled  = "run.cancel_reason"
+	JournalExpedited  = "wait.expedited"
 )
 
 // Notification events queued through ActivitySyncInbox (task.assigned is implied by

@@ -61,21 +61,23 @@ type RunState struct {
 
 // StepState is one step of the run as far as it has got.
 type StepState struct {
-	ID          string         `json:"id"`
-	Kind        string         `json:"kind"`
-	Status      string         `json:"status"`
-	Round       int            `json:"round,omitempty"`
-	Outcome     string         `json:"outcome,omitempty"`
-	Comment     string         `json:"comment,omitempty"`
-	Data        map[string]any `json:"data,omitempty"`
-	Votes       []Vote         `json:"votes,omitempty"`
-	SentBack    int            `json:"sent_back,omitempty"`
-	Fixes       int            `json:"fixes,omitempty"`
-	Until       *time.Time     `json:"until,omitempty"`
-	Error       string         `json:"error,omitempty"`
-	StartedAt   *time.Time     `json:"started_at,omitempty"`
-	CompletedBy string         `json:"completed_by,omitempty"`
-	CompletedAt *time.Time     `json:"completed_at,omitempty"`
+	ID       string         `json:"id"`
+	Kind     string         `json:"kind"`
+	Status   string         `json:"status"`
+	Round    int            `json:"round,omitempty"`
+	Outcome  string         `json:"outcome,omitempty"`
+	Comment  string         `json:"comment,omitempty"`
+	Data     map[string]any `json:"data,omitempty"`
+	Votes    []Vote         `json:"votes,omitempty"`
+	SentBack int            `json:"sent_back,omitempty"`
+	Fixes    int            `json:"fixes,omitempty"`
+	Until    *time.Time     `json:"until,omitempty"`
+	// Expedited says who ended this wait early, when and why.
+	Expedited   *Expedite  `json:"expedited,omitempty"`
+	Error       string     `json:"error,omitempty"`
+	StartedAt   *time.Time `json:"started_at,omitempty"`
+	CompletedBy string     `json:"completed_by,omitempty"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
 }
 
 // Task is a unit of human work the run waits for.

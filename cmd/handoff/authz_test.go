@@ -66,6 +66,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/v1/users/alice", nil, []int{401, 401, 403, 403, 200, 403}},
 		{"POST", "/v1/users", func() any { return map[string]any{"id": "new-" + fmt.Sprint(len(s.keys)), "name": "N"} }, []int{401, 401, 403, 403, 201, 403}},
 		{"POST", "/v1/api-keys", func() any { return map[string]any{"user": "bob"} }, []int{401, 401, 403, 403, 201, 403}},
+		{"POST", "/v1/runs/" + runID + "/steps/details/expedite", func() any { return map[string]any{"reason": "test"} }, []int{401, 401, 403, 403, 422, 403}},
 		{"POST", "/v1/runs/" + runID + "/cancel", func() any { return map[string]any{"reason": "test"} }, []int{401, 401, 403, 403, 202, 403}},
 		{"GET", "/v1/subscriptions", nil, []int{401, 401, 403, 403, 200, 403}},
 		{"GET", "/v1/subscriptions/sub_none", nil, []int{401, 401, 403, 403, 404, 403}},
