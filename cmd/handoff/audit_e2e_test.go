@@ -233,7 +233,8 @@ steps:
 `
 
 // TestAuditTrailOfCancelledRun cancels a run whose subprocess waits for a person: the
-// parent's trail names who cancelled and why, the child's its cancelled task.
+// parent's trail names who cancelled and why, the child's its cancelled task and the
+// parent's reason.
 func TestAuditTrailOfCancelledRun(t *testing.T) {
 	s := newStack(t)
 	s.do("dana", "POST", "/v1/definitions", subprocessChild).must(t, http.StatusCreated)
@@ -259,12 +260,18 @@ func TestAuditTrailOfCancelledRun(t *testing.T) {
 			require.Equal(t, "Duplicate request", m["detail"].(map[string]any)["reason"])
 		}
 	}
-	kids, _ := auditActions(t, s, "alice", child)
+	kids, kidEvents := auditActions(t, s, "alice", child)
 	require.Equal(t, []auditAction{
 		{"run.started", "alice", ""},
 		{"task.assigned", "system", "accounts"},
 		{"run.cancel_requested", "system", ""},
 		{"task.cancelled", "system", "accounts"},
+		{"run.cancel_reason", "system", ""},
 		{"run.cancelled", "system", ""},
 	}, kids)
+	for _, e := range kidEvents {
+		if m := e.(map[string]any); m["kind"] == "run.cancel_reason" {
+			require.Equal(t, map[string]any{"reason": "Duplicate request", "by": "admin", "by_run": id}, m["detail"])
+		}
+	}
 }
