@@ -56,6 +56,12 @@ func (b *logBuffer) String() string {
 // Options adjust the configuration before it starts (e.g. allowlisting a loopback sink).
 func newStack(t *testing.T, opts ...func(*Config)) *stack {
 	t.Helper()
+	return newStackWith(t, nil, opts...)
+}
+
+// newStackWith is newStack with Main adjusted before it runs (e.g. its outbound transport).
+func newStackWith(t *testing.T, adjust func(*Main), opts ...func(*Config)) *stack {
+	t.Helper()
 	tmp := testenv.Temporal(t)
 	cfg := Config{
 		DatabaseURL: testenv.DatabaseURL(t), HTTPAddr: "127.0.0.1:0", PublicURL: "http://localhost",
@@ -70,6 +76,9 @@ func newStack(t *testing.T, opts ...func(*Config)) *stack {
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(io.MultiWriter(testLogOutput(), logs), nil))
 	m := &Main{Config: cfg, Logger: logger, API: true, Worker: true, Migrate: true}
+	if adjust != nil {
+		adjust(m)
+	}
 	require.NoError(t, m.Run(context.Background()))
 	t.Cleanup(func() { require.NoError(t, m.Close()) })
 	s := &stack{t: t, main: m, url: "http://" + m.Addr(), keys: map[string]string{}, logs: logs}
