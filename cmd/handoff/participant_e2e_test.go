@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"flag"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +137,30 @@ func TestParticipantWalksEveryExample(t *testing.T) {
 			require.NoError(t, err, "no walks recorded for %s: run with -update-walks and review them", key)
 			require.Equal(t, string(want), got, "the paths of %s and how they end", key)
 		})
+	}
+}
+
+// recordWalks adds to the replay corpus (make histories) the history of every run of
+// every path the participant driver walks through the shipped examples:
+// walk-<definition>-<n>.json, and walk-<definition>-<n>-<step>.json for a subprocess.
+func recordWalks(t *testing.T, dir string, executions map[string]recordedExecution) {
+	ps := newParticipantStack(t)
+	ctx := context.Background()
+	for _, key := range ps.keys {
+		walks, err := ps.driver.Explore(ctx, key, walkSeeds[key], 3)
+		require.NoError(t, err)
+		sort.Slice(walks, func(i, j int) bool { return participant.Summary(walks[i]) < participant.Summary(walks[j]) })
+		for i, w := range walks {
+			for j, run := range w.Runs {
+				name := fmt.Sprintf("walk-%s-%02d.json", key, i+1)
+				if j > 0 {
+					name = fmt.Sprintf("walk-%s-%02d-%s.json", key, i+1, strings.ReplaceAll(strings.TrimPrefix(run, w.RunID+"."), ".", "-"))
+				}
+				d, err := ps.main.Temporal.DescribeWorkflow(ctx, run, "")
+				require.NoError(t, err)
+				writeHistory(t, ps.stack, run, filepath.Join(dir, name))
+				executions[name] = recordedExecution{WorkflowID: run, RunID: d.RawResponse.GetWorkflowExecutionInfo().GetExecution().GetRunId()}
+			}
+		}
 	}
 }
