@@ -104,8 +104,9 @@ func (r *run) execNotify(ctx workflow.Context, step *definitions.Step) (string, 
 			}
 			req = built
 		}
-		actx := r.activityOptions(ctx, step, 30*time.Second, fmt.Sprintf("Send %s notification (%s)", step.Notify.Channel, step.ID))
-		return "ok", nil, r.awaitActivity(actx, workflow.ExecuteActivity(actx, ActivityNotify, *req), nil)
+		summary := fmt.Sprintf("Send %s notification (%s)", step.Notify.Channel, step.ID)
+		actx := r.activityOptions(ctx, step, 30*time.Second, summary)
+		return "ok", nil, r.awaitActivity(actx, summary, workflow.ExecuteActivity(actx, ActivityNotify, *req), nil)
 	}
 	return r.automate(ctx, step, attempt, func(map[string]any) {})
 }
@@ -302,9 +303,10 @@ func (r *run) callHTTP(ctx workflow.Context, step *definitions.Step, h *HTTPRequ
 	if h.Timeout > 0 {
 		timeout = h.Timeout
 	}
-	actx := r.activityOptions(ctx, step, timeout, fmt.Sprintf("%s %s", h.Method, h.URL))
+	summary := fmt.Sprintf("%s %s", h.Method, h.URL)
+	actx := r.activityOptions(ctx, step, timeout, summary)
 	var res HTTPResponse
-	if err := r.awaitActivity(actx, workflow.ExecuteActivity(actx, ActivityHTTP, *h), &res); err != nil {
+	if err := r.awaitActivity(actx, summary, workflow.ExecuteActivity(actx, ActivityHTTP, *h), &res); err != nil {
 		return nil, err
 	}
 	data := map[string]any{"status": float64(res.Status)}
@@ -330,14 +332,15 @@ func (r *run) callHTTP(ctx workflow.Context, step *definitions.Step, h *HTTPRequ
 // goes on, so that nobody's answer waits on retries.
 const automationGrace = 2 * time.Second
 
-// awaitActivity waits for an automation's activity, counting the run at rest once
-// automationGrace has passed (version 3).
-func (r *run) awaitActivity(ctx workflow.Context, f workflow.Future, valuePtr any) error {
+// awaitActivity waits for an automation's activity (what names it, for Temporal Web),
+// counting the run at rest once automationGrace has passed (version 3).
+func (r *run) awaitActivity(ctx workflow.Context, what string, f workflow.Future, valuePtr any) error {
 	if r.version < 3 {
 		return f.Get(ctx, valuePtr)
 	}
 	gctx, cancel := workflow.WithCancel(ctx)
-	grace := workflow.NewTimerWithOptions(gctx, automationGrace, workflow.TimerOptions{Summary: "Answer callers while the call goes on"})
+	grace := workflow.NewTimerWithOptions(gctx, automationGrace,
+		workflow.TimerOptions{Summary: fmt.Sprintf("Answer without waiting if %s takes over %s", what, automationGrace)})
 	workflow.NewSelector(ctx).
 		AddFuture(f, func(workflow.Future) {}).
 		AddFuture(grace, func(workflow.Future) {}).
