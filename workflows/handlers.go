@@ -39,14 +39,6 @@ func (r *run) registerHandlers() error {
 		}
 	}
 	workflow.Go(r.ctx, func(ctx workflow.Context) {
-		ch := workflow.GetSignalChannel(ctx, SignalCancelReason)
-		for {
-			var n CancelNotice
-			ch.Receive(ctx, &n)
-			r.cancelNotice = &n
-		}
-	})
-	workflow.Go(r.ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, SignalComplete)
 		for {
 			var req CompleteRequest

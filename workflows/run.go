@@ -80,7 +80,7 @@ type run struct {
 	// signalling counts signalled completions whose actor is being looked up: the run
 	// does not end or continue as new under them.
 	signalling int
-	// cancelNotice is the last CancelNotice received (SignalCancelReason).
+	// cancelNotice is the last CancelNotice read (SignalCancelReason, takeCancelNotices).
 	cancelNotice *CancelNotice
 	// lastOpenSteps, lastAssignees and lastOverdue are the search attribute values last upserted.
 	lastOpenSteps, lastAssignees []string

@@ -192,7 +192,10 @@ func (r *run) restOn(ctx workflow.Context, wait func(workflow.Context) error) er
 	return err
 }
 
-// takeCancelNotices reads cancel notices that arrived but were not read yet.
+// takeCancelNotices reads the cancel notices that have arrived. They are read only when
+// they matter (a subprocess to cancel, the run's end), not by a coroutine of their own: a
+// coroutine blocked on the channel would take a notice delivered in the same workflow
+// task as the cancellation, and only run after the code that needs it.
 func (r *run) takeCancelNotices() {
 	ch := workflow.GetSignalChannel(r.ctx, SignalCancelReason)
 	for {
