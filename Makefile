@@ -5,13 +5,17 @@ TEMPORAL_CLI_VERSION  := v1.5.1
 SQLC_VERSION          := v1.31.1
 GOLANGCI_LINT_VERSION := v2.15.0
 WORKFLOWCHECK_VERSION := v0.6.0
+# Front-end files vendored into the repository by `make vendor-web` (npm is needed by
+# that target only).
+HTMX_VERSION          := 2.0.11
+AXE_CORE_VERSION      := 4.14.1
 
 GO  ?= go
 BIN := $(CURDIR)/.bin
 export PATH := $(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test lint generate verify histories tools compose-check bench chaos clean
+.PHONY: help run build test lint generate verify histories tools compose-check bench chaos clean vendor-web
 
 help: ## List the targets
 	@echo "Usage: make <target>"
@@ -61,6 +65,21 @@ chaos: $(BIN)/temporal ## Run the fault matrix F1–F5, F10–F13 against real p
 
 bench: $(BIN)/temporal ## Measure Handoff against hand-written Temporal code (BENCH_SHORT=1: smoke run; docs/benchmarks.md)
 	$(GO) run ./bench/cmd/bench
+
+vendor-web: ## Fetch htmx (web/assets) and axe-core (internal/testenv/testdata) with npm and commit them; not part of run or test
+	@command -v npm >/dev/null || { echo "npm is needed by this target only (Debian: apt-get install npm)" >&2; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent htmx.org@$(HTMX_VERSION) axe-core@$(AXE_CORE_VERSION) >/dev/null) && \
+	mkdir -p "$$tmp/htmx" "$$tmp/axe" && \
+	tar -xzf "$$tmp/htmx.org-$(HTMX_VERSION).tgz" -C "$$tmp/htmx" && \
+	tar -xzf "$$tmp/axe-core-$(AXE_CORE_VERSION).tgz" -C "$$tmp/axe" && \
+	cp "$$tmp/htmx/package/dist/htmx.min.js" web/assets/htmx.min.js && \
+	cp "$$tmp/htmx/package/LICENSE" web/assets/htmx.LICENSE && \
+	cp "$$tmp/axe/package/axe.min.js" internal/testenv/testdata/axe.min.js && \
+	cp "$$tmp/axe/package/LICENSE" internal/testenv/testdata/axe.LICENSE && \
+	printf 'htmx.org %s (BSD Zero Clause License: htmx.LICENSE), from npm by make vendor-web\n' $(HTMX_VERSION) > web/assets/VENDORED && \
+	printf 'axe-core %s (Mozilla Public License 2.0: axe.LICENSE), from npm by make vendor-web\n' $(AXE_CORE_VERSION) > internal/testenv/testdata/VENDORED && \
+	echo "vendored htmx $(HTMX_VERSION) and axe-core $(AXE_CORE_VERSION)"
 
 clean: ## Remove build output (keeps .data/, the local dev state)
 	rm -rf dist/

@@ -20,13 +20,19 @@ const retryAfterSeconds = "1"
 // limitInFlight sheds load: beyond max requests in progress, a request is answered at
 // once with 503 and Retry-After instead of queueing behind work the server cannot
 // finish in time. A shed request did nothing, so retrying it is always safe. Health,
-// readiness and metrics bypass the limit so that operators can see an overloaded API.
+// readiness and metrics bypass the limit so that operators can see an overloaded API,
+// and so do the web app's event streams (GET with Accept: text/event-stream outside
+// /v1), which stay open for as long as a page does and bound their own number.
 func limitInFlight(max int) echo.MiddlewareFunc {
 	slots := make(chan struct{}, max)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			switch c.Request().URL.Path {
+			r := c.Request()
+			switch r.URL.Path {
 			case "/healthz", "/readyz", "/metrics":
+				return next(c)
+			}
+			if r.Method == http.MethodGet && r.Header.Get(echo.HeaderAccept) == "text/event-stream" && !strings.HasPrefix(r.URL.Path, "/v1/") {
 				return next(c)
 			}
 			select {

@@ -53,6 +53,9 @@ type Config struct {
 	// CacheBytes bounds the inbox pages kept in memory by the read caches (cache.go).
 	// Default 64 MiB; negative turns the read caches off.
 	CacheBytes int64
+	// Web is the browser app (package web), mounted on this router after the API's
+	// routes: one port, one router. nil serves the API alone.
+	Web interface{ Mount(*echo.Echo) }
 }
 
 func (c *Config) applyDefaults() {
@@ -178,6 +181,9 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.DELETE("/schedules/:id", s.deleteSchedule, require(roleDesigner))
 	authed.POST("/schedules/:id/pause", s.pauseSchedule, require(roleDesigner))
 	authed.POST("/schedules/:id/unpause", s.unpauseSchedule, require(roleDesigner))
+	if cfg.Web != nil {
+		cfg.Web.Mount(e)
+	}
 	return s
 }
 

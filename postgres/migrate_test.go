@@ -15,8 +15,11 @@ func TestMigrations(t *testing.T) {
 	ms, err := Migrations()
 	require.NoError(t, err)
 	require.NotEmpty(t, ms)
-	for i, m := range ms {
-		require.Equal(t, i+1, m.Version, "migrations are numbered 1, 2, ... without gaps: %s", m.Name)
+	// Numbers only grow; gaps are fine (each helper of a wave owns one number).
+	prev := 0
+	for _, m := range ms {
+		require.Greater(t, m.Version, prev, "migrations are numbered in increasing order: %s", m.Name)
+		prev = m.Version
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/handoffhq/handoff/postgres/internal/dbsqlc"
@@ -42,6 +43,7 @@ type TaskFilter struct {
 	Status     string   // "" = any
 	Definition string
 	Overdue    *bool     // due_at < Now (true) or not (false); nil = any
+	Search     string    // text in the title or the run's summary, case ignored
 	Now        time.Time // zero means time.Now()
 	After      string    // the cursor returned with the previous page
 	Limit      int       // <= 0 means 100; at most 1000
@@ -168,7 +170,7 @@ func (db *DB) listTasks(ctx context.Context, q *dbsqlc.Queries, dbtx dbsqlc.DBTX
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if f.Assignee != "" && f.Status == "open" {
+	if f.Assignee != "" && f.Status == "open" && f.Search == "" {
 		return listInbox(ctx, q, dbtx, f, limit, now)
 	}
 	return listAll(ctx, q, dbtx, f, limit, now)
@@ -184,6 +186,9 @@ func listAll(ctx context.Context, q *dbsqlc.Queries, dbtx dbsqlc.DBTX, f TaskFil
 		Overdue:    f.Overdue,
 		Now:        now,
 		Lim:        int32(limit + 1), // one extra row tells whether a next page exists
+	}
+	if f.Search != "" {
+		p.SearchPattern = "%" + likeEscaper.Replace(f.Search) + "%"
 	}
 	if f.After != "" {
 		c, err := decodeTaskCursor(f.After)
@@ -231,6 +236,9 @@ func listInbox(ctx context.Context, q *dbsqlc.Queries, dbtx dbsqlc.DBTX, f TaskF
 	}
 	return page(rows, limit)
 }
+
+// likeEscaper makes text match itself in an ILIKE pattern with backslash escapes.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 // InboxPrincipals names the inboxes a user reads, as inbox_entries and the change feed
 // name them: 'u:<user>' and 'g:<group>' for each of their groups.

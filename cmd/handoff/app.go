@@ -25,6 +25,7 @@ import (
 	"github.com/handoffhq/handoff/internal/secrets"
 	"github.com/handoffhq/handoff/outbox"
 	"github.com/handoffhq/handoff/postgres"
+	"github.com/handoffhq/handoff/web"
 	hworker "github.com/handoffhq/handoff/worker"
 	"github.com/handoffhq/handoff/workflows"
 )
@@ -42,6 +43,8 @@ type Main struct {
 	// tests serve the integrations of the shipped definitions (https://erp.example.com,
 	// …) in process with it. Subscriptions keep the guarded client.
 	Outbound http.RoundTripper
+	// Dev turns on what only `handoff dev` offers: the web app's "sign in as".
+	Dev bool
 
 	DB       *postgres.DB
 	Temporal client.Client
@@ -58,6 +61,7 @@ type Main struct {
 	outbox        *outbox.Dispatcher // delivers emails and webhooks; runs with the worker
 	server        *http.Server
 	api           *api.Server
+	web           *web.Server
 	listener      net.Listener
 	served        chan error
 }
@@ -150,8 +154,14 @@ func (m *Main) serve() error {
 	if m.codec != nil {
 		apiCfg.Codec = m.codec
 	}
+	if m.web, err = web.New(m.Config.Web(m.Dev), m.DB, m.Logger); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("web app: %w", err)
+	}
+	apiCfg.Web = m.web
 	m.api = api.New(apiCfg, m.DB, m.Temporal, m.Engine, m.Logger)
 	m.server = &http.Server{Handler: m.api, ReadHeaderTimeout: 10 * time.Second}
+	m.server.RegisterOnShutdown(m.web.Close) // open event streams end, so that Shutdown need not wait for them
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(ln) }()
 	return nil
@@ -182,6 +192,7 @@ func (m *Main) Close() error {
 		if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+		m.web.Close()
 		m.api.Close()
 	}
 	if m.worker != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/contrib/envconfig"
 
@@ -84,6 +85,21 @@ type Config struct {
 	// tasks (HANDOFF_STICKY_CACHE_SIZE, default 0: the Temporal SDK's 10,000). A smaller
 	// cache costs replays, never correctness.
 	StickyCacheSize int
+	// OIDCIssuer is the OpenID Connect provider people sign in to the web app with, its
+	// issuer URL (HANDOFF_OIDC_ISSUER, default none: no single sign-on). See docs/web.md.
+	OIDCIssuer string
+	// OIDCClientID and OIDCClientSecret identify Handoff to the provider
+	// (HANDOFF_OIDC_CLIENT_ID, HANDOFF_OIDC_CLIENT_SECRET; the id is required with an issuer).
+	OIDCClientID, OIDCClientSecret string
+	// OIDCRedirectURL is the callback registered with the provider
+	// (HANDOFF_OIDC_REDIRECT_URL, default PublicURL + "/signin/callback").
+	OIDCRedirectURL string
+	// OIDCClaim is the verified ID token claim naming the directory user: "email" matches
+	// users' email, any other claim their id (HANDOFF_OIDC_CLAIM, default "email").
+	OIDCClaim string
+	// SessionLifetime is how long a web sign-in lasts (HANDOFF_SESSION_LIFETIME, a Go
+	// duration, default "12h", at least "1m").
+	SessionLifetime time.Duration
 	// TemporalEnv is where Temporal's own client settings are read (envconfig:
 	// TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_GRPC_META_*, TEMPORAL_CONFIG_FILE,
 	// TEMPORAL_PROFILE); nil means the process environment. See docs/operations.md.
@@ -123,6 +139,12 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		MaxInFlight:        atoi(get("HANDOFF_MAX_INFLIGHT", "256")),
 		StickyCacheSize:    atoi(get("HANDOFF_STICKY_CACHE_SIZE", "0")),
 		ReadCacheBytes:     readCacheBytes(get("HANDOFF_READ_CACHE_BYTES", "67108864")),
+		OIDCIssuer:         get("HANDOFF_OIDC_ISSUER", ""),
+		OIDCClientID:       get("HANDOFF_OIDC_CLIENT_ID", ""),
+		OIDCClientSecret:   get("HANDOFF_OIDC_CLIENT_SECRET", ""),
+		OIDCRedirectURL:    get("HANDOFF_OIDC_REDIRECT_URL", ""),
+		OIDCClaim:          get("HANDOFF_OIDC_CLAIM", "email"),
+		SessionLifetime:    duration(get("HANDOFF_SESSION_LIFETIME", "12h")),
 	}
 }
 
@@ -153,6 +175,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if _, err := c.Codec(); err != nil {
+		return err
+	}
+	if err := c.validateWeb(); err != nil {
 		return err
 	}
 	return c.validateOutbound()

@@ -92,7 +92,7 @@ func runDev(ctx context.Context, cfg Config, out io.Writer) (err error) {
 			return err
 		}
 	}
-	m := &Main{Config: cfg, Logger: cfg.Logger(), API: true, Worker: true, Migrate: true}
+	m := &Main{Config: cfg, Logger: cfg.Logger(), API: true, Worker: true, Migrate: true, Dev: true}
 	defer func() { err = errors.Join(err, m.Close()) }()
 	if err := m.Run(ctx); err != nil {
 		return err
@@ -102,7 +102,18 @@ func runDev(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	printBanner(out, m, tmp, key, dataDir)
+	link, err := m.web.SignInLink(ctx, "admin")
+	if err != nil {
+		return err
+	}
+	printBanner(out, m, tmp, key, link, dataDir)
+	if codec := devCodecEndpoint(cfg); codec != "" {
+		fmt.Fprintf(out, `Payloads are encrypted. To read them in Temporal Web (docs/encryption.md):
+  1. open %s/session in that browser and paste the dev admin key;
+  2. in Temporal Web, glasses icon: "Use my browser setting and ignore Cluster-level setting",
+     endpoint %s, "Include cross-origin credentials" on, Apply.
+`, codec, codec)
+	}
 	<-ctx.Done()
 	fmt.Fprintln(out, "\nStopping Handoff, Postgres and Temporal…")
 	return nil
@@ -152,7 +163,7 @@ func devAdminKey(ctx context.Context, db *postgres.DB, path string) (string, err
 	return key, nil
 }
 
-func printBanner(out io.Writer, m *Main, tmp *devstack.Temporal, key, dataDir string) {
+func printBanner(out io.Writer, m *Main, tmp *devstack.Temporal, key, link, dataDir string) {
 	api := "http://" + m.Addr()
 	if strings.HasPrefix(m.Addr(), "[::]") || strings.HasPrefix(m.Addr(), "0.0.0.0") {
 		api = "http://localhost:" + m.Addr()[strings.LastIndex(m.Addr(), ":")+1:]
@@ -160,6 +171,9 @@ func printBanner(out io.Writer, m *Main, tmp *devstack.Temporal, key, dataDir st
 	fmt.Fprintf(out, `
 Handoff is running.
 
+  Web app        %s/   (sign in as the dev admin, once, within an hour:
+                 %s
+                 or pick anyone in the directory at %s/signin)
   API            %s   (try: curl -H "Authorization: Bearer $(cat %s)" %s/v1/definitions)
   Temporal Web   %s
   Temporal       %s (namespace %s)
@@ -167,7 +181,8 @@ Handoff is running.
   Dev admin key  %s   (also in %s)
 
 Press Ctrl-C to stop. Runs, tasks and definitions are kept in %s.
-`, api, filepath.Join(dataDir, "dev-admin-key"), api, tmp.UIURL, tmp.HostPort, tmp.Namespace,
+`, strings.TrimSuffix(m.Config.PublicURL, "/"), link, strings.TrimSuffix(m.Config.PublicURL, "/"),
+		api, filepath.Join(dataDir, "dev-admin-key"), api, tmp.UIURL, tmp.HostPort, tmp.Namespace,
 		redact(m.Config.DatabaseURL), key, filepath.Join(dataDir, "dev-admin-key"), dataDir)
 }
 

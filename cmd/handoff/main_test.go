@@ -59,6 +59,12 @@ func newStack(t *testing.T, opts ...func(*Config)) *stack {
 	return newStackWith(t, nil, opts...)
 }
 
+// startStack is newStack; dev turns on what only `handoff dev` offers (Main.Dev).
+func startStack(t *testing.T, dev bool, opts ...func(*Config)) *stack {
+	t.Helper()
+	return newStackWith(t, func(m *Main) { m.Dev = dev }, opts...)
+}
+
 // newStackWith is newStack with Main adjusted before it runs (e.g. its outbound transport).
 func newStackWith(t *testing.T, adjust func(*Main), opts ...func(*Config)) *stack {
 	t.Helper()

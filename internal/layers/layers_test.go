@@ -22,7 +22,9 @@ var rules = map[string][]string{
 	"postgres": {"go.temporal.io", "github.com/labstack", module + "activities", module + "api",
 		module + "workflows", module + "definitions"},
 	"activities": {"github.com/labstack", module + "api", module + "worker", module + "cmd"},
-	"api":        {module + "activities", module + "worker", module + "cmd"},
+	"api":        {module + "activities", module + "worker", module + "cmd", module + "web"},
+	// The browser app is a second transport beside the API: it calls the API's code, never the reverse.
+	"web":        {module + "activities", module + "worker", module + "cmd"},
 	"audit":      {"github.com/labstack", "github.com/jackc", module + "api", module + "activities", module + "postgres"},
 	"evidence":   {"github.com/labstack", "github.com/jackc", module + "api", module + "activities", module + "postgres"},
 	"encryption": {module},

@@ -1,6 +1,6 @@
-// Package testenv is the test harness: it starts the Temporal dev server and
-// a PostgreSQL cluster once per test binary, on first use, and stops them
-// when the tests end. Every package whose tests use it declares
+// Package testenv is the test harness: it starts the Temporal dev server,
+// a PostgreSQL cluster and Chromium once per test binary, on first use, and
+// stops them when the tests end. Every package whose tests use it declares
 //
 //	func TestMain(m *testing.M) { testenv.Run(m) }
 package testenv
@@ -80,6 +80,9 @@ func stopAll() error {
 		errs = append(errs, os.RemoveAll(pgDir))
 		pgDir = ""
 	}
+	browserMu.Lock()
+	errs = append(errs, stopBrowser())
+	browserMu.Unlock()
 	return errors.Join(errs...)
 }
 

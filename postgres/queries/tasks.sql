@@ -29,7 +29,8 @@ SELECT * FROM tasks WHERE id = @id;
 -- Order: COALESCE(due_at, 'infinity') (due_at ascending, NULLs last), then
 -- created_at, then id; the cursor is the last row's triple. Empty or NULL
 -- parameters disable their filter; with custom plans Postgres folds them away
--- so the assignee inbox runs as a BitmapOr over the GIN indexes.
+-- so the assignee inbox runs as a BitmapOr over the GIN indexes. @search_pattern is an
+-- ILIKE pattern (backslash escapes) over the title and the run's summary.
 SELECT t.* FROM tasks t
 WHERE (@status::text = '' OR t.status = @status::text)
   AND (@definition::text = '' OR t.definition = @definition::text)
@@ -41,6 +42,9 @@ WHERE (@status::text = '' OR t.status = @status::text)
   AND (sqlc.narg('overdue')::bool IS NULL
        OR (sqlc.narg('overdue')::bool AND t.due_at < @now::timestamptz)
        OR (NOT sqlc.narg('overdue')::bool AND (t.due_at IS NULL OR t.due_at >= @now::timestamptz)))
+  AND (@search_pattern::text = ''
+       OR t.title ILIKE @search_pattern::text ESCAPE '\'
+       OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id AND r.summary ILIKE @search_pattern::text ESCAPE '\'))
   AND (NOT @has_cursor::bool
        OR (COALESCE(t.due_at, 'infinity'::timestamptz), t.created_at, t.id)
           > (COALESCE(sqlc.narg('cursor_due')::timestamptz, 'infinity'::timestamptz),

@@ -129,6 +129,27 @@ type User struct {
 	CreatedAt time.Time
 }
 
+type WebSession struct {
+	IDHash    string
+	UserID    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+type WebSignIn struct {
+	StateHash string
+	Nonce     string
+	Verifier  string
+	NextPath  string
+	ExpiresAt time.Time
+}
+
+type WebSignInLink struct {
+	TokenHash string
+	UserID    string
+	ExpiresAt time.Time
+}
+
 type WebhookDelivery struct {
 	Definition string
 	Trigger    string

@@ -148,12 +148,15 @@ WHERE ($1::text = '' OR t.status = $1::text)
   AND ($5::bool IS NULL
        OR ($5::bool AND t.due_at < $6::timestamptz)
        OR (NOT $5::bool AND (t.due_at IS NULL OR t.due_at >= $6::timestamptz)))
-  AND (NOT $7::bool
+  AND ($7::text = ''
+       OR t.title ILIKE $7::text ESCAPE '\'
+       OR EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id AND r.summary ILIKE $7::text ESCAPE '\'))
+  AND (NOT $8::bool
        OR (COALESCE(t.due_at, 'infinity'::timestamptz), t.created_at, t.id)
-          > (COALESCE($8::timestamptz, 'infinity'::timestamptz),
-             $9::timestamptz, $10::text))
+          > (COALESCE($9::timestamptz, 'infinity'::timestamptz),
+             $10::timestamptz, $11::text))
 ORDER BY COALESCE(t.due_at, 'infinity'::timestamptz), t.created_at, t.id
-LIMIT $11::int
+LIMIT $12::int
 `
 
 type ListTasksParams struct {
@@ -163,6 +166,7 @@ type ListTasksParams struct {
 	Groups        []string
 	Overdue       *bool
 	Now           time.Time
+	SearchPattern string
 	HasCursor     bool
 	CursorDue     *time.Time
 	CursorCreated time.Time
@@ -173,7 +177,8 @@ type ListTasksParams struct {
 // Order: COALESCE(due_at, 'infinity') (due_at ascending, NULLs last), then
 // created_at, then id; the cursor is the last row's triple. Empty or NULL
 // parameters disable their filter; with custom plans Postgres folds them away
-// so the assignee inbox runs as a BitmapOr over the GIN indexes.
+// so the assignee inbox runs as a BitmapOr over the GIN indexes. @search_pattern is an
+// ILIKE pattern (backslash escapes) over the title and the run's summary.
 func (q *Queries) ListTasks(ctx context.Context, db DBTX, arg ListTasksParams) ([]Task, error) {
 	rows, err := db.Query(ctx, listTasks,
 		arg.Status,
@@ -182,6 +187,7 @@ func (q *Queries) ListTasks(ctx context.Context, db DBTX, arg ListTasksParams) (
 		arg.Groups,
 		arg.Overdue,
 		arg.Now,
+		arg.SearchPattern,
 		arg.HasCursor,
 		arg.CursorDue,
 		arg.CursorCreated,

@@ -1,0 +1,58 @@
+-- The browser app's sessions and sign-ins (migration 010).
+
+-- name: CreateWebSession :exec
+INSERT INTO web_sessions (id_hash, user_id, expires_at)
+VALUES (@id_hash, @user_id, @expires_at);
+
+-- name: WebSessionUser :one
+-- The user of a session that has not expired.
+SELECT u.*
+FROM web_sessions s
+JOIN users u ON u.id = s.user_id
+WHERE s.id_hash = @id_hash AND s.expires_at > now();
+
+-- name: DeleteWebSession :exec
+DELETE FROM web_sessions WHERE id_hash = @id_hash;
+
+-- name: DeleteExpiredWebSessions :one
+-- Expired sessions, sign-ins and links; run now and then.
+WITH s AS (DELETE FROM web_sessions WHERE web_sessions.expires_at <= now() RETURNING 1),
+     i AS (DELETE FROM web_sign_ins WHERE web_sign_ins.expires_at <= now() RETURNING 1),
+     l AS (DELETE FROM web_sign_in_links WHERE web_sign_in_links.expires_at <= now() RETURNING 1)
+SELECT ((SELECT count(*) FROM s) + (SELECT count(*) FROM i) + (SELECT count(*) FROM l))::bigint AS deleted;
+
+-- name: CreateWebSignIn :exec
+INSERT INTO web_sign_ins (state_hash, nonce, verifier, next_path, expires_at)
+VALUES (@state_hash, @nonce, @verifier, @next_path, @expires_at);
+
+-- name: TakeWebSignIn :one
+-- Uses a sign-in in progress once: it is deleted as it is read.
+DELETE FROM web_sign_ins
+WHERE state_hash = @state_hash AND expires_at > now()
+RETURNING nonce, verifier, next_path;
+
+-- name: CreateWebSignInLink :exec
+INSERT INTO web_sign_in_links (token_hash, user_id, expires_at)
+VALUES (@token_hash, @user_id, @expires_at);
+
+-- name: WebSignInLinkUser :one
+-- The user a link that is still good signs in, without using it.
+SELECT u.*
+FROM web_sign_in_links l
+JOIN users u ON u.id = l.user_id
+WHERE l.token_hash = @token_hash AND l.expires_at > now();
+
+-- name: TakeWebSignInLink :one
+-- Uses a link once: it is deleted as it is read.
+DELETE FROM web_sign_in_links
+WHERE token_hash = @token_hash AND expires_at > now()
+RETURNING user_id;
+
+-- name: UsersByEmail :many
+-- Directory users whose email is this one, ignoring case (at most two are read: more
+-- than one is ambiguous).
+SELECT * FROM users WHERE lower(email) = lower(@email::text) ORDER BY id LIMIT 2;
+
+-- name: ListenWebInbox :exec
+-- The web inbox triggers (migration 010) notify the principals whose open tasks changed.
+LISTEN handoff_web_inbox;

@@ -1,0 +1,169 @@
+// Package web is Handoff's browser app: server-rendered pages (html/template, embedded
+// with the assets) on the API's port and router, signed in with OpenID Connect into
+// server-side sessions. Pages call the same Go code as the API (the store's queries,
+// and the API's operations) and never a copy of it; errors become HTML pages in one
+// place (errors.go). docs/web.md describes it.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // the browser's time zone, wherever the binary runs
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoffhq/handoff/postgres"
+)
+
+// Config configures the web app. Zero values take the documented defaults.
+type Config struct {
+	// PublicURL is where browsers reach Handoff, e.g. "https://handoff.example.com";
+	// an https URL makes the cookies Secure. Default "http://localhost:8080".
+	PublicURL string
+	// OIDC is the identity provider people sign in with; an empty Issuer turns OIDC off.
+	OIDC OIDCConfig
+	// SessionLifetime is how long a session lasts from sign-in. Default 12 h.
+	SessionLifetime time.Duration
+	// Dev turns on what only `handoff dev` may offer: "sign in as" any directory user.
+	Dev bool
+	// MaxStreams bounds the live-update streams (server-sent events) open at once.
+	// Default 4096.
+	MaxStreams int
+}
+
+// OIDCConfig is an OpenID Connect relying party: authorization code flow with PKCE,
+// state and nonce.
+type OIDCConfig struct {
+	// Issuer is the provider's issuer URL (its discovery document is at
+	// Issuer + "/.well-known/openid-configuration").
+	Issuer string
+	// ClientID and ClientSecret identify Handoff to the provider.
+	ClientID, ClientSecret string
+	// RedirectURL is the callback registered with the provider. Default
+	// PublicURL + "/signin/callback"; its path is where the callback is served.
+	RedirectURL string
+	// Claim is the verified ID token claim that names the directory user: "email"
+	// (default) matches users' email, ignoring case; any other claim matches user ids.
+	Claim string
+}
+
+func (c *Config) applyDefaults() {
+	if c.PublicURL == "" {
+		c.PublicURL = "http://localhost:8080"
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if c.SessionLifetime <= 0 {
+		c.SessionLifetime = 12 * time.Hour
+	}
+	if c.MaxStreams <= 0 {
+		c.MaxStreams = 4096
+	}
+	if c.OIDC.RedirectURL == "" {
+		c.OIDC.RedirectURL = c.PublicURL + "/signin/callback"
+	}
+	if c.OIDC.Claim == "" {
+		c.OIDC.Claim = "email"
+	}
+}
+
+// Server is the web app. Mount puts its routes on the API's router; Close ends its
+// streams and its listener.
+type Server struct {
+	cfg    Config
+	db     *postgres.DB
+	log    *slog.Logger
+	pages  *pages
+	oidc   *relyingParty // nil when OIDC is off
+	inbox  *inboxHub
+	secure bool // cookies are Secure: PublicURL is https
+	cop    *http.CrossOriginProtection
+
+	ctx    context.Context // ends at Close: streams return
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New returns the web app over the store. It starts listening for inbox changes; Close
+// stops that.
+func New(cfg Config, db *postgres.DB, log *slog.Logger) (*Server, error) {
+	cfg.applyDefaults()
+	p, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(cfg.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, db: db, log: log, pages: p, secure: u.Scheme == "https", cop: http.NewCrossOriginProtection()}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if cfg.OIDC.Issuer != "" {
+		if s.oidc, err = newRelyingParty(cfg.OIDC); err != nil {
+			return nil, err
+		}
+	}
+	s.cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
+	s.inbox = newInboxHub(db, log, cfg.MaxStreams)
+	s.wg.Go(func() { s.inbox.run(s.ctx) })
+	s.wg.Go(func() { s.sweepSessions(s.ctx) })
+	return s, nil
+}
+
+// Mount registers the pages on e, the API's router. Every page goes through the
+// security headers, cross-origin protection and this transport's error mapping.
+func (s *Server) Mount(e *echo.Echo) {
+	g := e.Group("", s.renderErrors, s.headers, echo.WrapMiddleware(s.cop.Handler))
+	g.GET("/assets/*", s.asset)
+	g.GET("/signin", s.signInPage)
+	g.GET("/signin/oidc", s.startOIDC)
+	g.GET(callbackPath(s.cfg.OIDC.RedirectURL), s.oidcCallback)
+	g.GET("/signin/link", s.signInLinkPage)
+	g.POST("/signin/link", s.useSignInLink)
+	if s.cfg.Dev {
+		g.POST("/signin/dev", s.devSignIn)
+	}
+	g.POST("/signout", s.signOut)
+
+	in := g.Group("", s.signedIn)
+	in.GET("/", s.inboxPage)
+	in.GET("/inbox/events", s.inboxEvents)
+	e.RouteNotFound("/*", s.notFound)
+}
+
+// Close ends the live-update streams and stops listening. Call it when the HTTP server
+// starts shutting down (http.Server.RegisterOnShutdown), so that open streams do not
+// hold the shutdown up.
+func (s *Server) Close() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+// callbackPath is the path of the OIDC redirect URL, where the callback is served.
+func callbackPath(redirect string) string {
+	u, err := url.Parse(redirect)
+	if err != nil || u.Path == "" {
+		return "/signin/callback"
+	}
+	return u.Path
+}
+
+// sweepSessions deletes expired sessions, sign-ins and links every hour.
+func (s *Server) sweepSessions(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.db.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("delete expired sessions", "error", err)
+			}
+		}
+	}
+}
