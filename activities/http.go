@@ -162,7 +162,7 @@ func transportError(target string, timeout time.Duration, err error, red *redact
 	}
 	switch {
 	case errors.Is(err, safehttp.ErrBlocked):
-		return permanent(ErrTypeHTTPBlocked, "%s (an operator can allow the address with HANDOFF_HTTP_ALLOW)", msg)
+		return permanent(ErrTypeHTTPBlocked, "%s (%s)", msg, safehttp.Hint(err))
 	case errors.Is(err, safehttp.ErrRedirect):
 		return permanent(ErrTypeHTTPBlocked, "%s", msg)
 	}

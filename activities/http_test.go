@@ -95,10 +95,13 @@ func newHTTPEnv(t *testing.T, ports []uint16, env map[string]string, store secre
 	t.Helper()
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var allow []safehttp.Destination
+	for _, p := range ports {
+		allow = append(allow, safehttp.Destination{Prefix: netip.MustParsePrefix("127.0.0.0/8"), Port: p})
+	}
 	acts := &Activities{
 		Logger: logger,
-		HTTP: safehttp.NewClient(safehttp.Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
-			AllowPorts: ports, Timeout: 10 * time.Second}),
+		HTTP:   safehttp.NewClient(safehttp.Config{Allow: allow, Timeout: 10 * time.Second}),
 		Secrets: &secrets.Resolver{
 			LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 			Store:     store, Box: box,
@@ -244,7 +247,7 @@ func TestHTTPCallClassifiesFailures(t *testing.T) {
 		{"invalid JSON", workflows.HTTPRequest{URL: sink.URL + "/badjson"}, false, ErrTypeHTTPResponse, []string{"invalid JSON"}, 0},
 		{"timeout", workflows.HTTPRequest{URL: sink.URL + "/slow", Timeout: 200 * time.Millisecond}, true, "HTTPTransport", []string{"no answer within 200ms"}, 0},
 		{"connection refused", workflows.HTTPRequest{URL: "http://127.0.0.1:" + itoa(closedPort) + "/"}, true, "HTTPTransport", []string{"refused"}, 0},
-		{"private address", workflows.HTTPRequest{URL: "http://10.0.0.1/"}, false, ErrTypeHTTPBlocked, []string{"SSRF", "HANDOFF_HTTP_ALLOW"}, 0},
+		{"private address", workflows.HTTPRequest{URL: "http://10.0.0.1/"}, false, ErrTypeHTTPBlocked, []string{"SSRF", "adding 10.0.0.1 to HANDOFF_HTTP_ALLOW"}, 0},
 		{"metadata address", workflows.HTTPRequest{URL: "http://169.254.169.254/"}, false, ErrTypeHTTPBlocked, nil, 0},
 		{"disallowed port", workflows.HTTPRequest{URL: "http://127.0.0.1:1/"}, false, ErrTypeHTTPBlocked, []string{"port"}, 0},
 		{"not http", workflows.HTTPRequest{URL: "file:///etc/passwd"}, false, ErrTypeHTTPRequest, nil, 0},

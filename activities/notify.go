@@ -181,8 +181,10 @@ func (a *Activities) post(ctx context.Context, req workflows.NotifyRequest, key 
 			return permanent(ErrTypeNotifyStatus, "%s", msg)
 		}
 		return temporal.NewApplicationError(msg, ErrTypeNotifyStatus)
-	case errors.Is(err, safehttp.ErrBlocked), errors.Is(err, safehttp.ErrRedirect):
-		return permanent(ErrTypeHTTPBlocked, "%s notification of step %s: %v (an operator can allow the address with HANDOFF_HTTP_ALLOW)", req.Channel, req.StepID, err)
+	case errors.Is(err, safehttp.ErrBlocked):
+		return permanent(ErrTypeHTTPBlocked, "%s notification of step %s: %v (%s)", req.Channel, req.StepID, err, safehttp.Hint(err))
+	case errors.Is(err, safehttp.ErrRedirect):
+		return permanent(ErrTypeHTTPBlocked, "%s notification of step %s: %v", req.Channel, req.StepID, err)
 	case outbox.Permanent(err):
 		return permanent(ErrTypeNotifyRequest, "%v", err)
 	}

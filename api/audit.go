@@ -18,9 +18,12 @@ import (
 )
 
 // getAudit answers a run's audit trail, derived from its Temporal history: JSON, or
-// CSV when the client accepts text/csv. Anyone who may read the run may read it.
+// CSV when the client accepts text/csv. Whoever may see the run may read it.
 func (s *Server) getAudit(c echo.Context) error {
 	id := c.Param("id")
+	if err := s.seeRun(c, id); err != nil {
+		return err
+	}
 	history, _, err := s.runHistory(c, id)
 	if err != nil {
 		return err
@@ -44,6 +47,9 @@ func (s *Server) getAudit(c echo.Context) error {
 func (s *Server) getEvidence(c echo.Context) error {
 	id := c.Param("id")
 	ctx := c.Request().Context()
+	if err := s.seeRun(c, id); err != nil {
+		return err
+	}
 	history, lastRun, err := s.runHistory(c, id)
 	if err != nil {
 		return err

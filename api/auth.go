@@ -10,20 +10,23 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoffhq/handoff/postgres"
 )
 
-// Roles of the directory, from least to most privileged.
+// Roles of the directory, from least to most privileged. An auditor may do what a
+// member may, and sees every run (run_visible, migration 009).
 const (
 	roleMember   = "member"
+	roleAuditor  = "auditor"
 	roleDesigner = "designer"
 	roleAdmin    = "admin"
 )
 
-var roleRank = map[string]int{roleMember: 1, roleDesigner: 2, roleAdmin: 3}
+var roleRank = map[string]int{roleMember: 1, roleAuditor: 1, roleDesigner: 2, roleAdmin: 3}
 
 const callerKey = "handoff.caller"
 
@@ -33,48 +36,68 @@ func caller(c echo.Context) postgres.User {
 	return u
 }
 
-// authenticate resolves the bearer API key to a user, or answers 401.
+// authenticate resolves the bearer API key (a full-scope one) to a user, or answers 401.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Request().Header.Get("Authorization")
-		scheme, key, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
-			return problem(http.StatusUnauthorized, "an API key is required: Authorization: Bearer <key>")
-		}
-		u, err := s.keyUser(c.Request().Context(), HashKey(strings.TrimSpace(key)))
-		if errors.Is(err, postgres.ErrNotFound) {
-			return problem(http.StatusUnauthorized, "the API key is not valid")
-		}
-		if err != nil {
-			return err
-		}
-		c.Set(callerKey, u)
-		return next(c)
-	}
+	return s.authenticateScope(postgres.ScopeAPI)(next)
 }
 
-// keyUser is the user of an API key hash, from the read caches when they have it.
-func (s *Server) keyUser(ctx context.Context, hash string) (postgres.User, error) {
-	if s.caches == nil {
-		return s.db.UserByAPIKeyHash(ctx, hash)
-	}
-	u, st, ok := s.caches.user(hash)
-	if ok {
-		return u, nil
-	}
-	u, err := s.db.UserByAPIKeyHash(ctx, hash)
-	if err == nil {
-		s.caches.putUser(hash, st, u)
-	}
-	return u, err
-}
-
-// require answers 403 unless the caller has at least the given role.
-func require(role string) echo.MiddlewareFunc {
+// authenticateScope resolves the bearer API key to a user, accepting full-scope keys and
+// keys of scope; anything else, an expired or a revoked key included, is a 401.
+func (s *Server) authenticateScope(scope string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if !hasRole(caller(c), role) {
-				return problem(http.StatusForbidden, "this needs the "+role+" role")
+			h := c.Request().Header.Get("Authorization")
+			scheme, key, ok := strings.Cut(h, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
+				return problem(http.StatusUnauthorized, "an API key is required: Authorization: Bearer <key>")
+			}
+			cred, err := s.credential(c.Request().Context(), HashKey(strings.TrimSpace(key)))
+			if errors.Is(err, postgres.ErrNotFound) {
+				return problem(http.StatusUnauthorized, "the API key is not valid (unknown, revoked or expired)")
+			}
+			if err != nil {
+				return err
+			}
+			if cred.Key.Scope != postgres.ScopeAPI && cred.Key.Scope != scope {
+				return problem(http.StatusUnauthorized, "this API key is for the "+cred.Key.Scope+" endpoints only")
+			}
+			c.Set(callerKey, cred.User)
+			return next(c)
+		}
+	}
+}
+
+// credential is the credential of an API key hash, from the read caches while they have
+// it, it has not expired and its last use is recent (Postgres records each key's use at
+// most once a minute).
+func (s *Server) credential(ctx context.Context, hash string) (postgres.Credential, error) {
+	if s.caches == nil {
+		return s.db.Credential(ctx, hash)
+	}
+	now := time.Now()
+	cred, st, ok := s.caches.user(hash)
+	if ok && (cred.Key.ExpiresAt == nil || now.Before(*cred.Key.ExpiresAt)) &&
+		cred.Key.LastUsedAt != nil && now.Sub(*cred.Key.LastUsedAt) < time.Minute {
+		return cred, nil
+	}
+	cred, err := s.db.Credential(ctx, hash)
+	if err == nil {
+		s.caches.putUser(hash, st, cred)
+	}
+	return cred, err
+}
+
+// require answers 403 unless the caller has at least the given role, or is one of the
+// other roles named.
+func require(role string, or ...string) echo.MiddlewareFunc {
+	need := "the " + role + " role"
+	for _, o := range or {
+		need += " or the " + o + " role"
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if u := caller(c); !hasRole(u, role) && !slices.Contains(or, u.Role) {
+				return problem(http.StatusForbidden, "this needs "+need)
 			}
 			return next(c)
 		}

@@ -102,7 +102,7 @@ type cachedPage struct {
 
 type cachedKey struct {
 	stamp stamp
-	user  postgres.User
+	user  postgres.Credential
 }
 
 // newReadCaches starts listening to the change feed. maxBytes bounds the inbox pages.
@@ -343,12 +343,12 @@ func (c *readCaches) removePage(e *list.Element) {
 }
 
 // user returns the cached user of an API key hash, if current.
-func (c *readCaches) user(hash string) (postgres.User, stamp, bool) {
+func (c *readCaches) user(hash string) (postgres.Credential, stamp, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.on() {
 		c.count("keys", "off")
-		return postgres.User{}, stamp{}, false
+		return postgres.Credential{}, stamp{}, false
 	}
 	s := stamp{epoch: c.epoch, gen: c.dirGen}
 	k, ok := c.keys[hash]
@@ -357,11 +357,11 @@ func (c *readCaches) user(hash string) (postgres.User, stamp, bool) {
 		return k.user, s, true
 	}
 	c.count("keys", "miss")
-	return postgres.User{}, s, false
+	return postgres.Credential{}, s, false
 }
 
 // putUser keeps the user of an API key hash, read after s was taken.
-func (c *readCaches) putUser(hash string, s stamp, u postgres.User) {
+func (c *readCaches) putUser(hash string, s stamp, u postgres.Credential) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.on() || s != (stamp{epoch: c.epoch, gen: c.dirGen}) {

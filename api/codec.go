@@ -11,24 +11,29 @@ import (
 	"github.com/labstack/echo/v4"
 	commonpb "go.temporal.io/api/common/v1"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/handoffhq/handoff/postgres"
 )
 
-// codecCookie carries an API key for the codec endpoints from browsers: Temporal Web
-// cannot add an Authorization header, but sends cookies with "include credentials".
+// codecCookie carries a codec credential from browsers: Temporal Web cannot add an
+// Authorization header, but sends cookies with "include credentials". The credential is
+// an API key of its own, scoped to the codec endpoints and expiring with the session,
+// never the key the operator signed in with.
 const codecCookie = "handoff_codec_key"
 
 // codecRoutes serves the Temporal codec server protocol under /codec: POST /encode and
-// /decode (designers and admins, by Bearer key or the codec cookie), the CORS preflight
-// Temporal Web sends first, and /session, where an operator's browser gets the cookie.
+// /decode (admins and auditors, who may see every run's data, by Bearer key or the codec
+// cookie), the CORS preflight Temporal Web sends first, and /session, where an
+// operator's browser trades an API key for the codec cookie.
 func (s *Server) codecRoutes(e *echo.Echo) {
 	g := e.Group("/codec", s.codecCORS)
 	for _, op := range []string{"/encode", "/decode"} {
 		g.OPTIONS(op, s.codecPreflight)
-		g.POST(op, s.codec, s.codecKey, s.authenticate, require(roleDesigner))
+		g.POST(op, s.codec, s.codecKey, s.authenticateScope(postgres.ScopeCodec), require(roleAdmin, roleAuditor))
 	}
 	g.GET("/session", s.codecSessionForm)
-	g.POST("/session", s.startCodecSession, s.codecFormKey, s.authenticate, require(roleDesigner))
-	g.DELETE("/session", s.endCodecSession)
+	g.POST("/session", s.startCodecSession, s.codecFormKey, s.authenticate, require(roleAdmin, roleAuditor))
+	g.DELETE("/session", s.endCodecSession, s.syncCaches) // the next request sees the revocation
 }
 
 // codecCORS lets the configured Temporal Web origins call the codec endpoints with
@@ -121,8 +126,9 @@ const codecSessionPage = `<!doctype html>
 <meta charset="utf-8">
 <title>Handoff: decode payloads in Temporal Web</title>
 <h1>Decode payloads in Temporal Web</h1>
-<p>Paste an API key of a designer or admin. This browser keeps it as an HttpOnly cookie
-for the codec endpoints only, for 12 hours. In Temporal Web, turn on
+<p>Paste an API key of an admin or auditor. This browser gets an HttpOnly cookie with a
+credential of its own that only decodes payloads, for 12 hours (your key is not kept).
+In Temporal Web, turn on
 <em>Include cross-origin credentials</em> in the codec server settings.</p>
 <form method="post" action="session">
   <input name="key" type="password" autocomplete="off" size="48" placeholder="hk_…" required>
@@ -134,16 +140,32 @@ func (s *Server) codecSessionForm(c echo.Context) error {
 	return c.HTML(http.StatusOK, codecSessionPage)
 }
 
-// startCodecSession sets the codec cookie to the caller's key (sent as a Bearer
-// header or as the form field "key"; codecKey and authenticate checked it).
+// startCodecSession issues the caller (authenticated by a Bearer header or the form
+// field "key") a new codec-scoped key expiring with the session, and sets it as the
+// codec cookie.
 func (s *Server) startCodecSession(c echo.Context) error {
-	_, key, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
-	c.SetCookie(s.codecSessionCookie(c, strings.TrimSpace(key), int(codecSessionTTL.Seconds())))
-	return c.JSON(http.StatusOK, map[string]string{"status": "started",
-		"expires_at": time.Now().Add(codecSessionTTL).UTC().Format(time.RFC3339)})
+	expires := time.Now().Add(codecSessionTTL).UTC()
+	key, hash := NewKey()
+	if err := s.db.RevokeAPIKeyHash(c.Request().Context(), "", postgres.ScopeCodec); err != nil { // forget expired sessions
+		return err
+	}
+	_, err := s.db.IssueAPIKey(c.Request().Context(), postgres.APIKey{UserID: caller(c).ID, Prefix: key[:7],
+		Scope: postgres.ScopeCodec, ExpiresAt: &expires}, hash)
+	if err != nil {
+		return err
+	}
+	c.SetCookie(s.codecSessionCookie(c, key, int(codecSessionTTL.Seconds())))
+	return c.JSON(http.StatusOK, map[string]string{"status": "started", "expires_at": expires.Format(time.RFC3339)})
 }
 
+// endCodecSession revokes the cookie's codec credential (and forgets expired ones) and
+// removes the cookie. Holding the cookie is what it takes.
 func (s *Server) endCodecSession(c echo.Context) error {
+	if ck, err := c.Request().Cookie(codecCookie); err == nil && ck.Value != "" {
+		if err := s.db.RevokeAPIKeyHash(c.Request().Context(), HashKey(ck.Value), postgres.ScopeCodec); err != nil {
+			return err
+		}
+	}
 	c.SetCookie(s.codecSessionCookie(c, "", -1))
 	return c.NoContent(http.StatusNoContent)
 }

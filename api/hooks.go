@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -89,6 +90,12 @@ func (s *Server) receiveWebhook(c echo.Context) error {
 		return err
 	}
 	rs.workflowID = deliveryRunID(target.prog.Key, rs.businessKey, delivery.ID)
+	if err := checkRunID(rs.workflowID, rs.businessKey); err != nil {
+		return err
+	}
+	if err := s.legacyRunConflict(ctx, target.prog.Key, rs.businessKey); err != nil {
+		return err
+	}
 	setLogRunID(c, rs.workflowID)
 	rec, dup, err := s.db.StartDelivery(ctx, postgres.WebhookDelivery{Definition: target.def.Key,
 		Trigger: target.trigger.Name, WebhookID: delivery.ID, RunID: rs.workflowID},
@@ -136,6 +143,15 @@ func (s *Server) mapDelivery(c echo.Context, target hookTarget, body []byte) (ru
 	if err := json.Unmarshal(body, &payload); err != nil {
 		return runStart{}, false, problem(http.StatusBadRequest, "the payload is not JSON: "+err.Error())
 	}
+	if !utf8.Valid(body) { // JSON is UTF-8 (RFC 8259); the decoder would quietly replace the bytes
+		fe := scanJSONText(body, firstInvalidUTF8(body))
+		if fe == nil {
+			fe = &FieldError{Field: "payload", Message: "is not valid UTF-8"}
+		} else {
+			fe.Field = "payload." + fe.Field
+		}
+		return runStart{}, false, invalid("the payload is not valid UTF-8", *fe)
+	}
 	headers := deliveryHeaders(c.Request().Header)
 	raw, businessKey, ok, err := s.engine.MapTrigger(target.prog, target.trigger.Name, payload, headers)
 	if err != nil {
@@ -148,6 +164,9 @@ func (s *Server) mapDelivery(c echo.Context, target hookTarget, body []byte) (ru
 	who := "webhook:" + target.trigger.Name
 	inputs, err := s.validateInputs(target.prog, target.def.Version, "", who, raw)
 	if err != nil {
+		return runStart{}, false, err
+	}
+	if err := checkBusinessKey(businessKey); err != nil {
 		return runStart{}, false, err
 	}
 	return runStart{prog: target.prog, version: target.def.Version, inputs: inputs, startedBy: who,

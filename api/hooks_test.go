@@ -178,7 +178,8 @@ func TestDeliveryRunID(t *testing.T) {
 	must.Regexp(t, `^hire-wh-[0-9a-f]{16}$`, a)
 	must.Equal(t, a, deliveryRunID("hire", "", "msg_1"), "the same delivery, the same run")
 	must.NotEqual(t, a, deliveryRunID("hire", "", "msg_2"))
-	must.Equal(t, "hire-C-42", deliveryRunID("hire", "C 42", "msg_1"), "a business key names the run")
+	must.Equal(t, "hire-C-42", deliveryRunID("hire", "C-42", "msg_1"), "a business key names the run")
+	must.Equal(t, "hire-C~2042", deliveryRunID("hire", "C 42", "msg_1"), "one run per business key, whatever its characters")
 }
 
 func TestDeliveryHeaders(t *testing.T) {

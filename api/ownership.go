@@ -84,6 +84,9 @@ func (s *Server) changeOwnership(c echo.Context, kind string) error {
 	if t.Status != workflows.TaskOpen {
 		return problem(http.StatusConflict, fmt.Sprintf("task %s is %s", t.ID, t.Status))
 	}
+	if err := s.checkRequesterDeadEnd(ctx, t, kind, me, req.To); err != nil {
+		return err
+	}
 	var out workflows.Task
 	err = s.update(ctx, t.RunID, kind, "", workflows.OwnershipRequest{
 		Kind: kind, TaskID: t.ID, Actor: me.ID, To: req.To, Comment: req.Comment,
@@ -100,6 +103,12 @@ func (s *Server) changeOwnership(c echo.Context, kind string) error {
 func (s *Server) deliverEvent(c echo.Context) error {
 	var req eventRequest
 	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := checkPayload("data", req.Data); err != nil {
+		return err
+	}
+	if err := s.seeRun(c, c.Param("id")); err != nil {
 		return err
 	}
 	name := c.Param("name")

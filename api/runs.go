@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	commonpb "go.temporal.io/api/common/v1"
@@ -80,6 +81,9 @@ func (s *Server) startRun(c echo.Context) error {
 		return err
 	}
 	who := caller(c).ID
+	if err := checkBusinessKey(req.BusinessKey); err != nil {
+		return err
+	}
 	id := runID(prog.Key, req.BusinessKey)
 	inputs, err := s.validateInputs(prog, d.Version, id, who, req.Inputs)
 	if err != nil {
@@ -91,9 +95,18 @@ func (s *Server) startRun(c echo.Context) error {
 			return invalid("the business key cannot be computed from the inputs",
 				FieldError{Field: "business_key", Message: err.Error()})
 		}
+		if err := checkBusinessKey(req.BusinessKey); err != nil {
+			return err
+		}
 		if req.BusinessKey != "" {
 			id = runID(prog.Key, req.BusinessKey)
 		}
+	}
+	if err := checkRunID(id, req.BusinessKey); err != nil {
+		return err
+	}
+	if err := s.legacyRunConflict(ctx, prog.Key, req.BusinessKey); err != nil {
+		return err
 	}
 	setLogRunID(c, id)
 	state, runID, err := s.startRunSettled(ctx, runStart{
@@ -122,6 +135,9 @@ func activeRunConflict(id, businessKey string) *Problem {
 func (s *Server) validateInputs(prog *definitions.Program, version int, id, who string, raw map[string]any) (map[string]any, error) {
 	if raw == nil {
 		raw = map[string]any{}
+	}
+	if err := checkPayload("inputs", raw); err != nil {
+		return nil, err
 	}
 	now := time.Now().UTC()
 	vars := definitions.Vars{Inputs: raw, Form: raw, Now: now,
@@ -165,6 +181,7 @@ func (s *Server) startOptions(rs runStart) client.StartWorkflowOptions {
 	if err != nil || summary == "" {
 		summary = rs.prog.Name
 	}
+	details := fmt.Sprintf("%s · version %d · started by %s", rs.prog.Name, rs.version, rs.startedBy)
 	attrs := []temporal.SearchAttributeUpdate{
 		workflows.AttrDefinition.ValueSet(rs.prog.Key),
 		workflows.AttrVersion.ValueSet(int64(rs.version)),
@@ -183,8 +200,8 @@ func (s *Server) startOptions(rs runStart) client.StartWorkflowOptions {
 		WorkflowIDReusePolicy:    reuse,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(attrs...),
 		Memo:                     rs.memo,
-		StaticSummary:            summary,
-		StaticDetails:            fmt.Sprintf("%s · version %d · started by %s", rs.prog.Name, rs.version, rs.startedBy),
+		StaticSummary:            clip(summary, maxStaticSummaryBytes),
+		StaticDetails:            clip(details, maxStaticDetailsBytes),
 	}
 }
 
@@ -236,6 +253,9 @@ func (s *Server) definitionFor(c echo.Context, key string, version int) (postgre
 
 func (s *Server) getRun(c echo.Context) error {
 	id := c.Param("id")
+	if err := s.seeRun(c, id); err != nil {
+		return err
+	}
 	v, err := s.temporal.QueryWorkflow(c.Request().Context(), id, "", workflows.QueryState)
 	if err != nil {
 		var nf *serviceerror.NotFound
@@ -275,7 +295,8 @@ func (s *Server) listRuns(c echo.Context) error {
 		return invalid("unknown status", FieldError{Field: "status", Message: "must be running, completed, failed or cancelled"})
 	}
 	runs, err := s.db.ListRuns(c.Request().Context(), postgres.RunFilter{
-		Definition: c.QueryParam("definition"), Status: status, After: c.QueryParam("page_token"), Limit: limit + 1})
+		Definition: c.QueryParam("definition"), Status: status, After: c.QueryParam("page_token"), Limit: limit + 1,
+		Viewer: caller(c).ID})
 	if err != nil {
 		return err
 	}
@@ -297,15 +318,105 @@ func (s *Server) listRuns(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"runs": out, "next_page_token": next})
 }
 
-var unsafeID = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
-
-// runID is the readable workflow id: the definition key and the business key, or a
-// short random suffix when there is none.
+// runID is the readable workflow id: the definition key and the business key (runKey),
+// or a short random suffix when there is none.
 func runID(key, businessKey string) string {
 	if businessKey != "" {
-		return key + "-" + strings.Trim(unsafeID.ReplaceAllString(businessKey, "-"), "-")
+		return key + "-" + runKey(businessKey)
 	}
 	return key + "-" + randomSuffix()
+}
+
+// runKey is a business key as it appears in a run id. The mapping is injective, so two
+// business keys never share a run: ASCII letters, digits, '-', '_' and '.' stay as they
+// are, and every other byte becomes '~' and two hex digits ("PO 1" → "PO~201", "日本" →
+// "~E6~97~A5~E6~9C~AC"). A key of ASCII letters, digits, '-' and '_' is its own id part, as
+// it always was. Run ids stay printable ASCII: the Temporal SDK sends them in a gRPC header.
+func runKey(businessKey string) string {
+	var b strings.Builder
+	for i := 0; i < len(businessKey); i++ {
+		switch c := businessKey[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "~%02X", c)
+		}
+	}
+	return b.String()
+}
+
+var legacyUnsafeID = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+// legacyRunID is the run id a business key had before runKey (runs of interpreter
+// versions 1 and 2 still active may have it): other characters squeezed into '-'.
+func legacyRunID(key, businessKey string) string {
+	return key + "-" + strings.Trim(legacyUnsafeID.ReplaceAllString(businessKey, "-"), "-")
+}
+
+// legacyRunConflict is the 409 for a business key whose active run was started under the
+// earlier id mapping, so that the one-active-run guarantee holds across the change.
+func (s *Server) legacyRunConflict(ctx context.Context, key, businessKey string) error {
+	if businessKey == "" || legacyRunID(key, businessKey) == runID(key, businessKey) {
+		return nil
+	}
+	r, err := s.db.ActiveRunByBusinessKey(ctx, key, businessKey)
+	if errors.Is(err, postgres.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if r.ID != runID(key, businessKey) {
+		return activeRunConflict(r.ID, businessKey)
+	}
+	return nil
+}
+
+// checkBusinessKey refuses a business key that cannot be stored or is too long.
+func checkBusinessKey(businessKey string) error {
+	if why := unstorable(businessKey); why != "" {
+		return invalid("the business key cannot be stored", FieldError{Field: "business_key", Message: why})
+	}
+	if len(businessKey) > MaxBusinessKeyBytes {
+		return invalid("the business key is too long", FieldError{Field: "business_key",
+			Message: fmt.Sprintf("is %d bytes; at most %d are accepted", len(businessKey), MaxBusinessKeyBytes)})
+	}
+	return nil
+}
+
+// maxRunIDBytes is Temporal's limit on a workflow id.
+const maxRunIDBytes = 1000
+
+// Temporal's limits on a run's static summary and details (user metadata), in bytes.
+const (
+	maxStaticSummaryBytes = 400
+	maxStaticDetailsBytes = 20000
+)
+
+// checkRunID refuses a run id longer than Temporal accepts (a long definition key with a
+// long business key).
+func checkRunID(id, businessKey string) error {
+	if len(id) <= maxRunIDBytes {
+		return nil
+	}
+	field := "business_key"
+	if businessKey == "" {
+		field = "definition"
+	}
+	return invalid("the run id would be too long", FieldError{Field: field,
+		Message: fmt.Sprintf("makes the run id %d bytes long; Temporal accepts at most %d", len(id), maxRunIDBytes)})
+}
+
+// clip shortens s to at most max bytes, on a character boundary, ending in "…".
+func clip(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // randomSuffix is 8 random lower-case base32 characters.
@@ -327,6 +438,9 @@ func (s *Server) cancelRun(c echo.Context) error {
 	}
 	id := c.Param("id")
 	ctx := c.Request().Context()
+	if err := s.seeRun(c, id); err != nil {
+		return err
+	}
 	r, err := s.db.Run(ctx, id)
 	if err != nil {
 		return notFound(err, "run %q", id)

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/internal/safehttp"
 	"github.com/handoffhq/handoff/internal/secrets"
 	"github.com/handoffhq/handoff/postgres"
 	"github.com/handoffhq/handoff/workflows"
@@ -50,6 +51,9 @@ type Config struct {
 	// MaxInFlight is how many requests may be in progress at once; beyond it a request
 	// is answered 503 with Retry-After at once (load shedding). Default 256.
 	MaxInFlight int
+	// HTTP is the SSRF guard's configuration (the worker's HANDOFF_HTTP_ALLOW): a
+	// subscription's URL is checked against it when the subscription is created.
+	HTTP safehttp.Config
 	// CacheBytes bounds the inbox pages kept in memory by the read caches (cache.go).
 	// Default 64 MiB; negative turns the read caches off.
 	CacheBytes int64
@@ -115,7 +119,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(log)
-	e.Use(middleware.Recover(), s.limitBody, s.logRequests, limitInFlight(cfg.MaxInFlight))
+	e.Use(middleware.Recover(), s.limitBody, s.logRequests, limitInFlight(cfg.MaxInFlight), checkParams)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -148,7 +152,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.POST("/runs/:id/steps/:step/expedite", s.expediteStep, require(roleAdmin))
 	authed.GET("/runs/:id/audit", s.getAudit)
 	authed.GET("/runs/:id/evidence", s.getEvidence)
-	authed.GET("/reports/definitions/:key", s.definitionReport, require(roleDesigner))
+	authed.GET("/reports/definitions/:key", s.definitionReport, require(roleDesigner, roleAuditor)) // aggregates, no run's data
 
 	authed.GET("/tasks", s.listTasks)
 	authed.GET("/tasks/:id", s.getTask)
@@ -161,6 +165,8 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.GET("/users", s.listUsers, require(roleAdmin))
 	authed.GET("/users/:id", s.getUser, require(roleAdmin))
 	authed.POST("/api-keys", s.createAPIKey, require(roleAdmin))
+	authed.GET("/api-keys", s.listAPIKeys, require(roleAdmin))
+	authed.DELETE("/api-keys/:id", s.revokeAPIKey, require(roleAdmin))
 
 	authed.PUT("/secrets/:name", s.putSecret, require(roleAdmin))
 	authed.GET("/secrets", s.listSecrets, require(roleAdmin))

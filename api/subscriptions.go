@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/handoffhq/handoff/internal/safehttp"
 	"github.com/handoffhq/handoff/internal/webhook"
 	"github.com/handoffhq/handoff/outbox"
 	"github.com/handoffhq/handoff/postgres"
@@ -80,6 +81,10 @@ func (s *Server) createSubscription(c echo.Context) error {
 	}
 	if errs := req.validate(); len(errs) > 0 {
 		return invalid("the subscription is invalid", errs...)
+	}
+	if err := s.cfg.HTTP.CheckURL(c.Request().Context(), req.URL); err != nil {
+		return invalid("the subscription's destination is blocked by the SSRF guard",
+			FieldError{"url", fmt.Sprintf("%v; %s", err, safehttp.Hint(err))})
 	}
 	if s.cfg.Secrets == nil {
 		return problem(http.StatusServiceUnavailable,

@@ -8,6 +8,7 @@ import (
 
 	must "github.com/stretchr/testify/require"
 
+	"github.com/handoffhq/handoff/internal/safehttp"
 	"github.com/handoffhq/handoff/internal/webhook"
 	"github.com/handoffhq/handoff/outbox"
 	"github.com/handoffhq/handoff/postgres"
@@ -28,33 +29,47 @@ func withAdmin(ts *testServer) *testServer {
 
 func TestSubscriptionBadInput(t *testing.T) {
 	t.Parallel()
-	ts := withAdmin(newTestServer(t, Config{Secrets: testBox(t)}))
+	allow, err := safehttp.ParseAllow("127.0.0.1:9000")
+	must.NoError(t, err)
+	ts := withAdmin(newTestServer(t, Config{Secrets: testBox(t), HTTP: safehttp.Config{Allow: allow}}))
 	events := []string{"run.completed"}
 	tests := []struct {
 		name  string
 		body  any
 		field string
+		hint  string // in the message
 	}{
-		{"no url", map[string]any{"events": events}, "url"},
-		{"not http", map[string]any{"url": "ftp://x.example/", "events": events}, "url"},
-		{"relative url", map[string]any{"url": "/hooks", "events": events}, "url"},
-		{"credentials in url", map[string]any{"url": "https://u:p@x.example/", "events": events}, "url"},
-		{"url too long", map[string]any{"url": "https://x.example/" + strings.Repeat("a", 2048), "events": events}, "url"},
-		{"no events", map[string]any{"url": "https://x.example/"}, "events"},
-		{"empty events", map[string]any{"url": "https://x.example/", "events": []string{}}, "events"},
-		{"unknown event", map[string]any{"url": "https://x.example/", "events": []string{"run.completed", "run.exploded"}}, "events[1]"},
-		{"event twice", map[string]any{"url": "https://x.example/", "events": []string{"task.overdue", "task.overdue"}}, "events[1]"},
+		{"no url", map[string]any{"events": events}, "url", ""},
+		{"not http", map[string]any{"url": "ftp://x.example/", "events": events}, "url", ""},
+		{"relative url", map[string]any{"url": "/hooks", "events": events}, "url", ""},
+		{"credentials in url", map[string]any{"url": "https://u:p@x.example/", "events": events}, "url", ""},
+		{"url too long", map[string]any{"url": "https://x.example/" + strings.Repeat("a", 2048), "events": events}, "url", ""},
+		{"no events", map[string]any{"url": "https://x.example/"}, "events", ""},
+		{"empty events", map[string]any{"url": "https://x.example/", "events": []string{}}, "events", ""},
+		{"unknown event", map[string]any{"url": "https://x.example/", "events": []string{"run.completed", "run.exploded"}}, "events[1]", ""},
+		{"event twice", map[string]any{"url": "https://x.example/", "events": []string{"task.overdue", "task.overdue"}}, "events[1]", ""},
 		{"long description", map[string]any{"url": "https://x.example/", "events": events,
-			"description": strings.Repeat("x", 501)}, "description"},
-		{"unknown field", map[string]any{"url": "https://x.example/", "events": events, "secret": "mine"}, "secret"},
-		{"events not a list", map[string]any{"url": "https://x.example/", "events": "run.completed"}, "events"},
+			"description": strings.Repeat("x", 501)}, "description", ""},
+		{"unknown field", map[string]any{"url": "https://x.example/", "events": events, "secret": "mine"}, "secret", ""},
+		{"events not a list", map[string]any{"url": "https://x.example/", "events": "run.completed"}, "events", ""},
+		// The SSRF guard's rules, at creation: nothing the guard would block at delivery.
+		{"loopback url", map[string]any{"url": "http://127.0.0.1:8080/hook", "events": events}, "url", "adding 127.0.0.1:8080 to HANDOFF_HTTP_ALLOW"},
+		{"private url", map[string]any{"url": "https://10.1.2.3/hook", "events": events}, "url", "adding 10.1.2.3 to HANDOFF_HTTP_ALLOW"},
+		{"metadata url", map[string]any{"url": "http://169.254.169.254/latest", "events": events}, "url", "HANDOFF_HTTP_ALLOW"},
+		{"name resolving to loopback", map[string]any{"url": "http://localhost/hook", "events": events}, "url", "HANDOFF_HTTP_ALLOW"},
+		{"numeric host", map[string]any{"url": "http://2130706433/hook", "events": events}, "url", "canonical IP address"},
+		{"allowlisted address, other port", map[string]any{"url": "http://127.0.0.1:9001/hook", "events": events}, "url", "adding 127.0.0.1:9001"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fields := ts.do("ada", "POST", "/v1/subscriptions", tt.body, nil).problem(t, http.StatusUnprocessableEntity)
 			must.Contains(t, fields, tt.field)
+			must.Contains(t, fields[tt.field], tt.hint, "the hint says how to allow it")
 		})
 	}
+	created := ts.do("ada", "POST", "/v1/subscriptions", map[string]any{"url": "http://127.0.0.1:9000/hook", "events": events}, nil)
+	must.Equal(t, http.StatusCreated, created.status, "the allowlisted destination: %s", created.raw)
+	must.NoError(t, ts.db.DeleteSubscription(context.Background(), created.body["id"].(string)))
 	list := ts.do("ada", "GET", "/v1/subscriptions", nil, nil)
 	must.Equal(t, http.StatusOK, list.status)
 	must.Empty(t, list.body["subscriptions"], "nothing half-written")

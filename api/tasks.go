@@ -157,9 +157,6 @@ func (s *Server) getTask(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !mayWorkOn(caller(c), t) && t.CompletedBy != caller(c).ID {
-		return problem(http.StatusForbidden, "you are not assigned to this task")
-	}
 	r := taskFromRow(t)
 	if r.Status == workflows.TaskOpen {
 		form, err := fields(t)
@@ -231,14 +228,14 @@ func stateVars(st workflows.RunState, now time.Time) definitions.Vars {
 		ID: st.ID, StartedBy: st.StartedBy, Definition: st.Definition, StartedAt: st.StartedAt, Version: st.Version}}
 }
 
-// task loads the task named in the path.
+// task loads the task named in the path: a 404 unless the caller may see its run.
 func (s *Server) task(c echo.Context) (postgres.Task, error) {
 	t, err := s.db.Task(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return t, notFound(err, "task %q", c.Param("id"))
 	}
 	setLogRunID(c, t.RunID)
-	return t, nil
+	return t, s.seeTask(c, t)
 }
 
 // completeTask sends the completion to the run as an Update. The run validates it
@@ -246,6 +243,9 @@ func (s *Server) task(c echo.Context) (postgres.Task, error) {
 func (s *Server) completeTask(c echo.Context) error {
 	var req completeRequest
 	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := checkPayload("data", req.Data); err != nil {
 		return err
 	}
 	t, err := s.task(c)
@@ -256,10 +256,7 @@ func (s *Server) completeTask(c echo.Context) error {
 	if !mayWorkOn(me, t) {
 		return problem(http.StatusForbidden, "you are not assigned to this task")
 	}
-	key := c.Request().Header.Get("Idempotency-Key")
-	if len(key) > 200 {
-		return invalid("Idempotency-Key is too long", FieldError{Field: "Idempotency-Key", Message: "must be at most 200 characters"})
-	}
+	key := c.Request().Header.Get("Idempotency-Key") // checkParams checked it
 	if t.Status != workflows.TaskOpen && key == "" {
 		return problem(http.StatusConflict, fmt.Sprintf("task %s is %s", t.ID, t.Status))
 	}

@@ -30,17 +30,6 @@ type createUserRequest struct {
 	Manager string   `json:"manager"`
 }
 
-type createKeyRequest struct {
-	User string `json:"user"`
-}
-
-type createKeyResponse struct {
-	ID     string `json:"id"`
-	User   string `json:"user"`
-	Key    string `json:"key"`
-	Prefix string `json:"prefix"`
-}
-
 var (
 	userIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 	emailPattern  = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
@@ -59,7 +48,7 @@ func (r createUserRequest) validate() []FieldError {
 		errs = append(errs, FieldError{"email", "is not an email address"})
 	}
 	if _, ok := roleRank[r.Role]; !ok && r.Role != "" {
-		errs = append(errs, FieldError{"role", "must be admin, designer or member"})
+		errs = append(errs, FieldError{"role", "must be admin, designer, auditor or member"})
 	}
 	for i, g := range r.Groups {
 		if !userIDPattern.MatchString(g) {
@@ -130,25 +119,6 @@ func (s *Server) getUser(c echo.Context) error {
 		return notFound(err, "user %q", c.Param("id"))
 	}
 	return c.JSON(http.StatusOK, userJSON(u))
-}
-
-func (s *Server) createAPIKey(c echo.Context) error {
-	var req createKeyRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	if req.User == "" {
-		return invalid("user is required", FieldError{"user", "is required"})
-	}
-	key, hash := NewKey()
-	k, err := s.db.CreateAPIKey(c.Request().Context(), req.User, key[:7], hash)
-	if err != nil {
-		if p := notFound(err, ""); p != err {
-			return invalid("unknown user", FieldError{"user", fmt.Sprintf("no user %q", req.User)})
-		}
-		return err
-	}
-	return c.JSON(http.StatusCreated, createKeyResponse{ID: k.ID, User: k.UserID, Key: key, Prefix: k.Prefix})
 }
 
 func userJSON(u postgres.User) userResource {

@@ -79,7 +79,7 @@ func startStack(ctx context.Context, root string) (_ *stack, err error) {
 		return nil, err
 	}
 	s.wenv = workerEnv{databaseURL: s.pg.URL, temporal: s.temporal.HostPort, namespace: s.temporal.Namespace,
-		allow: "127.0.0.1/32,:" + strconv.Itoa(s.sink.port)}
+		allow: "127.0.0.1:" + strconv.Itoa(s.sink.port)}
 	if s.worker, err = startWorker(ctx, s.wenv, s.logw); err != nil {
 		return nil, err
 	}

@@ -57,11 +57,11 @@ func RunWorker(ctx context.Context, getenv func(string) string, out io.Writer) e
 		return fmt.Errorf("connect to temporal: %w", err)
 	}
 	defer tc.Close()
-	allow, ports, err := safehttp.ParseAllow(getenv(envWorkerAllow))
+	allow, err := safehttp.ParseAllow(getenv(envWorkerAllow))
 	if err != nil {
 		return fmt.Errorf("parse the http allowlist: %w", err)
 	}
-	httpCfg := safehttp.Config{Allow: allow, AllowPorts: ports}.WithDefaults()
+	httpCfg := safehttp.Config{Allow: allow}.WithDefaults()
 	acts := &activities.Activities{DB: db, Logger: logger, HTTP: safehttp.NewClient(httpCfg), HTTPMaxBody: httpCfg.MaxBodyBytes}
 	w := hworker.New(tc, workflows.TaskQueue, workflows.NewInterpreter(definitions.NewEngine()), acts, worker.Options{})
 	baseline.Register(w)

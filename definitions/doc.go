@@ -73,6 +73,8 @@
 //     reach CEL or workflow history.
 //   - Top-level keys starting with x- are ignored: they hold YAML anchors.
 //   - Every program has the role "requester": the person who started the run.
+//   - A role named "viewers" (a user, users or a group) may see every run of
+//     the definition; runs are otherwise private to the people in them.
 //
 // # Run time
 //

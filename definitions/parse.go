@@ -116,6 +116,9 @@ func (c *compiler) roles(n *node, path string) []Role {
 		if set != 1 && n.vals[i].kind == mapNode {
 			c.errs.at(k, rp, "a role needs exactly one of: user, users, group, expression, manager_of")
 		}
+		if r.Name == ViewersRole && (r.Expression != "" || r.ManagerOf != "") {
+			c.errs.at(k, rp, "the viewers role must be a user, users or a group: it decides who may read runs, and is not computed from run data")
+		}
 		if c.prog.Role(r.Name) != nil {
 			c.errs.at(k, rp, "duplicate role %q", r.Name)
 			continue
@@ -127,6 +130,10 @@ func (c *compiler) roles(n *node, path string) []Role {
 
 // RequesterRole is the role every program has: the person who started the run.
 const RequesterRole = "requester"
+
+// ViewersRole, when a definition declares it (a user, users or a group), names who may
+// see every run of the definition besides the people in it (the API's run_visible).
+const ViewersRole = "viewers"
 
 func (c *compiler) addRequesterRole() {
 	if c.prog.Role(RequesterRole) == nil {

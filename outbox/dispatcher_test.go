@@ -142,18 +142,27 @@ func TestWebhookDead(t *testing.T) {
 		name      string
 		statuses  []int
 		deleteSub bool
+		url       string // instead of the sink's
 		wantCalls int
+		wantTries int
 		wantError string
 	}{
-		{name: "gives up after max attempts", statuses: []int{503, 503, 503, 503}, wantCalls: 3, wantError: "503"},
-		{name: "subscription deleted", deleteSub: true, wantCalls: 0, wantError: "deleted"},
+		{name: "gives up after max attempts", statuses: []int{503, 503, 503, 503}, wantCalls: 3, wantTries: 3, wantError: "503"},
+		{name: "subscription deleted", deleteSub: true, wantCalls: 0, wantTries: 1, wantError: "deleted"},
+		// Waiting does not change the guard's verdict: dead at the first attempt.
+		{name: "blocked by the SSRF guard", url: "http://10.0.0.1/hook", wantCalls: 0, wantTries: 1,
+			wantError: "adding 10.0.0.1 to HANDOFF_HTTP_ALLOW"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			db, box := newDB(t), newBox(t)
 			s := newSink(t, tt.statuses...)
-			subscribe(t, db, box, "sub_1", s.URL, EventTaskAssigned)
+			target := s.URL
+			if tt.url != "" {
+				target = tt.url
+			}
+			subscribe(t, db, box, "sub_1", target, EventTaskAssigned)
 			d := New(Config{MinBackoff: time.Millisecond, MaxAttempts: 3}, db, loopbackClient(t, s.URL), box, quietLogger())
 			openTask(t, db)
 			if tt.deleteSub {
@@ -163,6 +172,7 @@ func TestWebhookDead(t *testing.T) {
 			it := item(t, db, "sub_1/")
 			require.Nil(t, it.DeliveredAt)
 			require.Contains(t, it.LastError, tt.wantError)
+			require.Equal(t, tt.wantTries, it.Attempts)
 			require.Len(t, s.requests(), tt.wantCalls)
 			n, err := d.DeliverDue(context.Background())
 			require.NoError(t, err)

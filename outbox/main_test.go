@@ -52,9 +52,8 @@ func loopbackClient(t *testing.T, rawURL string) *http.Client {
 	port, err := strconv.ParseUint(u.Port(), 10, 16)
 	require.NoError(t, err)
 	return safehttp.NewClient(safehttp.Config{
-		Allow:      []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-		AllowPorts: []uint16{uint16(port)},
-		Timeout:    5 * time.Second,
+		Allow:   []safehttp.Destination{{Prefix: netip.MustParsePrefix("127.0.0.1/32"), Port: uint16(port)}},
+		Timeout: 5 * time.Second,
 	})
 }
 

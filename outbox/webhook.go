@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/handoffhq/handoff/internal/safehttp"
 	"github.com/handoffhq/handoff/internal/webhook"
 )
 
@@ -49,6 +50,10 @@ func Post(ctx context.Context, client *http.Client, target string, key []byte, i
 		var ue *url.Error // it quotes the whole URL, credentials and all
 		if errors.As(err, &ue) {
 			err = ue.Err
+		}
+		if errors.Is(err, safehttp.ErrBlocked) {
+			// The guard's verdict does not change by waiting: fail it now, saying how to allow it.
+			return permanentError{fmt.Errorf("post to %s: %w (%s)", redact(target), err, safehttp.Hint(err))}
 		}
 		return fmt.Errorf("post to %s: %w", redact(target), err)
 	}

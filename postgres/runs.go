@@ -29,6 +29,8 @@ type RunFilter struct {
 	// start. An After that names no run yields an empty page.
 	After string
 	Limit int // <= 0 means 100; at most 1000
+	// Viewer, when set, keeps only the runs that user may see (see RunVisible).
+	Viewer string
 }
 
 // UpsertRun inserts r or updates its status, summary and completed_at.
@@ -85,6 +87,7 @@ func (db *DB) ActiveRunByBusinessKey(ctx context.Context, definition, businessKe
 func (db *DB) ListRuns(ctx context.Context, f RunFilter) ([]Run, error) {
 	rows, err := db.q.ListRuns(ctx, customPlans{db.pool}, dbsqlc.ListRunsParams{
 		Definition: f.Definition,
+		Viewer:     f.Viewer,
 		Status:     f.Status,
 		After:      f.After,
 		Lim:        int32(pageSize(f.Limit)),

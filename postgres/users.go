@@ -21,8 +21,29 @@ type User struct {
 // stored, plus a short display prefix.
 type APIKey struct {
 	ID, UserID, Prefix string
-	CreatedAt          time.Time
+	// Scope is ScopeAPI (every route the owner's role allows) or ScopeCodec (the codec
+	// endpoints only).
+	Scope      string
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time // nil: never
+	LastUsedAt *time.Time // to the minute; nil: never used
 }
+
+// API key scopes.
+const (
+	ScopeAPI   = "api"
+	ScopeCodec = "codec"
+)
+
+// Credential is what an API key authenticates: its owner and the key.
+type Credential struct {
+	User User
+	Key  APIKey
+}
+
+// keyTouchInterval is how stale an API key's last use may get: Credential writes it
+// when it is older.
+const keyTouchInterval = time.Minute
 
 const (
 	defaultPageSize = 100
@@ -93,23 +114,96 @@ func (db *DB) GroupMembers(ctx context.Context, group string) ([]string, error) 
 	return ids, nil
 }
 
-// CreateAPIKey stores the hex SHA-256 hash of a new key for userID.
-// ErrNotFound if the user does not exist; ErrConflict if the hash exists.
+// CreateAPIKey stores the hex SHA-256 hash of a new full-scope key for userID that
+// never expires. ErrNotFound if the user does not exist; ErrConflict if the hash exists.
 func (db *DB) CreateAPIKey(ctx context.Context, userID, prefix, hash string) (APIKey, error) {
-	row, err := db.q.CreateAPIKey(ctx, db.pool, dbsqlc.CreateAPIKeyParams{UserID: userID, Prefix: prefix, Hash: hash})
-	if err != nil {
-		return APIKey{}, fmt.Errorf("create api key for user %s: %w", userID, interpretError(err))
-	}
-	return APIKey{ID: row.ID, UserID: row.UserID, Prefix: row.Prefix, CreatedAt: row.CreatedAt}, nil
+	return db.IssueAPIKey(ctx, APIKey{UserID: userID, Prefix: prefix}, hash)
 }
 
-// UserByAPIKeyHash returns the owner of the key whose hex SHA-256 is hash.
-func (db *DB) UserByAPIKeyHash(ctx context.Context, hash string) (User, error) {
-	row, err := db.q.UserByAPIKeyHash(ctx, db.pool, hash)
-	if err != nil {
-		return User{}, fmt.Errorf("load user by api key: %w", interpretError(err))
+// IssueAPIKey stores the hash of a new key with k's user, prefix, scope (default
+// ScopeAPI) and expiry.
+func (db *DB) IssueAPIKey(ctx context.Context, k APIKey, hash string) (APIKey, error) {
+	if k.Scope == "" {
+		k.Scope = ScopeAPI
 	}
-	return userFromRow(row), nil
+	row, err := db.q.CreateAPIKey(ctx, db.pool, dbsqlc.CreateAPIKeyParams{UserID: k.UserID, Prefix: k.Prefix,
+		Hash: hash, Scope: k.Scope, ExpiresAt: k.ExpiresAt})
+	if err != nil {
+		return APIKey{}, fmt.Errorf("create api key for user %s: %w", k.UserID, interpretError(err))
+	}
+	return APIKey(row), nil
+}
+
+// Credential returns the key whose hex SHA-256 is hash and its owner, and records the
+// use (at most once a minute per key). ErrNotFound for an unknown or expired key.
+func (db *DB) Credential(ctx context.Context, hash string) (Credential, error) {
+	r, err := db.q.CredentialByHash(ctx, db.pool, hash)
+	if err != nil {
+		return Credential{}, fmt.Errorf("load api key: %w", interpretError(err))
+	}
+	c := Credential{
+		User: User{ID: r.ID, Name: r.Name, Email: r.Email, Role: r.Role, Groups: nonNil(r.Groups),
+			Manager: r.Manager, CreatedAt: r.CreatedAt},
+		Key: APIKey{ID: r.KeyID, UserID: r.ID, Prefix: r.Prefix, Scope: r.Scope, CreatedAt: r.KeyCreatedAt,
+			ExpiresAt: r.ExpiresAt, LastUsedAt: r.LastUsedAt},
+	}
+	if r.LastUsedAt == nil || time.Since(*r.LastUsedAt) >= keyTouchInterval {
+		if err := db.q.TouchAPIKey(ctx, db.pool, r.KeyID); err != nil {
+			return Credential{}, fmt.Errorf("record use of api key %s: %w", r.KeyID, interpretError(err))
+		}
+		now := time.Now()
+		c.Key.LastUsedAt = &now
+	}
+	return c, nil
+}
+
+// UserByAPIKeyHash returns the owner of the full-scope, unexpired key whose hex
+// SHA-256 is hash.
+func (db *DB) UserByAPIKeyHash(ctx context.Context, hash string) (User, error) {
+	c, err := db.Credential(ctx, hash)
+	if err == nil && c.Key.Scope != ScopeAPI {
+		err = fmt.Errorf("load user by api key: a %s key: %w", c.Key.Scope, ErrNotFound)
+	}
+	return c.User, err
+}
+
+// ListAPIKeys returns up to limit keys (of userID, or of everyone when it is "") with
+// id > after, ordered by id. limit <= 0 means 100 (max 1000).
+func (db *DB) ListAPIKeys(ctx context.Context, userID, after string, limit int) ([]APIKey, error) {
+	rows, err := db.q.ListAPIKeys(ctx, db.pool, dbsqlc.ListAPIKeysParams{UserID: userID, After: after, Lim: int32(pageSize(limit))})
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", interpretError(err))
+	}
+	out := make([]APIKey, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, APIKey(r))
+	}
+	return out, nil
+}
+
+// RevokeAPIKey deletes the key with id: it authenticates nothing from then on.
+// ErrNotFound if there is none.
+func (db *DB) RevokeAPIKey(ctx context.Context, id string) error {
+	n, err := db.q.DeleteAPIKey(ctx, db.pool, id)
+	if err != nil {
+		return fmt.Errorf("revoke api key %s: %w", id, interpretError(err))
+	}
+	if n == 0 {
+		return fmt.Errorf("revoke api key %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// RevokeAPIKeyHash deletes the key of one scope whose hex SHA-256 is hash, and every
+// expired key of that scope; no error when there is none.
+func (db *DB) RevokeAPIKeyHash(ctx context.Context, hash, scope string) error {
+	if _, err := db.q.DeleteAPIKeyByHash(ctx, db.pool, dbsqlc.DeleteAPIKeyByHashParams{Hash: hash, Scope: scope}); err != nil {
+		return fmt.Errorf("revoke %s key: %w", scope, interpretError(err))
+	}
+	if _, err := db.q.DeleteExpiredAPIKeys(ctx, db.pool, scope); err != nil {
+		return fmt.Errorf("forget expired %s keys: %w", scope, interpretError(err))
+	}
+	return nil
 }
 
 func userParams(u User) dbsqlc.UpsertUserParams {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -126,5 +127,54 @@ func TestAPIKeys(t *testing.T) {
 	require.Equal(t, alice, got)
 
 	_, err = db.UserByAPIKeyHash(ctx, "cafebabe")
+	require.ErrorIs(t, err, ErrNotFound)
+
+	// Scope, expiry and last use.
+	c, err := db.Credential(ctx, "deadbeef")
+	require.NoError(t, err)
+	require.Equal(t, ScopeAPI, c.Key.Scope)
+	require.Nil(t, c.Key.ExpiresAt)
+	require.NotNil(t, c.Key.LastUsedAt, "a use is recorded")
+	first := *c.Key.LastUsedAt
+	soon := time.Now().Add(time.Hour)
+	codec, err := db.IssueAPIKey(ctx, APIKey{UserID: "alice", Prefix: "hk_co", Scope: ScopeCodec, ExpiresAt: &soon}, "c0dec")
+	require.NoError(t, err)
+	require.Equal(t, ScopeCodec, codec.Scope)
+	require.WithinDuration(t, soon, *codec.ExpiresAt, time.Millisecond)
+	_, err = db.UserByAPIKeyHash(ctx, "c0dec")
+	require.ErrorIs(t, err, ErrNotFound, "a codec key is not a full key")
+	past := time.Now().Add(-time.Second)
+	_, err = db.IssueAPIKey(ctx, APIKey{UserID: "alice", Prefix: "hk_ol", ExpiresAt: &past}, "01d")
+	require.NoError(t, err)
+	_, err = db.Credential(ctx, "01d")
+	require.ErrorIs(t, err, ErrNotFound, "an expired key authenticates nothing")
+
+	keys, err := db.ListAPIKeys(ctx, "alice", "", 0)
+	require.NoError(t, err)
+	require.Len(t, keys, 3)
+	var listed APIKey
+	for _, k := range keys {
+		if k.ID == key.ID {
+			listed = k
+		}
+	}
+	require.NotNil(t, listed.LastUsedAt)
+	require.WithinDuration(t, first, *listed.LastUsedAt, time.Second, "the last use is listed")
+	again, err := db.Credential(ctx, "deadbeef")
+	require.NoError(t, err)
+	require.Equal(t, listed.LastUsedAt.UTC(), again.Key.LastUsedAt.UTC(), "written at most once a minute")
+	none, err := db.ListAPIKeys(ctx, "bob", "", 0)
+	require.NoError(t, err)
+	require.Empty(t, none)
+
+	require.NoError(t, db.RevokeAPIKey(ctx, key.ID))
+	_, err = db.Credential(ctx, "deadbeef")
+	require.ErrorIs(t, err, ErrNotFound, "a revoked key authenticates nothing")
+	require.ErrorIs(t, db.RevokeAPIKey(ctx, key.ID), ErrNotFound)
+	require.NoError(t, db.RevokeAPIKeyHash(ctx, "c0dec", ScopeAPI))
+	_, err = db.Credential(ctx, "c0dec")
+	require.NoError(t, err, "only a key of the scope named is revoked")
+	require.NoError(t, db.RevokeAPIKeyHash(ctx, "c0dec", ScopeCodec))
+	_, err = db.Credential(ctx, "c0dec")
 	require.ErrorIs(t, err, ErrNotFound)
 }

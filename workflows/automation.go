@@ -195,12 +195,12 @@ func (r *run) httpRequest(step *definitions.Step, edits httpEdits) (*HTTPRequest
 		IdempotencyKey: r.idempotencyKey(step), URL: edits.url, Body: edits.body}
 	var err error
 	if req.URL == "" {
-		if req.URL, err = r.renderText(h.URL, vars); err != nil {
+		if req.URL, err = r.renderTemplate(h.URL, vars); err != nil {
 			return nil, fmt.Errorf("render url: %w", err)
 		}
 	}
 	for _, hd := range h.Headers {
-		v, err := r.renderText(hd.Value, vars)
+		v, err := r.renderTemplate(hd.Value, vars)
 		if err != nil {
 			return nil, fmt.Errorf("render header %s: %w", hd.Name, err)
 		}
@@ -225,20 +225,20 @@ func (r *run) notifyRequest(step *definitions.Step) (*NotifyRequest, error) {
 		URLSecret: n.URLSecret, IdempotencyKey: r.idempotencyKey(step)}
 	req.Users, req.Groups, req.ManagerOf = r.resolveRoles(n.To)
 	for _, a := range n.Addresses {
-		addr, err := r.renderText(a, vars)
+		addr, err := r.renderTemplate(a, vars)
 		if err != nil {
 			return nil, fmt.Errorf("render address %q: %w", a, err)
 		}
 		req.Addresses = append(req.Addresses, addr)
 	}
 	var err error
-	if req.URL, err = r.renderText(n.URL, vars); err != nil {
+	if req.URL, err = r.renderTemplate(n.URL, vars); err != nil {
 		return nil, fmt.Errorf("render url: %w", err)
 	}
-	if req.Subject, err = r.renderText(n.Subject, vars); err != nil {
+	if req.Subject, err = r.renderTemplate(n.Subject, vars); err != nil {
 		return nil, fmt.Errorf("render subject: %w", err)
 	}
-	if req.Message, err = r.renderText(n.Message, vars); err != nil {
+	if req.Message, err = r.renderTemplate(n.Message, vars); err != nil {
 		return nil, fmt.Errorf("render message: %w", err)
 	}
 	return req, nil
@@ -249,7 +249,7 @@ func (r *run) idempotencyKey(step *definitions.Step) string {
 	return fmt.Sprintf("%s/%s/%d", r.state.ID, step.ID, r.stepState(step).Round)
 }
 
-func (r *run) renderText(s string, vars definitions.Vars) (string, error) {
+func (r *run) renderTemplate(s string, vars definitions.Vars) (string, error) {
 	if s == "" {
 		return "", nil
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -29,6 +30,9 @@ func (in *Interpreter) Run(ctx workflow.Context, input RunInput) (RunState, erro
 	}
 	r := newRun(ctx, in.engine, input)
 	r.version = runVersion(ctx, input)
+	if r.version >= 3 && input.Resume == nil {
+		r.state.Summary = clipRunes(r.state.Summary, MaxTitleRunes) // rendered before the version was known
+	}
 	if err := r.registerHandlers(); err != nil {
 		return r.state, err
 	}
@@ -212,18 +216,47 @@ func (r *run) vars(form map[string]any) definitions.Vars {
 	}
 }
 
-// render renders a template, falling back to fallback when it is empty or fails
-// (a broken title must not stop a run; the error is logged).
+// Rendered texts are clipped from interpreter version 3: a template can repeat a value,
+// so its output is not bounded by the API's limits on inputs and form data, and a run's
+// state (titles, descriptions, summary) must stay small enough to be read and carried
+// across continue-as-new (docs/operations.md#limits).
+const (
+	MaxTitleRunes       = 500   // a task's title, the run's summary
+	MaxDescriptionRunes = 10000 // a task's description
+)
+
+// render renders a title or the summary (see renderText).
 func (r *run) render(tmpl, fallback string) string {
-	if tmpl == "" {
-		return fallback
+	return r.renderText(tmpl, fallback, MaxTitleRunes)
+}
+
+// renderText renders a template, falling back to fallback when it is empty or fails
+// (a broken title must not stop a run; the error is logged), clipped to max characters.
+func (r *run) renderText(tmpl, fallback string, max int) string {
+	out := fallback
+	if tmpl != "" {
+		var err error
+		if out, err = r.engine.Render(r.prog, tmpl, r.vars(nil)); err != nil {
+			workflow.GetLogger(r.ctx).Warn("render template", "template", tmpl, "error", err)
+			out = fallback
+		}
 	}
-	out, err := r.engine.Render(r.prog, tmpl, r.vars(nil))
-	if err != nil {
-		workflow.GetLogger(r.ctx).Warn("render template", "template", tmpl, "error", err)
-		return fallback
+	if r.version >= 3 {
+		out = clipRunes(out, max)
 	}
 	return out
+}
+
+// clipRunes shortens s to at most max characters, the last one "…".
+func clipRunes(s string, max int) string {
+	n := 0
+	for i := range s {
+		if n == max-1 && utf8.RuneCountInString(s[i:]) > 1 {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
 }
 
 // now is the workflow's deterministic current time in UTC.

@@ -154,7 +154,7 @@ func (r *run) newTask(step *definitions.Step) (Task, []string, error) {
 		Definition:      r.state.Definition,
 		Kind:            string(step.Kind),
 		Title:           r.render(step.Title, step.ID),
-		Description:     r.render(step.Description, ""),
+		Description:     r.renderText(step.Description, "", MaxDescriptionRunes),
 		Status:          TaskOpen,
 		Assignees:       users,
 		CandidateGroups: groups,

@@ -22,6 +22,8 @@ import (
 //	   rest after a grace period; cancel reasons reach child runs; a missing subprocess
 //	   target takes on_failure; signal completions resolve the actor in the directory;
 //	   wait steps can be expedited.
+//	   (edge) rendered titles and the summary are clipped to 500 characters, descriptions to
+//	   10,000 (edge limits).
 const (
 	versionChange      = "handoff-interpreter"
 	interpreterVersion = workflow.Version(3)

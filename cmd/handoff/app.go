@@ -149,7 +149,11 @@ func (m *Main) serve() error {
 		return fmt.Errorf("listen on %s: %w", m.Config.HTTPAddr, err)
 	}
 	m.listener = ln
-	apiCfg := api.Config{Namespace: m.Config.TemporalNamespace, TaskQueue: m.Config.TaskQueue, ContinueAsNewAfter: m.Config.ContinueAsNewAfter, Secrets: m.secrets, Metrics: m.metrics,
+	httpCfg, err := m.Config.SafeHTTP()
+	if err != nil {
+		return err
+	}
+	apiCfg := api.Config{HTTP: httpCfg, Namespace: m.Config.TemporalNamespace, TaskQueue: m.Config.TaskQueue, ContinueAsNewAfter: m.Config.ContinueAsNewAfter, Secrets: m.secrets, Metrics: m.metrics,
 		DataConverter: m.dc, CodecCORSOrigins: m.Config.CodecCORSOrigins(), MaxInFlight: m.Config.MaxInFlight, CacheBytes: m.Config.ReadCacheBytes}
 	if m.codec != nil {
 		apiCfg.Codec = m.codec

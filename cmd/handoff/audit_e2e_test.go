@@ -139,8 +139,9 @@ func TestAuditTrailOfContentApproval(t *testing.T) {
 		{"task.completed", "erin", "publish_failed"},
 		{"run.completed", sys, ""},
 	}
-	got, events := auditActions(t, s, "mallory", id)
-	require.Equal(t, want, got, "any user who may read the run may read its audit trail")
+	got, events := auditActions(t, s, "audrey", id)
+	require.Equal(t, want, got, "any user who may see the run may read its audit trail")
+	s.do("mallory", "GET", "/v1/runs/"+id+"/audit", nil).problem(t, http.StatusNotFound) // not in the run
 	detail := func(kind, step string) map[string]any {
 		for _, e := range events {
 			if m := e.(map[string]any); m["kind"] == kind && m["step"] == step {
@@ -176,7 +177,7 @@ func TestAuditTrailOfContentApproval(t *testing.T) {
 // `handoff evidence verify`; an edited copy fails.
 func checkEvidence(t *testing.T, s *stack, id string, src []byte, auditEvents int) {
 	t.Helper()
-	res := s.do("mallory", "GET", "/v1/runs/"+id+"/evidence", nil)
+	res := s.do("audrey", "GET", "/v1/runs/"+id+"/evidence", nil) // an auditor, not in the run
 	ev := res.must(t, http.StatusOK)
 	def := ev["definition"].(map[string]any)
 	require.Equal(t, "content-approval", def["key"])

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -131,9 +133,9 @@ func newUsersCmd(cfg *Config) *cobra.Command {
 				return errors.New("--id and --name are required")
 			}
 			switch u.Role {
-			case "admin", "designer", "member":
+			case "admin", "designer", "auditor", "member":
 			default:
-				return fmt.Errorf("--role must be admin, designer or member, not %q", u.Role)
+				return fmt.Errorf("--role must be admin, designer, auditor or member, not %q", u.Role)
 			}
 			u.Groups = splitList(groups)
 			db, err := openDB(cmd.Context(), cfg)
@@ -152,7 +154,7 @@ func newUsersCmd(cfg *Config) *cobra.Command {
 	add.Flags().StringVar(&u.ID, "id", "", "user id (required)")
 	add.Flags().StringVar(&u.Name, "name", "", "display name (required)")
 	add.Flags().StringVar(&u.Email, "email", "", "email address")
-	add.Flags().StringVar(&u.Role, "role", "member", "admin, designer or member")
+	add.Flags().StringVar(&u.Role, "role", "member", "admin, designer, auditor (sees every run) or member")
 	add.Flags().StringVar(&groups, "groups", "", "comma-separated group names")
 	add.Flags().StringVar(&u.Manager, "manager", "", "user id of the manager")
 	users.AddCommand(add)
@@ -161,7 +163,10 @@ func newUsersCmd(cfg *Config) *cobra.Command {
 
 func newKeysCmd(cfg *Config) *cobra.Command {
 	keys := &cobra.Command{Use: "keys", Short: "Manage API keys"}
-	var user string
+	var (
+		user      string
+		expiresIn time.Duration
+	)
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create an API key for a user and print it (it is shown only once)",
@@ -169,13 +174,21 @@ func newKeysCmd(cfg *Config) *cobra.Command {
 			if user == "" {
 				return errors.New("--user is required")
 			}
+			if expiresIn < 0 {
+				return errors.New("--expires-in must be positive")
+			}
 			db, err := openDB(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
 			key, hash := api.NewKey()
-			if _, err := db.CreateAPIKey(cmd.Context(), user, key[:7], hash); err != nil {
+			k := postgres.APIKey{UserID: user, Prefix: key[:7]}
+			if expiresIn > 0 {
+				at := time.Now().Add(expiresIn).UTC()
+				k.ExpiresAt = &at
+			}
+			if _, err := db.IssueAPIKey(cmd.Context(), k, hash); err != nil {
 				if errors.Is(err, postgres.ErrNotFound) {
 					return fmt.Errorf("no user %q: add it first with `handoff users add`", user)
 				}
@@ -186,8 +199,69 @@ func newKeysCmd(cfg *Config) *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&user, "user", "", "user id the key acts as (required)")
-	keys.AddCommand(create)
+	create.Flags().DurationVar(&expiresIn, "expires-in", 0, "the key expires after this long (e.g. 720h); default never")
+
+	var listUser string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List API keys (never the keys themselves) with their scope, expiry and last use",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tUSER\tPREFIX\tSCOPE\tCREATED\tEXPIRES\tLAST USED")
+			for after := ""; ; {
+				page, err := db.ListAPIKeys(cmd.Context(), listUser, after, 1000)
+				if err != nil {
+					return err
+				}
+				for _, k := range page {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.UserID, k.Prefix, k.Scope,
+						k.CreatedAt.UTC().Format(time.RFC3339), timeOr(k.ExpiresAt, "never"), timeOr(k.LastUsedAt, "never"))
+				}
+				if len(page) < 1000 {
+					break
+				}
+				after = page[len(page)-1].ID
+			}
+			return w.Flush()
+		},
+	}
+	list.Flags().StringVar(&listUser, "user", "", "only this user's keys")
+
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke an API key by its id (from `handoff keys list`): it authenticates nothing from then on",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := openDB(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.RevokeAPIKey(cmd.Context(), args[0]); err != nil {
+				if errors.Is(err, postgres.ErrNotFound) {
+					return fmt.Errorf("no API key with id %q (see `handoff keys list`)", args[0])
+				}
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "API key %s revoked\n", args[0])
+			return nil
+		},
+	}
+	keys.AddCommand(create, list, revoke)
 	return keys
+}
+
+// timeOr formats t in RFC 3339, or says none when it is nil.
+func timeOr(t *time.Time, none string) string {
+	if t == nil {
+		return none
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func openDB(ctx context.Context, cfg *Config) (*postgres.DB, error) {

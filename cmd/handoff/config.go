@@ -43,9 +43,10 @@ type Config struct {
 	// events (HANDOFF_CONTINUE_AS_NEW_AFTER, default 0: when Temporal suggests it, near
 	// 4,096 events). Lower it only to test long runs.
 	ContinueAsNewAfter int
-	// HTTPAllow lists destinations http steps may reach despite the SSRF guard: comma-separated
-	// CIDR prefixes, IP addresses, IP:port pairs and :port entries (HANDOFF_HTTP_ALLOW, default
-	// none). See docs/integrations.md.
+	// HTTPAllow lists destinations http steps, notifications and subscriptions may reach
+	// despite the SSRF guard, each entry exactly what it names (safehttp.ParseAllow): IP or
+	// CIDR on ports 80 and 443, IP:port or CIDR:port on that port only, :port on public
+	// addresses (HANDOFF_HTTP_ALLOW, default none). See docs/integrations.md.
 	HTTPAllow string
 	// HTTPMaxBody caps an integration's response body in bytes (HANDOFF_HTTP_MAX_BODY, default
 	// 1048576).

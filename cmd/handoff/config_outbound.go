@@ -23,8 +23,8 @@ func (c Config) validateOutbound() error {
 	if c.HTTPMaxBody < 0 {
 		return errors.New("HANDOFF_HTTP_MAX_BODY must be a positive whole number of bytes")
 	}
-	if _, _, err := safehttp.ParseAllow(c.HTTPAllow); err != nil {
-		return fmt.Errorf("HANDOFF_HTTP_ALLOW: %w", err)
+	if _, err := safehttp.ParseAllow(c.HTTPAllow); err != nil {
+		return fmt.Errorf("HANDOFF_HTTP_ALLOW: %w (%s)", err, safehttp.AllowRule)
 	}
 	if _, err := c.SecretsBox(); err != nil {
 		return err
@@ -34,11 +34,11 @@ func (c Config) validateOutbound() error {
 
 // SafeHTTP is the configuration of the SSRF-guarded client of http steps.
 func (c Config) SafeHTTP() (safehttp.Config, error) {
-	allow, ports, err := safehttp.ParseAllow(c.HTTPAllow)
+	allow, err := safehttp.ParseAllow(c.HTTPAllow)
 	if err != nil {
-		return safehttp.Config{}, fmt.Errorf("HANDOFF_HTTP_ALLOW: %w", err)
+		return safehttp.Config{}, fmt.Errorf("HANDOFF_HTTP_ALLOW: %w (%s)", err, safehttp.AllowRule)
 	}
-	return safehttp.Config{Allow: allow, AllowPorts: ports, MaxBodyBytes: c.HTTPMaxBody}.WithDefaults(), nil
+	return safehttp.Config{Allow: allow, MaxBodyBytes: c.HTTPMaxBody}.WithDefaults(), nil
 }
 
 // SecretsBox seals and opens stored secrets; nil (and no error) when no key is set.

@@ -77,7 +77,7 @@ func TestEncryptedPayloads(t *testing.T) {
 		plain := newStack(t)
 		id, clear := runWithPlantedValue(t, plain)
 		require.True(t, containsPlanted(payloadsOf(t, clear)), "the planted value is in an unencrypted history")
-		plain.do("dana", "POST", "/codec/decode", codecBody(t, clear[0].GetWorkflowExecutionStartedEventAttributes().
+		plain.do("audrey", "POST", "/codec/decode", codecBody(t, clear[0].GetWorkflowExecutionStartedEventAttributes().
 			GetInput().GetPayloads()[0])).problem(t, http.StatusNotFound)
 		finishRun(t, plain, id)
 	})
@@ -132,30 +132,32 @@ func finishRun(t *testing.T, s *stack, id string) {
 	s.do("bob", "POST", "/v1/tasks/"+task+"/complete", map[string]any{"data": map[string]any{"cost": 10}}).must(t, http.StatusOK)
 }
 
-// checkCodecServer decodes the encrypted completion through /codec/decode: for designers
-// and admins only, by key or by the session cookie, from the allowed origin.
+// checkCodecServer decodes the encrypted completion through /codec/decode: for auditors
+// and admins only (they may see every run's data), by key or by a session cookie that
+// holds a codec-only credential of its own, from the allowed origin.
 func checkCodecServer(t *testing.T, s *stack, encrypted *commonpb.Payload) {
 	body := codecBody(t, encrypted)
-	res := s.do("dana", "POST", "/codec/decode", body)
+	res := s.do("audrey", "POST", "/codec/decode", body)
 	require.Equal(t, http.StatusOK, res.Status, res.Raw)
 	require.Contains(t, decodedData(t, res.Raw), planted)
 	require.Contains(t, decodedData(t, s.do("admin", "POST", "/codec/decode", body).Raw), planted)
 	s.do("", "POST", "/codec/decode", body).problem(t, http.StatusUnauthorized)
 	s.do("mallory", "POST", "/codec/decode", body).problem(t, http.StatusForbidden)
-	require.Contains(t, s.do("dana", "POST", "/codec/decode", `{"payloads": 7}`).problem(t, http.StatusUnprocessableEntity), "payloads")
-	s.do("dana", "GET", "/codec/decode", nil).problem(t, http.StatusNotFound)
+	s.do("dana", "POST", "/codec/decode", body).problem(t, http.StatusForbidden) // a designer is not in every run
+	require.Contains(t, s.do("audrey", "POST", "/codec/decode", `{"payloads": 7}`).problem(t, http.StatusUnprocessableEntity), "payloads")
+	s.do("audrey", "GET", "/codec/decode", nil).problem(t, http.StatusNotFound)
 	unknownKey := &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(encryption.Encoding),
 		encryption.MetadataKeyID: []byte("retired")}, Data: encrypted.GetData()}
-	require.Contains(t, s.do("dana", "POST", "/codec/decode", codecBody(t, unknownKey)).
+	require.Contains(t, s.do("audrey", "POST", "/codec/decode", codecBody(t, unknownKey)).
 		problem(t, http.StatusUnprocessableEntity)["payloads"], `unknown encryption key id "retired"`)
 
 	// encode, then decode, gives the payload back.
 	plainPayload, err := converter.GetDefaultDataConverter().ToPayload(map[string]any{"x": "y"})
 	require.NoError(t, err)
-	enc := s.do("dana", "POST", "/codec/encode", codecBody(t, plainPayload))
+	enc := s.do("audrey", "POST", "/codec/encode", codecBody(t, plainPayload))
 	require.Equal(t, http.StatusOK, enc.Status, enc.Raw)
 	require.Contains(t, enc.Raw, base64.StdEncoding.EncodeToString([]byte(encryption.Encoding)))
-	require.Contains(t, decodedData(t, s.do("dana", "POST", "/codec/decode", enc.Raw).Raw), `{"x":"y"}`)
+	require.Contains(t, decodedData(t, s.do("audrey", "POST", "/codec/decode", enc.Raw).Raw), `{"x":"y"}`)
 
 	// Temporal Web: a preflight from the allowed origin, then cookies instead of a header.
 	origin := "http://localhost:8233"
@@ -169,18 +171,34 @@ func checkCodecServer(t *testing.T, s *stack, encrypted *commonpb.Payload) {
 	require.Equal(t, http.StatusForbidden, evil.StatusCode)
 	require.Empty(t, evil.Header.Get("Access-Control-Allow-Origin"))
 
-	form := url.Values{"key": {s.keys["dana"]}}.Encode()
+	form := url.Values{"key": {s.keys["audrey"]}}.Encode()
 	login := rawRequest(t, s, "POST", "/codec/session", form, "Content-Type", "application/x-www-form-urlencoded")
 	require.Equal(t, http.StatusOK, login.StatusCode)
 	cookies := login.Cookies()
 	require.Len(t, cookies, 1)
 	require.True(t, cookies[0].HttpOnly)
 	require.Equal(t, "/codec", cookies[0].Path)
+	require.NotEqual(t, s.keys["audrey"], cookies[0].Value, "the cookie never holds the operator's key")
 	cookie := cookies[0].Name + "=" + cookies[0].Value
-	viaCookie := rawRequest(t, s, "POST", "/codec/decode", string(mustMarshal(t, body)), "Origin", origin, "Cookie", cookie,
-		"Content-Type", "application/json", "X-Namespace", "default")
+	decodeByCookie := func() *http.Response {
+		return rawRequest(t, s, "POST", "/codec/decode", string(mustMarshal(t, body)), "Origin", origin, "Cookie", cookie,
+			"Content-Type", "application/json", "X-Namespace", "default")
+	}
+	viaCookie := decodeByCookie()
 	require.Equal(t, http.StatusOK, viaCookie.StatusCode)
 	require.Equal(t, origin, viaCookie.Header.Get("Access-Control-Allow-Origin"))
+	// The cookie's credential opens the codec only, expires with the session, and is listed.
+	s.do(cookies[0].Value, "GET", "/v1/runs", nil).problem(t, http.StatusUnauthorized)
+	keys := s.do("admin", "GET", "/v1/api-keys?user=audrey", nil).must(t, http.StatusOK)["api_keys"].([]any)
+	require.Len(t, keys, 2)
+	scopes := []any{keys[0].(map[string]any)["scope"], keys[1].(map[string]any)["scope"]}
+	require.ElementsMatch(t, []any{"api", "codec"}, scopes)
+	// Ending the session revokes the credential, not only the cookie.
+	end := rawRequest(t, s, "DELETE", "/codec/session", "", "Cookie", cookie)
+	require.Equal(t, http.StatusNoContent, end.StatusCode)
+	require.Equal(t, http.StatusUnauthorized, decodeByCookie().StatusCode, "a deleted session decodes nothing")
+	require.Len(t, s.do("admin", "GET", "/v1/api-keys?user=audrey", nil).must(t, http.StatusOK)["api_keys"], 1)
+	require.Equal(t, http.StatusOK, s.do("audrey", "POST", "/codec/decode", body).Status, "the operator's own key still works")
 	member := rawRequest(t, s, "POST", "/codec/session", url.Values{"key": {s.keys["mallory"]}}.Encode(),
 		"Content-Type", "application/x-www-form-urlencoded")
 	require.Equal(t, http.StatusForbidden, member.StatusCode)

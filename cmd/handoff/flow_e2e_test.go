@@ -16,7 +16,7 @@ import (
 func TestExternalEvent(t *testing.T) {
 	s := newStack(t)
 	s.do("dana", "POST", "/v1/definitions", waitDef).must(t, http.StatusCreated)
-	run := s.do("admin", "POST", "/v1/runs", map[string]any{"definition": "waits"}).must(t, http.StatusCreated)
+	run := s.do("alice", "POST", "/v1/runs", map[string]any{"definition": "waits"}).must(t, http.StatusCreated)
 	id := run["id"].(string)
 	path := "/v1/runs/" + id + "/events/contract-signed"
 
@@ -59,7 +59,8 @@ func TestCancelCascades(t *testing.T) {
 	}, "the child's task reaches alice's inbox")
 
 	s.do("alice", "POST", "/v1/runs/"+id+"/cancel", map[string]any{}).problem(t, http.StatusUnprocessableEntity)
-	s.do("mallory", "POST", "/v1/runs/"+id+"/cancel", map[string]any{"reason": "no"}).problem(t, http.StatusForbidden)
+	s.do("mallory", "POST", "/v1/runs/"+id+"/cancel", map[string]any{"reason": "no"}).problem(t, http.StatusNotFound) // not in the run
+	s.do("audrey", "POST", "/v1/runs/"+id+"/cancel", map[string]any{"reason": "no"}).problem(t, http.StatusForbidden) // sees it, did not start it
 	s.do("alice", "POST", "/v1/runs/"+id+"/cancel", map[string]any{"reason": "hired elsewhere"}).must(t, http.StatusAccepted)
 
 	waitStatus(t, s, id, "cancelled")

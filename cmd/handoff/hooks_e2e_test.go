@@ -207,7 +207,7 @@ func TestWebhookConcurrentDuplicates(t *testing.T) {
 	require.Equal(t, map[string]any{"run_id": runID, "duplicate": true, "ignored": false}, again.body)
 
 	require.Contains(t, s.logs.String(), "run_id="+runID, "the request log names the run a webhook started")
-	run := s.do("alice", "GET", "/v1/runs/"+runID, nil).must(t, http.StatusOK)
+	run := s.do("audrey", "GET", "/v1/runs/"+runID, nil).must(t, http.StatusOK)
 	require.Equal(t, "webhook:ats", run["started_by"])
 	require.Equal(t, "Jane Doe", run["inputs"].(map[string]any)["full_name"])
 
@@ -308,7 +308,7 @@ func TestWebhookBusinessKey(t *testing.T) {
 	require.Equal(t, true, again.body["duplicate"])
 	require.Equal(t, 1, deliveries(t, s, key), "the refused delivery is not recorded")
 
-	run := s.do("alice", "GET", "/v1/runs/"+key+"-C-42", nil).must(t, http.StatusOK)
+	run := s.do("audrey", "GET", "/v1/runs/"+key+"-C-42", nil).must(t, http.StatusOK)
 	require.Equal(t, "C-42", run["business_key"])
 }
 

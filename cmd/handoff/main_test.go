@@ -93,6 +93,7 @@ func newStackWith(t *testing.T, adjust func(*Main), opts ...func(*Config)) *stac
 	s.addUser(postgres.User{ID: "alice", Name: "Alice", Role: "member", Groups: []string{"hr"}})
 	s.addUser(postgres.User{ID: "bob", Name: "Bob", Role: "member", Groups: []string{"finance"}})
 	s.addUser(postgres.User{ID: "mallory", Name: "Mallory", Role: "member"})
+	s.addUser(postgres.User{ID: "audrey", Name: "Audrey Auditor", Role: "auditor"})
 	return s
 }
 

@@ -94,7 +94,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	details := "/v1/tasks/" + inbox[0].(map[string]any)["id"].(string)
 	task := c.call("alice", "GET", details, nil).must(t, http.StatusOK)
 	require.NotNil(t, task["due_at"])
-	c.call("mallory", "GET", details, nil).problem(t, http.StatusForbidden)
+	c.call("mallory", "GET", details, nil).problem(t, http.StatusNotFound) // not in the run
 	c.call("mallory", "GET", "/v1/tasks?assignee=alice", nil).problem(t, http.StatusForbidden)
 	fields := c.call("alice", "POST", details+"/complete",
 		map[string]any{"data": map[string]any{"category": "furniture", "quantity": 0}}).problem(t, http.StatusUnprocessableEntity)
@@ -108,7 +108,7 @@ func TestOpenAPIConformance(t *testing.T) {
 
 	// The group task: bob (finance) claims and completes it; dana approves.
 	budget := c.waitForTask("bob")
-	c.call("mallory", "POST", budget+"/claim", nil).problem(t, http.StatusForbidden)
+	c.call("mallory", "POST", budget+"/claim", nil).problem(t, http.StatusNotFound)
 	c.call("bob", "POST", budget+"/claim", nil).must(t, http.StatusOK)
 	c.call("bob", "POST", budget+"/complete", map[string]any{"data": map[string]any{"ok": true}}).must(t, http.StatusOK)
 	approve := c.waitForTask("dana")
@@ -136,7 +136,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	inputs["po"] = "PO-8"
 	other := c.call("alice", "POST", "/v1/runs", map[string]any{"definition": "purchase", "inputs": inputs}).must(t, http.StatusCreated)
 	cancel := "/v1/runs/" + other["id"].(string) + "/cancel"
-	c.call("mallory", "POST", cancel, map[string]any{"reason": "no"}).problem(t, http.StatusForbidden)
+	c.call("mallory", "POST", cancel, map[string]any{"reason": "no"}).problem(t, http.StatusNotFound)
 	c.call("alice", "POST", cancel, map[string]any{"reason": "bought elsewhere"}).must(t, http.StatusAccepted)
 
 	// The directory.

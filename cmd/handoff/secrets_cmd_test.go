@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/handoffhq/handoff/api"
+	"github.com/handoffhq/handoff/internal/safehttp"
 	"github.com/handoffhq/handoff/internal/secrets"
 	"github.com/handoffhq/handoff/internal/testenv"
 	"github.com/handoffhq/handoff/postgres"
@@ -43,8 +46,8 @@ func TestOutboundConfig(t *testing.T) {
 	cfg := ConfigFromEnv(func(k string) string { return tests[1].env[k] })
 	h, err := cfg.SafeHTTP()
 	require.NoError(t, err)
-	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32")}, h.Allow)
-	require.Equal(t, []uint16{8080}, h.AllowPorts)
+	require.Equal(t, []safehttp.Destination{{Prefix: netip.MustParsePrefix("10.0.0.0/8")},
+		{Prefix: netip.MustParsePrefix("127.0.0.1/32"), Port: 8080}}, h.Allow)
 	require.EqualValues(t, 2048, h.MaxBodyBytes)
 	require.EqualValues(t, 1<<20, ConfigFromEnv(func(string) string { return "" }).HTTPMaxBody, "default 1 MiB")
 	box, err := cfg.SecretsBox()
@@ -128,4 +131,51 @@ func TestSecretsCommand(t *testing.T) {
 	require.NoError(t, err)
 	_, err = db.Secret(ctx, "crm-token")
 	require.ErrorIs(t, err, postgres.ErrNotFound)
+}
+
+// TestKeysCommand: `handoff keys create --expires-in` makes a key that expires, `keys list
+// --user` shows it with its last use (never the key), `keys revoke ID` ends it.
+func TestKeysCommand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testenv.DatabaseURL(t)
+	db, err := postgres.Open(ctx, url)
+	require.NoError(t, err)
+	t.Cleanup(db.Close)
+	require.NoError(t, db.Migrate(ctx))
+	run := func(args ...string) (string, error) {
+		cfg := Config{DatabaseURL: url}
+		root := newRoot(&cfg)
+		var out bytes.Buffer
+		root.SetArgs(args)
+		root.SetOut(&out)
+		root.SetErr(&out)
+		err := root.ExecuteContext(ctx)
+		return out.String(), err
+	}
+	_, err = run("users", "add", "--id", "ivy", "--name", "Ivy", "--role", "auditor")
+	require.NoError(t, err)
+	key, err := run("keys", "create", "--user", "ivy", "--expires-in", "720h")
+	require.NoError(t, err)
+	key = strings.TrimSpace(key)
+	c, err := db.Credential(ctx, api.HashKey(key))
+	require.NoError(t, err)
+	require.Equal(t, "auditor", c.User.Role)
+	require.WithinDuration(t, time.Now().Add(720*time.Hour), *c.Key.ExpiresAt, time.Minute)
+
+	out, err := run("keys", "list", "--user", "ivy")
+	require.NoError(t, err)
+	require.Contains(t, out, c.Key.ID)
+	require.Contains(t, out, c.Key.Prefix)
+	require.NotContains(t, out, key)
+	require.NotContains(t, out, "never", "its expiry and last use are listed")
+
+	_, err = run("keys", "revoke", c.Key.ID)
+	require.NoError(t, err)
+	_, err = db.Credential(ctx, api.HashKey(key))
+	require.ErrorIs(t, err, postgres.ErrNotFound)
+	_, err = run("keys", "revoke", c.Key.ID)
+	require.ErrorContains(t, err, "no API key")
+	_, err = run("keys", "create", "--user", "ivy", "--expires-in", "soon")
+	require.Error(t, err)
 }

@@ -120,7 +120,7 @@ func TestSlice(t *testing.T) {
 	}).must(t, http.StatusOK)
 	require.Equal(t, "completed", last["run"].(map[string]any)["status"])
 
-	state := s.do("mallory", "GET", "/v1/runs/"+runID, nil).must(t, http.StatusOK)
+	state := s.do("audrey", "GET", "/v1/runs/"+runID, nil).must(t, http.StatusOK)
 	require.Equal(t, "completed", state["status"])
 	steps := state["steps"].([]any)
 	require.Len(t, steps, 2)

@@ -65,7 +65,7 @@ func TestTemporalWebDecodes(t *testing.T) {
 
 	// 1. The codec session, in the browser used for Temporal Web.
 	tab.Do(chromedp.Navigate(codec+"/session"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="key"]`), s.keys["dana"]),
+		chromedp.SendKeys(chromedp.CSS(`input[name="key"]`), s.keys["admin"]), // the codec is for admins and auditors
 		chromedp.Submit(chromedp.CSS(`input[name="key"]`)))
 	tab.WaitFor(`document.body.innerText.includes("started")`, "the codec session")
 	// Still not decoded: Temporal Web 2.42 takes "include credentials" from the cluster's

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/serviceerror"
+
+	"github.com/handoffhq/handoff/postgres"
 )
 
 // purchaseDefinition has one task for alice; its business key is the purchase order.
@@ -71,6 +74,47 @@ func TestBusinessKeyConflict(t *testing.T) {
 		"a new execution under the same run id")
 }
 
+// TestBusinessKeysAreDistinct: business keys that differ only in characters a run id
+// cannot show as they are still get runs of their own, readable by their ids, and each
+// run keeps its key as given (run resource, search attribute). An active run started
+// under the earlier mapping still holds its key.
+func TestBusinessKeysAreDistinct(t *testing.T) {
+	s := newStack(t)
+	const key = "bk-distinct"
+	s.do("dana", "POST", "/v1/definitions", fmt.Sprintf(purchaseDefinition, key)).must(t, http.StatusCreated)
+	ids := map[string]string{}
+	for _, bk := range []string{"日本", "😀", "PO.1", "PO 1", "PO-1", "PO~201"} {
+		run := s.do("bob", "POST", "/v1/runs", map[string]any{"definition": key, "inputs": map[string]any{"po": bk}}).
+			must(t, http.StatusCreated)
+		id := run["id"].(string)
+		for other, otherID := range ids {
+			require.NotEqual(t, otherID, id, "%q and %q share a run", bk, other)
+		}
+		ids[bk] = id
+		got := s.do("bob", "GET", "/v1/runs/"+url.PathEscape(id), nil).must(t, http.StatusOK)
+		require.Equal(t, bk, got["business_key"], "the run keeps the key as given")
+		require.Equal(t, id, got["id"])
+	}
+	require.Equal(t, key+"-PO-1", ids["PO-1"], "a safe key is its own id part, as before")
+	require.Equal(t, key+"-~E6~97~A5~E6~9C~AC", ids["日本"])
+	require.Equal(t, key+"-PO~201", ids["PO 1"])
+	eventually(t, func() bool {
+		out := temporalCLI(t, "workflow", "list", "--query", "HandoffBusinessKey='PO 1'")
+		return strings.Contains(out, ids["PO 1"]) && !strings.Contains(out, ids["PO-1"])
+	}, "the search attribute holds the key as given")
+	again := s.do("bob", "POST", "/v1/runs", map[string]any{"definition": key, "inputs": map[string]any{"po": "PO 1"}})
+	again.problem(t, http.StatusConflict)
+	require.Equal(t, ids["PO 1"], again.Body["run_id"])
+
+	// A run started before this mapping squeezed "PO/7" into key-PO-7; while it is active,
+	// a new start with its key is a 409 naming it, not a second run.
+	require.NoError(t, s.main.DB.UpsertRun(context.Background(), postgres.Run{ID: key + "-PO-7", Definition: key, Version: 1,
+		Status: "running", BusinessKey: "PO/7", StartedBy: "bob", StartedAt: time.Now()}))
+	old := s.do("bob", "POST", "/v1/runs", map[string]any{"definition": key, "inputs": map[string]any{"po": "PO/7"}})
+	old.problem(t, http.StatusConflict)
+	require.Equal(t, key+"-PO-7", old.Body["run_id"])
+}
+
 // TestSchedules: a 2-second interval schedule starts runs with its inputs; paused it
 // starts none; unpaused it starts again; deleted it is gone from Temporal too.
 func TestSchedules(t *testing.T) {
@@ -102,7 +146,7 @@ func TestSchedules(t *testing.T) {
 	require.True(t, strings.HasPrefix(runID, key+"-sched-every-2s"), runID)
 	var run map[string]any
 	eventually(t, func() bool {
-		res := s.do("mallory", "GET", "/v1/runs/"+runID, nil)
+		res := s.do("audrey", "GET", "/v1/runs/"+runID, nil)
 		run = res.Body
 		return res.Status == http.StatusOK
 	}, "the scheduled run answers")

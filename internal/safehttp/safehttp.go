@@ -14,7 +14,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"slices"
+	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -38,11 +39,9 @@ var ErrRedirect = errors.New("redirect refused")
 
 // Config configures a guarded client. The zero value is the safe default.
 type Config struct {
-	// Allow lists address prefixes reachable despite the guard (e.g. 10.1.2.0/24 or
-	// 127.0.0.1/32). Default: none.
-	Allow []netip.Prefix
-	// AllowPorts lists destination ports allowed besides 80 and 443. Default: none.
-	AllowPorts []uint16
+	// Allow lists the destinations reachable despite the guard, each exactly as it says
+	// (see Destination and ParseAllow). Default: none.
+	Allow []Destination
 	// MaxBodyBytes caps a response body read with ReadBody. Default: 1 MiB.
 	MaxBodyBytes int64
 	// MaxRedirects is how many redirects a request follows; negative follows none.
@@ -109,46 +108,125 @@ func NewClient(cfg Config) *http.Client {
 	}
 }
 
-// guard checks each resolved address against the ssrf deny lists and the allowlist.
+// guard checks each resolved address against the allowlist, then the ssrf deny lists.
 type guard struct {
-	g      *ssrf.Guardian
+	allow  []Destination
+	public *ssrf.Guardian // public addresses, on 80, 443 and the ports of ":port" entries
 	dialed func(network, address string)
 }
 
 func newGuard(cfg Config) *guard {
-	var v4, v6 []netip.Prefix
-	for _, p := range cfg.Allow {
-		p = unmapPrefix(p)
-		if p.Addr().Is4() {
-			v4 = append(v4, p)
-		} else {
-			v6 = append(v6, p)
+	ports := []uint16{80, 443}
+	var allow []Destination
+	for _, d := range cfg.Allow {
+		if d.Prefix.IsValid() {
+			d.Prefix = unmapPrefix(d.Prefix)
+			allow = append(allow, d)
+		} else if d.Port != 0 {
+			ports = append(ports, d.Port)
 		}
 	}
-	ports := slices.Concat([]uint16{80, 443}, cfg.AllowPorts)
-	return &guard{
-		g: ssrf.New(ssrf.WithPorts(ports...), ssrf.WithAllowedV4Prefixes(v4...),
-			ssrf.WithAllowedV6Prefixes(v6...)),
-		dialed: cfg.dialed,
-	}
+	return &guard{allow: allow, public: ssrf.New(ssrf.WithPorts(ports...)), dialed: cfg.dialed}
 }
 
 // control is the net.Dialer's Control hook: it runs after resolution, before connect.
 func (g *guard) control(network, address string, _ syscall.RawConn) error {
 	if network != "tcp4" && network != "tcp6" {
-		return fmt.Errorf("%w: network %s", ErrBlocked, network)
+		return &BlockedError{Reason: "network " + network}
 	}
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return fmt.Errorf("%w: address %q: %w", ErrBlocked, address, err)
+		return &BlockedError{Reason: fmt.Sprintf("address %q: %v", address, err)}
 	}
-	// An IPv4-mapped IPv6 address is judged as the IPv4 address it is.
-	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	if err := g.g.SafeAddrPort(ap); err != nil {
-		return fmt.Errorf("%w: %w", ErrBlocked, err)
+	if err := g.check(ap); err != nil {
+		return err
 	}
 	if g.dialed != nil {
 		g.dialed(network, address)
+	}
+	return nil
+}
+
+// check lets ap through when an allowlist entry opens it or it is a public address on
+// an allowed port. An IPv4-mapped IPv6 address is judged as the IPv4 address it is.
+func (g *guard) check(ap netip.AddrPort) error {
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	for _, d := range g.allow {
+		if d.opens(ap) {
+			return nil
+		}
+	}
+	if err := g.public.SafeAddrPort(ap); err != nil {
+		return &BlockedError{Addr: ap, Reason: fmt.Sprintf("%s: %v", ap, err)}
+	}
+	return nil
+}
+
+// BlockedError is a destination the guard refused; errors.Is(err, ErrBlocked) holds.
+// Nothing was sent.
+type BlockedError struct {
+	// Addr is the address refused; invalid when the host or network itself was refused.
+	Addr   netip.AddrPort
+	Reason string
+}
+
+func (e *BlockedError) Error() string        { return ErrBlocked.Error() + ": " + e.Reason }
+func (e *BlockedError) Is(target error) bool { return target == ErrBlocked }
+
+// Hint says how an operator lets a refused destination through, in the allowlist's own
+// terms (the entry to add); "" when err is not a refusal of the guard.
+func Hint(err error) string {
+	var b *BlockedError
+	if !errors.As(err, &b) {
+		return ""
+	}
+	if !b.Addr.IsValid() {
+		return "write the host as a canonical IP address or a name: numeric forms such as 2130706433 are never looked up"
+	}
+	d := Destination{Prefix: netip.PrefixFrom(b.Addr.Addr(), b.Addr.Addr().BitLen())}
+	if !isDefaultPort(b.Addr.Port()) {
+		d.Port = b.Addr.Port()
+	}
+	return fmt.Sprintf("an operator can allow it by adding %s to HANDOFF_HTTP_ALLOW (%s)", d, AllowRule)
+}
+
+// CheckURL judges a URL's destination by the guard's rules before anything is sent: a
+// numeric host in disguise is refused, and so is a host that is, or resolves to, an
+// address the guard refuses. A name that does not resolve now is not refused: every
+// dial checks again.
+func (c Config) CheckURL(ctx context.Context, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return fmt.Errorf("%q is not an absolute URL", raw)
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return fmt.Errorf("bad port %q", port)
+	}
+	host := u.Hostname()
+	if err := checkHost(net.JoinHostPort(host, port)); err != nil {
+		return err
+	}
+	addrs := []netip.Addr{}
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = append(addrs, a)
+	} else {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		addrs, _ = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	}
+	g := newGuard(c)
+	for _, a := range addrs {
+		if err := g.check(netip.AddrPortFrom(a, uint16(p))); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -158,13 +236,13 @@ func (g *guard) control(network, address string, _ syscall.RawConn) error {
 func checkHost(address string) error {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
-		return fmt.Errorf("%w: address %q: %w", ErrBlocked, address, err)
+		return &BlockedError{Reason: fmt.Sprintf("address %q: %v", address, err)}
 	}
 	if _, err := netip.ParseAddr(host); err == nil {
 		return nil
 	}
 	if host == "" || strings.Trim(strings.ToLower(host), "0123456789abcdefx.") == "" && startsNumeric(host) {
-		return fmt.Errorf("%w: numeric host %q is not a canonical IP address", ErrBlocked, host)
+		return &BlockedError{Reason: fmt.Sprintf("numeric host %q is not a canonical IP address", host)}
 	}
 	return nil
 }
@@ -178,11 +256,4 @@ func startsNumeric(host string) bool {
 		}
 	}
 	return true
-}
-
-func unmapPrefix(p netip.Prefix) netip.Prefix {
-	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
-		return netip.PrefixFrom(a.Unmap(), p.Bits()-96)
-	}
-	return p
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -97,6 +98,15 @@ func TestGuardBlocksAtDial(t *testing.T) {
 		v6port = strconv.Itoa(int(v6.port))
 	}
 	loopback32 := netip.MustParsePrefix("127.0.0.1/32")
+	loopback := Destination{Prefix: loopback32}
+	on := func(port uint16) Destination { return Destination{Prefix: loopback32, Port: port} }
+	anyAddr := func(ports ...uint16) []Destination {
+		var out []Destination
+		for _, p := range ports {
+			out = append(out, Destination{Port: p})
+		}
+		return out
+	}
 	// Redirectors are allowlisted themselves; their targets are not.
 	redirector := func(to string) *sink {
 		return newSink(t, "127.0.0.1:0", func(w http.ResponseWriter, r *http.Request) {
@@ -110,34 +120,35 @@ func TestGuardBlocksAtDial(t *testing.T) {
 	tests := []struct {
 		name  string
 		url   string
-		allow []netip.Prefix
-		ports []uint16
+		allow []Destination
 	}{
-		{"loopback", "http://127.0.0.1:" + p + "/", nil, []uint16{target.port}},
-		{"loopback v6", "http://[::1]:" + v6port + "/", nil, []uint16{target.port, uint16FromString(v6port)}},
-		{"unspecified", "http://0.0.0.0:" + p + "/", nil, []uint16{target.port}},
-		{"v4-mapped loopback", "http://[::ffff:127.0.0.1]:" + p + "/", nil, []uint16{target.port}},
-		{"decimal IP", "http://2130706433:" + p + "/", nil, []uint16{target.port}},
-		{"hex IP", "http://0x7f000001:" + p + "/", nil, []uint16{target.port}},
-		{"short IP", "http://127.1:" + p + "/", nil, []uint16{target.port}},
-		{"name resolving to loopback", "http://localhost:" + p + "/", nil, []uint16{target.port}},
-		{"private 10/8", "http://10.0.0.1/", nil, nil},
-		{"private 172.16/12", "http://172.16.0.1/", nil, nil},
-		{"private 192.168/16", "http://192.168.1.1/", nil, nil},
-		{"metadata", "http://169.254.169.254/latest/meta-data/", nil, nil},
-		{"link-local v6", "http://[fe80::1]/", nil, nil},
-		{"unique local v6", "http://[fd00::1]/", nil, nil},
-		{"mapped private", "http://[::ffff:10.0.0.1]/", nil, nil},
-		{"disallowed port", "http://127.0.0.1:" + p + "/", []netip.Prefix{loopback32}, nil},
-		{"other loopback address", "http://127.0.0.2:" + strconv.Itoa(int(other.port)) + "/", []netip.Prefix{loopback32}, []uint16{other.port}},
-		{"redirect to loopback", toOther.URL, []netip.Prefix{loopback32}, []uint16{toOther.port, other.port}},
-		{"redirect to private", toPrivate.URL, []netip.Prefix{loopback32}, []uint16{toPrivate.port}},
-		{"redirect to metadata", toMetadata.URL, []netip.Prefix{loopback32}, []uint16{toMetadata.port}},
+		{"loopback", "http://127.0.0.1:" + p + "/", anyAddr(target.port)},
+		{"loopback v6", "http://[::1]:" + v6port + "/", anyAddr(target.port, uint16FromString(v6port))},
+		{"unspecified", "http://0.0.0.0:" + p + "/", anyAddr(target.port)},
+		{"v4-mapped loopback", "http://[::ffff:127.0.0.1]:" + p + "/", anyAddr(target.port)},
+		{"decimal IP", "http://2130706433:" + p + "/", []Destination{on(target.port)}},
+		{"hex IP", "http://0x7f000001:" + p + "/", []Destination{on(target.port)}},
+		{"short IP", "http://127.1:" + p + "/", []Destination{on(target.port)}},
+		{"name resolving to loopback", "http://localhost:" + p + "/", anyAddr(target.port)},
+		{"private 10/8", "http://10.0.0.1/", nil},
+		{"private 172.16/12", "http://172.16.0.1/", nil},
+		{"private 192.168/16", "http://192.168.1.1/", nil},
+		{"metadata", "http://169.254.169.254/latest/meta-data/", nil},
+		{"link-local v6", "http://[fe80::1]/", nil},
+		{"unique local v6", "http://[fd00::1]/", nil},
+		{"mapped private", "http://[::ffff:10.0.0.1]/", nil},
+		{"disallowed port", "http://127.0.0.1:" + p + "/", []Destination{loopback}},
+		{"another port of an IP:port entry", "http://127.0.0.1:" + p + "/", []Destination{on(other.port)}},
+		{"a port entry and an address entry do not combine", "http://127.0.0.1:" + p + "/", append(anyAddr(target.port), loopback)},
+		{"other loopback address", "http://127.0.0.2:" + strconv.Itoa(int(other.port)) + "/", append(anyAddr(other.port), loopback)},
+		{"redirect to loopback", toOther.URL, []Destination{on(toOther.port), on(other.port)}},
+		{"redirect to private", toPrivate.URL, []Destination{on(toPrivate.port)}},
+		{"redirect to metadata", toMetadata.URL, []Destination{on(toMetadata.port)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var log dialLog
-			c := NewClient(Config{Allow: tc.allow, AllowPorts: tc.ports, dialed: log.record})
+			c := NewClient(Config{Allow: tc.allow, dialed: log.record})
 			_, err := get(t, c, tc.url)
 			require.ErrorIs(t, err, ErrBlocked)
 			for _, a := range log.get() {
@@ -164,7 +175,7 @@ func TestGuardAllowsAllowlisted(t *testing.T) {
 	t.Parallel()
 	target := newSink(t, "127.0.0.1:0", nil)
 	var log dialLog
-	c := NewClient(Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, AllowPorts: []uint16{target.port}, dialed: log.record})
+	c := NewClient(Config{Allow: []Destination{{Prefix: netip.MustParsePrefix("127.0.0.0/8"), Port: target.port}}, dialed: log.record})
 	resp, err := get(t, c, target.URL)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -178,7 +189,7 @@ func TestRedirectLimit(t *testing.T) {
 	s = newSink(t, "127.0.0.1:0", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, s.URL+"/again", http.StatusFound)
 	})
-	cfg := Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, AllowPorts: []uint16{s.port}}
+	cfg := Config{Allow: []Destination{{Prefix: netip.MustParsePrefix("127.0.0.1/32"), Port: s.port}}}
 	for _, tc := range []struct {
 		max  int
 		hits int64
@@ -209,7 +220,7 @@ func TestReadBodyCap(t *testing.T) {
 		}
 		_, _ = w.Write(make([]byte, n))
 	})
-	c := NewClient(Config{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, AllowPorts: []uint16{s.port}})
+	c := NewClient(Config{Allow: []Destination{{Prefix: netip.MustParsePrefix("127.0.0.1/32"), Port: s.port}}})
 	for _, tc := range []struct {
 		query string
 		ok    bool
@@ -232,32 +243,110 @@ func TestParseAllow(t *testing.T) {
 	t.Parallel()
 	pfx := netip.MustParsePrefix
 	tests := []struct {
-		in       string
-		prefixes []netip.Prefix
-		ports    []uint16
-		err      string
+		in   string
+		want []Destination
+		err  string
 	}{
-		{"", nil, nil, ""},
-		{"10.1.0.0/16, 127.0.0.1:8080,[::1]:9000, :8443, 192.168.1.7, ::1",
-			[]netip.Prefix{pfx("10.1.0.0/16"), pfx("127.0.0.1/32"), pfx("::1/128"), pfx("192.168.1.7/32"), pfx("::1/128")},
-			[]uint16{8080, 9000, 8443}, ""},
-		{"10.1.2.3/8", []netip.Prefix{pfx("10.0.0.0/8")}, nil, ""},
-		{"localhost:8080", nil, nil, "host names cannot be allowlisted"},
-		{"example.com", nil, nil, "want a CIDR prefix"},
-		{"127.0.0.1:0", nil, nil, "bad port"},
-		{"127.0.0.1:99999", nil, nil, "bad port"},
+		{"", nil, ""},
+		{"10.1.0.0/16, 127.0.0.1:8080,[::1]:9000, :8443, 192.168.1.7, ::1, 10.2.0.0/16:8443, [fd00::/8]:9443, ::ffff:10.0.0.1",
+			[]Destination{{pfx("10.1.0.0/16"), 0}, {pfx("127.0.0.1/32"), 8080}, {pfx("::1/128"), 9000}, {netip.Prefix{}, 8443},
+				{pfx("192.168.1.7/32"), 0}, {pfx("::1/128"), 0}, {pfx("10.2.0.0/16"), 8443}, {pfx("fd00::/8"), 9443}, {pfx("10.0.0.1/32"), 0}}, ""},
+		{"10.1.2.3/8", []Destination{{pfx("10.0.0.0/8"), 0}}, ""},
+		{"localhost:8080", nil, "host names cannot be allowlisted"},
+		{"example.com", nil, "want an IP address or CIDR prefix"},
+		{"127.0.0.1:0", nil, "bad port"},
+		{"127.0.0.1:99999", nil, "bad port"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			p, ports, err := ParseAllow(tc.in)
+			got, err := ParseAllow(tc.in)
 			if tc.err != "" {
 				require.ErrorContains(t, err, tc.err)
 				return
 			}
 			require.NoError(t, err)
-			require.Equal(t, tc.prefixes, p)
-			require.Equal(t, tc.ports, ports)
+			require.Equal(t, tc.want, got)
+			for _, d := range got { // String writes what ParseAllow reads
+				back, err := ParseAllow(d.String())
+				require.NoError(t, err)
+				require.Equal(t, []Destination{d}, back)
+			}
 		})
+	}
+}
+
+// TestAllowEntriesMeanWhatTheySay: each entry opens exactly the addresses and ports it
+// names, and the hint for a refused destination names the entry that opens it.
+func TestAllowEntriesMeanWhatTheySay(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		allow string
+		addr  string
+		open  bool
+	}{
+		{"", "93.184.215.14:443", true}, // public, default port
+		{"", "93.184.215.14:8443", false},
+		{"", "10.0.0.5:443", false},
+		{"10.0.0.5:8443", "10.0.0.5:8443", true},
+		{"10.0.0.5:8443", "10.0.0.5:443", false}, // an IP:port entry does not open 80 or 443
+		{"10.0.0.5:8443", "10.0.0.5:80", false},
+		{"10.0.0.5:8443", "10.0.0.6:8443", false},
+		{"10.0.0.5", "10.0.0.5:443", true},
+		{"10.0.0.5", "10.0.0.5:80", true},
+		{"10.0.0.5", "10.0.0.5:8443", false}, // an address entry opens 80 and 443 only
+		{"10.0.0.0/16", "10.0.3.4:80", true},
+		{"10.0.0.0/16", "10.1.3.4:80", false},
+		{"10.0.0.0/16:9000", "10.0.3.4:9000", true},
+		{"10.0.0.0/16:9000", "10.0.3.4:443", false},
+		{":8443", "93.184.215.14:8443", true},
+		{":8443", "10.0.0.5:8443", false},           // a port entry opens public addresses only
+		{":8443, 10.0.0.5", "10.0.0.5:8443", false}, // entries never combine
+		{"10.0.0.5:8443, :9000", "10.0.0.5:9000", false},
+		{"[fd00::7]:8443", "[fd00::7]:8443", true},
+		{"[fd00::7]:8443", "[fd00::7]:443", false},
+		{"127.0.0.1:8080", "[::ffff:127.0.0.1]:8080", true}, // mapped addresses are judged as IPv4
+		{"::ffff:127.0.0.1", "127.0.0.1:80", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.allow+" → "+tc.addr, func(t *testing.T) {
+			allow, err := ParseAllow(tc.allow)
+			require.NoError(t, err)
+			err = newGuard(Config{Allow: allow}).check(netip.MustParseAddrPort(tc.addr))
+			if tc.open {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, ErrBlocked)
+			// The hint names the one entry that opens this destination, and it does.
+			hint := Hint(err)
+			entry := strings.Fields(strings.TrimPrefix(hint, "an operator can allow it by adding "))[0]
+			fix, err := ParseAllow(entry)
+			require.NoError(t, err, hint)
+			require.NoError(t, newGuard(Config{Allow: fix}).check(netip.MustParseAddrPort(tc.addr)), hint)
+		})
+	}
+	require.Empty(t, Hint(ErrRedirect))
+}
+
+func TestCheckURL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	allow, err := ParseAllow("127.0.0.1:8080, [::1]:8080") // localhost may resolve to either
+	require.NoError(t, err)
+	cfg := Config{Allow: allow}
+	for u, ok := range map[string]bool{
+		"http://127.0.0.1:8080/hook": true, "http://localhost:8080/hook": true, "https://93.184.215.14/": true,
+		"http://127.0.0.1/hook": false, "http://localhost:9090/": false, "http://10.0.0.1/": false,
+		"http://169.254.169.254/": false, "http://2130706433:8080/": false, "http://[::1]:9090/": false,
+		"http://unresolvable.invalid/": true, // judged again at every dial
+	} {
+		err := cfg.CheckURL(ctx, u)
+		if ok {
+			require.NoError(t, err, u)
+		} else {
+			require.ErrorIs(t, err, ErrBlocked, u)
+			require.NotEmpty(t, Hint(err), u)
+		}
 	}
 }
 

@@ -52,6 +52,8 @@ WITH ev AS (
 ), wanted AS (
     SELECT ev.*, s.id AS subscription_id
     FROM ev JOIN subscriptions s ON NOT s.disabled AND ev.type = ANY (s.events)
+        -- A subscription carries only the runs its creator may see (migration 009).
+        AND (s.created_by = '' OR run_visible(ev.run_id, s.created_by))
 )
 INSERT INTO outbox (kind, payload, dedupe_key)
 SELECT 'webhook',

@@ -17,8 +17,10 @@ SELECT * FROM runs WHERE id = @id;
 -- name: ListRuns :many
 -- Keyset: runs strictly after the run whose id is @after in
 -- (started_at DESC, id DESC) order. An unknown @after yields no rows.
+-- @viewer, when set, keeps only the runs that user may see (run_visible, migration 009).
 SELECT r.* FROM runs r
 WHERE (@definition::text = '' OR r.definition = @definition::text)
+  AND (@viewer::text = '' OR run_visible(r.id, @viewer::text))
   AND (@status::text = '' OR r.status = @status::text)
   AND (@after::text = '' OR (r.started_at, r.id) < (SELECT a.started_at, a.id FROM runs a WHERE a.id = @after::text))
 ORDER BY r.started_at DESC, r.id DESC

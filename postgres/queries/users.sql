@@ -29,12 +29,35 @@ WHERE groups @> ARRAY[@group_name::text]
 ORDER BY id;
 
 -- name: CreateAPIKey :one
-INSERT INTO api_keys (user_id, prefix, hash)
-VALUES (@user_id, @prefix, @hash)
-RETURNING id, user_id, prefix, created_at;
+INSERT INTO api_keys (user_id, prefix, hash, scope, expires_at)
+VALUES (@user_id, @prefix, @hash, @scope, sqlc.narg('expires_at'))
+RETURNING id, user_id, prefix, scope, created_at, expires_at, last_used_at;
 
--- name: UserByAPIKeyHash :one
-SELECT u.*
+-- name: CredentialByHash :one
+-- An expired key is not found.
+SELECT k.id AS key_id, k.prefix, k.scope, k.created_at AS key_created_at, k.expires_at, k.last_used_at,
+       u.id, u.name, u.email, u.role, u.groups, u.manager, u.created_at
 FROM api_keys k
 JOIN users u ON u.id = k.user_id
-WHERE k.hash = @hash;
+WHERE k.hash = @hash AND (k.expires_at IS NULL OR k.expires_at > now());
+
+-- name: TouchAPIKey :exec
+UPDATE api_keys SET last_used_at = now() WHERE id = @id;
+
+-- name: ListAPIKeys :many
+SELECT id, user_id, prefix, scope, created_at, expires_at, last_used_at
+FROM api_keys
+WHERE (@user_id::text = '' OR user_id = @user_id::text) AND id > @after::text
+ORDER BY id
+LIMIT @lim::int;
+
+-- name: DeleteAPIKey :execrows
+DELETE FROM api_keys WHERE id = @id;
+
+-- name: DeleteAPIKeyByHash :execrows
+-- Ends a credential of one scope only (a codec session never revokes a full key).
+DELETE FROM api_keys WHERE hash = @hash AND scope = @scope;
+
+-- name: DeleteExpiredAPIKeys :execrows
+-- Forgets the expired keys of a scope (codec sessions: they are never shown again).
+DELETE FROM api_keys WHERE scope = @scope AND expires_at <= now();

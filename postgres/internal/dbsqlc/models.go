@@ -9,11 +9,14 @@ import (
 )
 
 type ApiKey struct {
-	ID        string
-	UserID    string
-	Prefix    string
-	Hash      string
-	CreatedAt time.Time
+	ID         string
+	UserID     string
+	Prefix     string
+	Hash       string
+	CreatedAt  time.Time
+	Scope      string
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
 }
 
 type Definition struct {
@@ -59,6 +62,11 @@ type Run struct {
 	StartedBy   string
 	StartedAt   time.Time
 	CompletedAt *time.Time
+}
+
+type RunViewer struct {
+	RunID     string
+	Principal string
 }
 
 type Schedule struct {

@@ -69,6 +69,8 @@ WITH ev AS (
 ), wanted AS (
     SELECT ev.type, ev.key, ev.run_id, ev.task_id, ev.occurred_at, ev.error, s.id AS subscription_id
     FROM ev JOIN subscriptions s ON NOT s.disabled AND ev.type = ANY (s.events)
+        -- A subscription carries only the runs its creator may see (migration 009).
+        AND (s.created_by = '' OR run_visible(ev.run_id, s.created_by))
 )
 INSERT INTO outbox (kind, payload, dedupe_key)
 SELECT 'webhook',

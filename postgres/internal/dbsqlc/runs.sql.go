@@ -42,14 +42,16 @@ func (q *Queries) ActiveRunByBusinessKey(ctx context.Context, db DBTX, arg Activ
 const listRuns = `-- name: ListRuns :many
 SELECT r.id, r.definition, r.version, r.status, r.business_key, r.summary, r.started_by, r.started_at, r.completed_at FROM runs r
 WHERE ($1::text = '' OR r.definition = $1::text)
-  AND ($2::text = '' OR r.status = $2::text)
-  AND ($3::text = '' OR (r.started_at, r.id) < (SELECT a.started_at, a.id FROM runs a WHERE a.id = $3::text))
+  AND ($2::text = '' OR run_visible(r.id, $2::text))
+  AND ($3::text = '' OR r.status = $3::text)
+  AND ($4::text = '' OR (r.started_at, r.id) < (SELECT a.started_at, a.id FROM runs a WHERE a.id = $4::text))
 ORDER BY r.started_at DESC, r.id DESC
-LIMIT $4::int
+LIMIT $5::int
 `
 
 type ListRunsParams struct {
 	Definition string
+	Viewer     string
 	Status     string
 	After      string
 	Lim        int32
@@ -57,9 +59,11 @@ type ListRunsParams struct {
 
 // Keyset: runs strictly after the run whose id is @after in
 // (started_at DESC, id DESC) order. An unknown @after yields no rows.
+// @viewer, when set, keeps only the runs that user may see (run_visible, migration 009).
 func (q *Queries) ListRuns(ctx context.Context, db DBTX, arg ListRunsParams) ([]Run, error) {
 	rows, err := db.Query(ctx, listRuns,
 		arg.Definition,
+		arg.Viewer,
 		arg.Status,
 		arg.After,
 		arg.Lim,

@@ -11,32 +11,46 @@ import (
 )
 
 const createAPIKey = `-- name: CreateAPIKey :one
-INSERT INTO api_keys (user_id, prefix, hash)
-VALUES ($1, $2, $3)
-RETURNING id, user_id, prefix, created_at
+INSERT INTO api_keys (user_id, prefix, hash, scope, expires_at)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id, user_id, prefix, scope, created_at, expires_at, last_used_at
 `
 
 type CreateAPIKeyParams struct {
-	UserID string
-	Prefix string
-	Hash   string
+	UserID    string
+	Prefix    string
+	Hash      string
+	Scope     string
+	ExpiresAt *time.Time
 }
 
 type CreateAPIKeyRow struct {
-	ID        string
-	UserID    string
-	Prefix    string
-	CreatedAt time.Time
+	ID         string
+	UserID     string
+	Prefix     string
+	Scope      string
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
 }
 
 func (q *Queries) CreateAPIKey(ctx context.Context, db DBTX, arg CreateAPIKeyParams) (CreateAPIKeyRow, error) {
-	row := db.QueryRow(ctx, createAPIKey, arg.UserID, arg.Prefix, arg.Hash)
+	row := db.QueryRow(ctx, createAPIKey,
+		arg.UserID,
+		arg.Prefix,
+		arg.Hash,
+		arg.Scope,
+		arg.ExpiresAt,
+	)
 	var i CreateAPIKeyRow
 	err := row.Scan(
 		&i.ID,
 		&i.UserID,
 		&i.Prefix,
+		&i.Scope,
 		&i.CreatedAt,
+		&i.ExpiresAt,
+		&i.LastUsedAt,
 	)
 	return i, err
 }
@@ -78,6 +92,95 @@ func (q *Queries) CreateUser(ctx context.Context, db DBTX, arg CreateUserParams)
 	return i, err
 }
 
+const credentialByHash = `-- name: CredentialByHash :one
+SELECT k.id AS key_id, k.prefix, k.scope, k.created_at AS key_created_at, k.expires_at, k.last_used_at,
+       u.id, u.name, u.email, u.role, u.groups, u.manager, u.created_at
+FROM api_keys k
+JOIN users u ON u.id = k.user_id
+WHERE k.hash = $1 AND (k.expires_at IS NULL OR k.expires_at > now())
+`
+
+type CredentialByHashRow struct {
+	KeyID        string
+	Prefix       string
+	Scope        string
+	KeyCreatedAt time.Time
+	ExpiresAt    *time.Time
+	LastUsedAt   *time.Time
+	ID           string
+	Name         string
+	Email        string
+	Role         string
+	Groups       []string
+	Manager      string
+	CreatedAt    time.Time
+}
+
+// An expired key is not found.
+func (q *Queries) CredentialByHash(ctx context.Context, db DBTX, hash string) (CredentialByHashRow, error) {
+	row := db.QueryRow(ctx, credentialByHash, hash)
+	var i CredentialByHashRow
+	err := row.Scan(
+		&i.KeyID,
+		&i.Prefix,
+		&i.Scope,
+		&i.KeyCreatedAt,
+		&i.ExpiresAt,
+		&i.LastUsedAt,
+		&i.ID,
+		&i.Name,
+		&i.Email,
+		&i.Role,
+		&i.Groups,
+		&i.Manager,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
+const deleteAPIKey = `-- name: DeleteAPIKey :execrows
+DELETE FROM api_keys WHERE id = $1
+`
+
+func (q *Queries) DeleteAPIKey(ctx context.Context, db DBTX, id string) (int64, error) {
+	result, err := db.Exec(ctx, deleteAPIKey, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteAPIKeyByHash = `-- name: DeleteAPIKeyByHash :execrows
+DELETE FROM api_keys WHERE hash = $1 AND scope = $2
+`
+
+type DeleteAPIKeyByHashParams struct {
+	Hash  string
+	Scope string
+}
+
+// Ends a credential of one scope only (a codec session never revokes a full key).
+func (q *Queries) DeleteAPIKeyByHash(ctx context.Context, db DBTX, arg DeleteAPIKeyByHashParams) (int64, error) {
+	result, err := db.Exec(ctx, deleteAPIKeyByHash, arg.Hash, arg.Scope)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const deleteExpiredAPIKeys = `-- name: DeleteExpiredAPIKeys :execrows
+DELETE FROM api_keys WHERE scope = $1 AND expires_at <= now()
+`
+
+// Forgets the expired keys of a scope (codec sessions: they are never shown again).
+func (q *Queries) DeleteExpiredAPIKeys(ctx context.Context, db DBTX, scope string) (int64, error) {
+	result, err := db.Exec(ctx, deleteExpiredAPIKeys, scope)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const groupMembers = `-- name: GroupMembers :many
 SELECT id FROM users
 WHERE groups @> ARRAY[$1::text]
@@ -97,6 +200,58 @@ func (q *Queries) GroupMembers(ctx context.Context, db DBTX, groupName string) (
 			return nil, err
 		}
 		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAPIKeys = `-- name: ListAPIKeys :many
+SELECT id, user_id, prefix, scope, created_at, expires_at, last_used_at
+FROM api_keys
+WHERE ($1::text = '' OR user_id = $1::text) AND id > $2::text
+ORDER BY id
+LIMIT $3::int
+`
+
+type ListAPIKeysParams struct {
+	UserID string
+	After  string
+	Lim    int32
+}
+
+type ListAPIKeysRow struct {
+	ID         string
+	UserID     string
+	Prefix     string
+	Scope      string
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+}
+
+func (q *Queries) ListAPIKeys(ctx context.Context, db DBTX, arg ListAPIKeysParams) ([]ListAPIKeysRow, error) {
+	rows, err := db.Query(ctx, listAPIKeys, arg.UserID, arg.After, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ListAPIKeysRow
+	for rows.Next() {
+		var i ListAPIKeysRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Prefix,
+			&i.Scope,
+			&i.CreatedAt,
+			&i.ExpiresAt,
+			&i.LastUsedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -142,6 +297,15 @@ func (q *Queries) ListUsers(ctx context.Context, db DBTX, arg ListUsersParams) (
 		return nil, err
 	}
 	return items, nil
+}
+
+const touchAPIKey = `-- name: TouchAPIKey :exec
+UPDATE api_keys SET last_used_at = now() WHERE id = $1
+`
+
+func (q *Queries) TouchAPIKey(ctx context.Context, db DBTX, id string) error {
+	_, err := db.Exec(ctx, touchAPIKey, id)
+	return err
 }
 
 const upsertUser = `-- name: UpsertUser :one
@@ -193,28 +357,6 @@ SELECT id, name, email, role, groups, manager, created_at FROM users WHERE id = 
 
 func (q *Queries) User(ctx context.Context, db DBTX, id string) (User, error) {
 	row := db.QueryRow(ctx, user, id)
-	var i User
-	err := row.Scan(
-		&i.ID,
-		&i.Name,
-		&i.Email,
-		&i.Role,
-		&i.Groups,
-		&i.Manager,
-		&i.CreatedAt,
-	)
-	return i, err
-}
-
-const userByAPIKeyHash = `-- name: UserByAPIKeyHash :one
-SELECT u.id, u.name, u.email, u.role, u.groups, u.manager, u.created_at
-FROM api_keys k
-JOIN users u ON u.id = k.user_id
-WHERE k.hash = $1
-`
-
-func (q *Queries) UserByAPIKeyHash(ctx context.Context, db DBTX, hash string) (User, error) {
-	row := db.QueryRow(ctx, userByAPIKeyHash, hash)
 	var i User
 	err := row.Scan(
 		&i.ID,
