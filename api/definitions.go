@@ -54,8 +54,12 @@ func (s *Server) validateDefinition(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	known, err := knownDefinitions(c.Request().Context(), s.db)
+	if err != nil {
+		return err
+	}
 	res := validateResponse{Valid: true, Errors: []DefinitionError{}}
-	if _, err := definitions.Compile(src); err != nil {
+	if _, err := definitions.Compile(src, known); err != nil {
 		var list *definitions.ErrorList
 		if !errors.As(err, &list) {
 			return err
@@ -84,7 +88,11 @@ func (s *Server) publishDefinition(c echo.Context) error {
 // Publish compiles src and stores it as the next version of its key (or returns the
 // latest version when it has the same content). `handoff dev` and `handoff publish` use it too.
 func Publish(ctx context.Context, db *postgres.DB, src []byte, by string) (postgres.Definition, bool, error) {
-	prog, err := definitions.Compile(src)
+	known, err := knownDefinitions(ctx, db)
+	if err != nil {
+		return postgres.Definition{}, false, err
+	}
+	prog, err := definitions.Compile(src, known)
 	if err != nil {
 		return postgres.Definition{}, false, err
 	}
@@ -96,6 +104,20 @@ func Publish(ctx context.Context, db *postgres.DB, src []byte, by string) (postg
 		Key: prog.Key, Name: prog.Name, Description: prog.Description, Hash: prog.Hash,
 		Source: string(src), Program: programJSON, CreatedBy: by,
 	})
+}
+
+// knownDefinitions lets Compile check subprocess targets against the published
+// definitions: each key with its latest version.
+func knownDefinitions(ctx context.Context, db *postgres.DB) (definitions.CompileOption, error) {
+	defs, err := db.ListDefinitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	latest := make(map[string]int, len(defs))
+	for _, d := range defs {
+		latest[d.Key] = d.Version
+	}
+	return definitions.KnownDefinitions(latest), nil
 }
 
 func (s *Server) listDefinitions(c echo.Context) error {

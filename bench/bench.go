@@ -29,7 +29,7 @@ type Config struct {
 	// interpreted saturation rate of R2 (BENCH_R4_RATE).
 	R4Rate float64
 	// Only, when set, limits the run to figures whose id starts with one of these
-	// prefixes, e.g. "R1", "R5" (BENCH_ONLY, comma-separated).
+	// prefixes, e.g. "R1", "R5", "P", "P.mem" (BENCH_ONLY, comma-separated).
 	Only []string
 	// Root is the repository root: .bin/temporal, and `go test` for C1 and D1.
 	Root string
@@ -115,8 +115,8 @@ func (b *bencher) report(figs []Figure) error {
 
 // needsServers reports whether any selected figure runs on the servers.
 func (b *bencher) needsServers() bool {
-	for _, id := range []string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R9"} {
-		if b.wants(id) {
+	for _, id := range []string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R9", "P"} {
+		if b.wantsGroup(id) {
 			return true
 		}
 	}
@@ -162,6 +162,11 @@ func (b *bencher) measure(ctx context.Context) ([]Figure, error) {
 	if b.wants("R9") {
 		step("R9", func() ([]Figure, error) { return b.measureR9(ctx) })
 	}
+	if b.wantsGroup("P") {
+		got, err := b.measureP(ctx) // selects its own figures and reports its own failures
+		figs = append(figs, got...)
+		errs = append(errs, err)
+	}
 	return figs, errors.Join(errs...)
 }
 
@@ -192,6 +197,20 @@ func (b *bencher) selected(figs []Figure) []Figure {
 		}
 	}
 	return out
+}
+
+// wantsGroup reports whether BENCH_ONLY selects any figure of a group of ids sharing a
+// prefix: the group itself or a part of it ("P.mem" for the group "P").
+func (b *bencher) wantsGroup(group string) bool {
+	if len(b.cfg.Only) == 0 {
+		return true
+	}
+	for _, p := range b.cfg.Only {
+		if strings.HasPrefix(group, p) || strings.HasPrefix(p, group) {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *bencher) wants(id string) bool {

@@ -18,7 +18,7 @@ var defsFS embed.FS
 // and the hand-written workflow doing the same work.
 type scenario struct {
 	name     string // the file in defs/ without .yaml
-	baseline string // the hand-written workflow's name
+	baseline string // the hand-written workflow's name ("" for section P's own processes)
 	source   []byte
 	prog     *definitions.Program
 	// answer is the form data and outcome the driver submits for a task.
@@ -53,6 +53,10 @@ func loadScenarios() (map[string]*scenario, error) {
 			return map[string]any{}, ""
 		}},
 		{name: "hook", baseline: baseline.HookName, answer: emptyAnswer},
+		// Section P's own processes, held against bench/minimal, not bench/baseline.
+		{name: "set3", answer: emptyAnswer},
+		{name: "human", answer: noteAnswer},
+		{name: "fanout10", answer: emptyAnswer},
 	}
 	out := map[string]*scenario{}
 	for _, sc := range list {

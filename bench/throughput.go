@@ -28,6 +28,20 @@ type phaseResult struct {
 // runPhase keeps b.concurrency() runs of the scenario going until d has passed, lets the
 // runs in flight finish, and reports throughput and the worker's CPU time over the phase.
 func (b *bencher) runPhase(ctx context.Context, sc *scenario, sd side, d time.Duration) (phaseResult, error) {
+	res, err := b.loadPhase(ctx, d, func(ctx context.Context, owner string) (int, error) {
+		_, steps, err := b.d.drive(ctx, sc, sd, owner)
+		return steps, err
+	})
+	if err != nil {
+		return res, fmt.Errorf("%s phase: %w", sd, err)
+	}
+	return res, nil
+}
+
+// loadPhase keeps b.concurrency() loops calling drive (one run to its end, returning
+// the tasks it completed) until d has passed, lets the runs in flight finish, and
+// reports throughput and the worker's and dev server's CPU time over the phase.
+func (b *bencher) loadPhase(ctx context.Context, d time.Duration, drive func(ctx context.Context, owner string) (int, error)) (phaseResult, error) {
 	cpu0, err := b.s.worker.cpu()
 	if err != nil {
 		return phaseResult{}, err
@@ -51,7 +65,7 @@ func (b *bencher) runPhase(ctx context.Context, sc *scenario, sd side, d time.Du
 		wg.Go(func() {
 			owner := fmt.Sprintf("u%d", i)
 			for time.Now().Before(deadline) && ctx.Err() == nil {
-				_, steps, err := b.d.drive(ctx, sc, sd, owner)
+				steps, err := drive(ctx, owner)
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return
@@ -64,7 +78,7 @@ func (b *bencher) runPhase(ctx context.Context, sc *scenario, sd side, d time.Du
 	wg.Wait()
 	res.elapsed = time.Since(start)
 	if err, ok := firstErr.Load().(error); ok {
-		return res, fmt.Errorf("%s phase: %w", sd, err)
+		return res, err
 	}
 	cpu1, err := b.s.worker.cpu()
 	if err != nil {
@@ -98,7 +112,7 @@ func (b *bencher) measureR2R3(ctx context.Context) ([]Figure, float64, error) {
 	}
 	for rep := range b.reps(5) {
 		for _, sd := range []side{interpreted, handWritten} {
-			stopProfile := b.profileWorker(ctx, rep, sd, phase)
+			stopProfile := b.profileWorker(ctx, rep, "worker-"+sd.String(), phase)
 			res, err := b.runPhase(ctx, sc, sd, phase)
 			stopProfile()
 			if err != nil {
@@ -123,15 +137,16 @@ func (b *bencher) measureR2R3(ctx context.Context) ([]Figure, float64, error) {
 }
 
 // profileWorker fetches a CPU profile of the worker during the first repetition's phase
-// when BENCH_PROFILE is set; the returned function waits for it.
-func (b *bencher) profileWorker(ctx context.Context, rep int, sd side, phase time.Duration) func() {
+// into BENCH_PROFILE/<name>.pprof, when BENCH_PROFILE is set; the returned function waits
+// for it.
+func (b *bencher) profileWorker(ctx context.Context, rep int, name string, phase time.Duration) func() {
 	if b.cfg.ProfileDir == "" || rep != 0 || phase < 3*time.Second {
 		return func() {}
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		path := filepath.Join(b.cfg.ProfileDir, "worker-"+sd.String()+".pprof")
+		path := filepath.Join(b.cfg.ProfileDir, name+".pprof")
 		if err := b.s.worker.profile(ctx, phase-time.Second, path); err != nil {
 			b.logf("profile: %v", err)
 		}

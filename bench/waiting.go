@@ -126,6 +126,18 @@ const waitingBatch = 250
 // startMany starts runs from..from+count-1 from 20 goroutines, without waiting for them
 // to settle.
 func (b *bencher) startMany(ctx context.Context, sc *scenario, sd side, owners []string, prefix string, from, count int) error {
+	return startEach(from, count, func(i int) error {
+		opts, name, input := b.d.startArgs(sc, sd, owners[i%len(owners)], fmt.Sprintf("%s%d", prefix, i))
+		if _, err := b.s.tc.ExecuteWorkflow(ctx, opts, name, input); err != nil {
+			return fmt.Errorf("start %s: %w", opts.ID, err)
+		}
+		return nil
+	})
+}
+
+// startEach calls start for from..from+count-1 from 20 goroutines and returns the first
+// error; after one, no further start begins.
+func startEach(from, count int, start func(i int) error) error {
 	var (
 		next     atomic.Int64
 		wg       sync.WaitGroup
@@ -135,9 +147,8 @@ func (b *bencher) startMany(ctx context.Context, sc *scenario, sd side, owners [
 	for range 20 {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < from+count && firstErr.Load() == nil; i = int(next.Add(1)) - 1 {
-				opts, name, input := b.d.startArgs(sc, sd, owners[i%len(owners)], fmt.Sprintf("%s%d", prefix, i))
-				if _, err := b.s.tc.ExecuteWorkflow(ctx, opts, name, input); err != nil {
-					firstErr.CompareAndSwap(nil, fmt.Errorf("start %s: %w", opts.ID, err))
+				if err := start(i); err != nil {
+					firstErr.CompareAndSwap(nil, err)
 					return
 				}
 			}

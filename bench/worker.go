@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,9 @@ import (
 	_ "net/http/pprof" // the worker child serves its profiles on loopback
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -22,6 +26,7 @@ import (
 
 	"github.com/handoffhq/handoff/activities"
 	"github.com/handoffhq/handoff/bench/baseline"
+	"github.com/handoffhq/handoff/bench/minimal"
 	"github.com/handoffhq/handoff/definitions"
 	"github.com/handoffhq/handoff/internal/safehttp"
 	"github.com/handoffhq/handoff/postgres"
@@ -38,13 +43,20 @@ const (
 	envWorkerTemporal  = "BENCH_WORKER_TEMPORAL_ADDRESS"
 	envWorkerNamespace = "BENCH_WORKER_NAMESPACE"
 	envWorkerAllow     = "BENCH_WORKER_HTTP_ALLOW"
+	// envWorkerHeapRate, when set, is the child's runtime.MemProfileRate (bytes per
+	// heap-profile sample), for heap profiles fine enough to split per run.
+	envWorkerHeapRate = "BENCH_WORKER_HEAP_PROFILE_RATE"
 )
 
 // RunWorker is the worker child: Handoff's worker exactly as `handoff worker` builds it
 // (interpreter and activities on workflows.TaskQueue), with the hand-written workflows
-// registered beside the interpreter under their own names. It prints "ready <pprof
-// address>" on out once polling and runs until ctx is done.
+// and the minimal ones registered beside the interpreter under their own names. It
+// prints "ready <pprof address>" on out once polling and runs until ctx is done. Beside
+// net/http/pprof it serves /debug/bench/memory (memoryPath).
 func RunWorker(ctx context.Context, getenv func(string) string, out io.Writer) error {
+	if rate, err := strconv.Atoi(getenv(envWorkerHeapRate)); err == nil && rate > 0 {
+		runtime.MemProfileRate = rate
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	db, err := postgres.Open(ctx, getenv(envWorkerDB))
 	if err != nil {
@@ -65,6 +77,7 @@ func RunWorker(ctx context.Context, getenv func(string) string, out io.Writer) e
 	acts := &activities.Activities{DB: db, Logger: logger, HTTP: safehttp.NewClient(httpCfg), HTTPMaxBody: httpCfg.MaxBodyBytes}
 	w := hworker.New(tc, workflows.TaskQueue, workflows.NewInterpreter(definitions.NewEngine()), acts, worker.Options{})
 	baseline.Register(w)
+	minimal.Register(w)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -73,12 +86,58 @@ func RunWorker(ctx context.Context, getenv func(string) string, out io.Writer) e
 	if err != nil {
 		return fmt.Errorf("listen for pprof: %w", err)
 	}
+	http.HandleFunc(memoryPath, serveMemory)
 	srv := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer func() { _ = srv.Close() }() // the worker is exiting
 	fmt.Fprintf(out, "ready %s\n", ln.Addr())
 	<-ctx.Done()
 	return nil
+}
+
+// memoryPath answers the worker's memory after a full garbage collection (workerMemory).
+const memoryPath = "/debug/bench/memory"
+
+// workerMemory is what the worker holds: the live heap and the goroutine stacks after a
+// full collection that also returned free memory to the OS, and its resident size then.
+type workerMemory struct {
+	Heap   uint64 `json:"heap"`
+	Stacks uint64 `json:"stacks"`
+	RSS    int64  `json:"rss"`
+}
+
+func serveMemory(w http.ResponseWriter, _ *http.Request) {
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss, err := processRSS(os.Getpid())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(workerMemory{Heap: ms.HeapAlloc, Stacks: ms.StackInuse, RSS: rss})
+}
+
+// memory asks the worker child for its memory after a full collection.
+func (p *workerProc) memory(ctx context.Context) (workerMemory, error) {
+	var m workerMemory
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+p.pprof+memoryPath, nil)
+	if err != nil {
+		return m, fmt.Errorf("read worker memory: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return m, fmt.Errorf("read worker memory: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return m, fmt.Errorf("read worker memory: %s", resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		return m, fmt.Errorf("read worker memory: %w", err)
+	}
+	return m, nil
 }
 
 // workerProc is the running worker child.
@@ -97,6 +156,9 @@ func startWorker(ctx context.Context, cfg workerEnv, logw io.Writer) (*workerPro
 	cmd := exec.Command(exe, WorkerCommand)
 	cmd.Env = append(os.Environ(), envWorkerDB+"="+cfg.databaseURL, envWorkerTemporal+"="+cfg.temporal,
 		envWorkerNamespace+"="+cfg.namespace, envWorkerAllow+"="+cfg.allow)
+	if cfg.heapRate > 0 {
+		cmd.Env = append(cmd.Env, envWorkerHeapRate+"="+strconv.Itoa(cfg.heapRate))
+	}
 	cmd.Stderr = logw
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -129,8 +191,11 @@ func startWorker(ctx context.Context, cfg workerEnv, logw io.Writer) (*workerPro
 	return nil, errors.New("worker did not get ready")
 }
 
-// workerEnv is what the child is told.
-type workerEnv struct{ databaseURL, temporal, namespace, allow string }
+// workerEnv is what the child is told; heapRate, when positive, is its runtime.MemProfileRate.
+type workerEnv struct {
+	databaseURL, temporal, namespace, allow string
+	heapRate                                int
+}
 
 func (p *workerProc) pid() int { return p.cmd.Process.Pid }
 
@@ -161,7 +226,17 @@ func (p *workerProc) stop() error {
 
 // profile fetches a CPU profile of the worker over d into path.
 func (p *workerProc) profile(ctx context.Context, d time.Duration, path string) error {
-	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprof, int(d.Seconds()))
+	return p.fetchProfile(ctx, fmt.Sprintf("profile?seconds=%d", int(d.Seconds())), path)
+}
+
+// heapProfile fetches a heap profile of the worker, after a collection, into path.
+func (p *workerProc) heapProfile(ctx context.Context, path string) error {
+	return p.fetchProfile(ctx, "heap?gc=1", path)
+}
+
+// fetchProfile fetches /debug/pprof/<what> from the worker into path.
+func (p *workerProc) fetchProfile(ctx context.Context, what, path string) error {
+	url := fmt.Sprintf("http://%s/debug/pprof/%s", p.pprof, what)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("profile worker: %w", err)

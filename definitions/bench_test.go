@@ -2,10 +2,10 @@ package definitions
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/stretchr/testify/require"
 )
 
 // generated500 builds a definition of 500 steps: tasks with forms, templates
@@ -42,8 +42,32 @@ func require500(t *testing.T, err error) {
 	}
 }
 
+// BenchmarkCompileExamples measures validate + compile (parse, check, type-check
+// every expression) of each shipped example: what an editor needs as the owner
+// types. D1 target: p50 ≤ 10 ms each.
+func BenchmarkCompileExamples(b *testing.B) {
+	files, err := filepath.Glob("examples/*.yaml")
+	if err != nil || len(files) == 0 {
+		b.Fatal("no examples", err)
+	}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Compile(src); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkCompile500Steps measures parse + validate + compile (type-checking
-// every expression) of a 500-step definition. Target: ≤ 50 ms.
+// every expression) of a 500-step definition. D1 target: ≤ 100 ms.
 func BenchmarkCompile500Steps(b *testing.B) {
 	src := generated500()
 	b.SetBytes(int64(len(src)))
@@ -55,8 +79,8 @@ func BenchmarkCompile500Steps(b *testing.B) {
 	}
 }
 
-// BenchmarkEvalRoutingRule measures a cached routing rule with the cost limit
-// on. Target: ≤ 2 µs.
+// BenchmarkEvalRoutingRule measures a cached routing rule, run under the cost
+// tracker as every evaluation is. C1: reported.
 func BenchmarkEvalRoutingRule(b *testing.B) {
 	p, err := Compile([]byte(`
 key: route
@@ -95,31 +119,5 @@ func BenchmarkRenderTemplate(b *testing.B) {
 		if _, err := e.Render(p, "Step for {{ inputs.name }}: {{ inputs.amount * 2 }}", v); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// TestParallelCheckMatchesSequential compiles a large definition full of
-// expression errors with one worker and with every CPU: the error lists must
-// be identical.
-func TestParallelCheckMatchesSequential(t *testing.T) {
-	t.Parallel()
-	src := string(generated500())
-	for _, r := range [][2]string{
-		{"when: inputs.amount >= 1", "when: inputs.amont >= 1"},      // undefined field, many steps
-		{"when: inputs.amount >= 7", "when: inputs.amount >= \"7\""}, // no matching overload
-		{"!form.ok", "form.ok + 1"},                                  // in every form scope
-		{"for {{ inputs.name }}\"\n    assignee: team\n    when: inputs.amount >= 3", "for {{ inputs.name.size }}\"\n    assignee: team\n    when: inputs.amount >= 3"},
-		{"steps.s8.data.ok", "steps.s8.data.nope"},
-	} {
-		src = strings.ReplaceAll(src, r[0], r[1])
-	}
-	sequential := &compiler{src: []byte(src), workers: 1}
-	sequential.run()
-	want := sequential.errs.result()
-	require.Error(t, want)
-	require.Greater(t, len(want.(*ErrorList).Errors), 100)
-	for range 3 {
-		_, got := Compile([]byte(src))
-		require.Equal(t, want.Error(), got.Error())
 	}
 }

@@ -12,10 +12,9 @@ import (
 )
 
 // CostLimit bounds every evaluation (CEL cost units); at publish, an expression
-// whose worst-case estimate exceeds it is rejected. At run time the Engine
-// enforces it either by proof (the expression's cost is bounded within the
-// limit whatever the data) or by cel-go's cost tracker, which stops a hostile
-// expression well within 50 ms.
+// whose worst-case estimate exceeds it is rejected. At run time cel-go's cost
+// tracker enforces it on every evaluation, and stops a hostile expression well
+// within 50 ms.
 const CostLimit = 50_000
 
 // maxExprChars bounds the length of one expression.

@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 )
@@ -86,11 +85,12 @@ func (s *structType) field(name string) (*types.Type, bool) {
 type provider struct {
 	types.Provider
 	structs map[string]*structType
+	shapes  map[string]*types.Type // form types by prefix and signature
 	next    int
 }
 
 func newProvider(base types.Provider) *provider {
-	return &provider{Provider: base, structs: map[string]*structType{}}
+	return &provider{Provider: base, structs: map[string]*structType{}, shapes: map[string]*types.Type{}}
 }
 
 func (p *provider) declare(name string, s *structType) *types.Type {
@@ -177,41 +177,24 @@ func (p *provider) fieldType(f *Field) *types.Type {
 	return types.StringType
 }
 
-// formType declares an object type with one field per form field.
+// formType declares an object type with one field per form field. Forms of
+// the same shape get the same type, so they share environments and checks.
 func (p *provider) formType(prefix string, fields []Field) *types.Type {
+	var b strings.Builder
+	b.WriteString(prefix)
+	writeFieldSig(&b, fields)
+	if t, ok := p.shapes[b.String()]; ok {
+		return t
+	}
 	s := newStructSize(len(fields))
 	for i := range fields {
 		if fields[i].ID != "" {
 			s.add(fields[i].ID, p.fieldType(&fields[i]))
 		}
 	}
-	return p.anon(prefix, s)
-}
-
-// reserveFormType sets aside the names formType(prefix, fields) would give
-// its types now, and returns a function declaring them under those names,
-// whenever it is called (once at most).
-func (p *provider) reserveFormType(prefix string, fields []Field) func() *types.Type {
-	first := p.next
-	p.next += anonNames(fields)
-	return func() *types.Type {
-		next := p.next
-		p.next = first
-		defer func() { p.next = next }()
-		return p.formType(prefix, fields)
-	}
-}
-
-// anonNames counts the names formType declares for fields: its own and those
-// of the row types of its tables.
-func anonNames(fields []Field) int {
-	n := 1
-	for i := range fields {
-		if fields[i].ID != "" && fields[i].Type == TypeTable {
-			n += anonNames(fields[i].Fields)
-		}
-	}
-	return n
+	t := p.anon(prefix, s)
+	p.shapes[b.String()] = t
+	return t
 }
 
 // stepsType declares handoff.Steps: one field per step id, each with data,
@@ -235,36 +218,16 @@ func (p *provider) stepsType(prog *Program) *types.Type {
 	return p.declare(typeSteps, steps)
 }
 
-// dataType is the type of steps.<id>.data for each kind.
+// dataType is the type of steps.<id>.data, as the step's kind declares it.
 func (p *provider) dataType(s *Step) *types.Type {
-	switch s.Kind {
-	case KindSubprocess:
+	d := &stepData{p: p, fields: newStructSize(len(s.Form) + 1)}
+	if k := kindOf(s.Kind); k != nil && k.data != nil {
+		k.data(d, s)
+	}
+	if d.open {
 		return types.NewMapType(types.StringType, types.DynType)
-	case KindHTTP:
-		if s.HTTP != nil {
-			return p.dynStruct(s.HTTP.Save)
-		}
-	case KindSet:
-		return p.dynStruct(s.Set)
 	}
-	d := newStructSize(len(s.Form) + 1)
-	for i := range s.Form {
-		if s.Form[i].ID != "" {
-			d.add(s.Form[i].ID, p.fieldType(&s.Form[i]))
-		}
-	}
-	if s.Kind == KindApproval {
-		d.add("comment", types.StringType)
-	}
-	return p.anon("Data", d)
-}
-
-func (p *provider) dynStruct(as []Assignment) *types.Type {
-	d := newStruct()
-	for _, a := range as {
-		d.add(a.Name, types.DynType)
-	}
-	return p.anon("Data", d)
+	return p.anon("Data", d.fields)
 }
 
 // walkSteps visits every step, branches included, in source order.
@@ -276,5 +239,3 @@ func walkSteps(steps []Step, fn func(*Step)) {
 		}
 	}
 }
-
-var _ = cel.DynType

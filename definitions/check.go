@@ -129,36 +129,3 @@ func (c *compiler) flowSeq(steps []Step) {
 		}
 	}
 }
-
-// successors lists where a step may go next: "" means the following step.
-func successors(s *Step) []string {
-	var out []string
-	if s.When != "" {
-		out = append(out, "") // skipped
-	}
-	switch s.Kind {
-	case KindEnd:
-		return out
-	case KindDecision:
-		for _, r := range s.Rules {
-			out = append(out, r.Goto)
-		}
-		return append(out, s.Default)
-	}
-	if s.SendBackTo != "" {
-		out = append(out, s.SendBackTo)
-	}
-	if s.Wait != nil && s.Wait.OnTimeout != "" {
-		out = append(out, s.Wait.OnTimeout)
-	}
-	if s.OnFailure != nil && s.OnFailure.Goto != "" {
-		out = append(out, s.OnFailure.Goto)
-	}
-	if s.MaxRounds > 0 && s.Next != "" {
-		out = append(out, "") // a bounded jump back falls through once exhausted
-	}
-	if s.Next != "" {
-		return append(out, s.Next)
-	}
-	return append(out, "")
-}

@@ -3,10 +3,7 @@ package definitions
 import (
 	"bytes"
 	"errors"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/google/cel-go/cel"
@@ -27,6 +24,7 @@ const (
 // scope says which variables an expression sees besides inputs, steps, run and now.
 type scope struct {
 	key      string
+	sig      string   // see signature
 	form     *[]Field // `form`: the fields of the form being filled
 	row      *[]Field // `row`: the current row of a table
 	trigger  bool     // only `payload` and `headers`
@@ -67,62 +65,33 @@ func (c *compiler) tmpl(n *node, path string, s *scope) string {
 	return text
 }
 
-// celChecker checks every registered expression against the definition's types.
-//
-// Checking runs in three passes. plan walks the sites in source order: it
-// gives each scope its environment (declaring the scope's generated types in
-// that order, so their names never depend on what follows), splits templates,
-// and collects each distinct (scope signature, text) pair once. run
-// type-checks those pairs. report walks the sites again in the same order and
-// records their errors exactly as checking them one by one would.
+// celChecker checks every registered expression against the definition's
+// types, in source order. Scopes of the same shape (the forms of many tasks
+// with the same fields) declare the same types and share one environment, and
+// an expression is checked once per (shape, text): a guard repeated on many
+// steps costs one check.
 type celChecker struct {
-	c      *compiler
-	def    *defEnv
-	scopes map[*scope]*scopeEnv
-	shared map[string]*scopeEnv // signature -> the first scope with it, whose environment the others share
-	sigs   map[*scope]string
-	memo   map[memoKey]*checkResult
+	c    *compiler
+	def  *defEnv
+	envs map[string]*scopeEnv // by scope signature
+	memo map[memoKey]*checkResult
 }
 
-// memoKey identifies an expression checked in an environment of the same shape:
-// repeated expressions (a guard used on many steps) are checked once.
 type memoKey struct {
 	sig, text string
 }
 
-// scopeEnv is the CEL environment of one scope. Scopes of the same signature
-// declare types of the same shape, so expressions are checked in the
-// environment of the first of them (owner); a scope's own environment is only
-// built to word a message with the names of its own types.
+// scopeEnv is the CEL environment of every scope with one signature.
 type scopeEnv struct {
-	sig   string
-	opts  []cel.EnvOption // the scope's variables on top of the run-data environment
-	env   *cel.Env        // nil until built
-	err   error
-	owner *scopeEnv
-	// types declares the scope's form and row types, for a scope whose own
-	// environment may never be built (one sharing its owner's).
-	types func() []cel.EnvOption
+	env *cel.Env
+	err error
 }
 
-// checkResult is the outcome of checking one expression text in one scope
-// signature; first is the first scope (in source order) that checked it.
+// checkResult is the outcome of checking one expression text in one scope signature.
 type checkResult struct {
-	text      string
-	first     *scopeEnv
-	exact     bool // computed in first's own environment
 	issues    []exprIssue
 	out       *types.Type
 	tooCostly bool
-}
-
-// sitePlan is what plan found for one site.
-type sitePlan struct {
-	se      *scopeEnv
-	err     error          // the scope's environment could not be built
-	tmplErr *templateError // the template does not parse
-	segs    []segment      // the expressions, with their offsets in the site's text
-	results []*checkResult // one per segment
 }
 
 func (c *compiler) checkExpressions() {
@@ -134,210 +103,90 @@ func (c *compiler) checkExpressions() {
 		c.errs.add(1, 1, "", "internal error building the expression environment: %v", err)
 		return
 	}
-	ck := &celChecker{c: c, def: def, scopes: map[*scope]*scopeEnv{}, shared: map[string]*scopeEnv{},
-		sigs: map[*scope]string{}, memo: map[memoKey]*checkResult{}}
-	plans := make([]sitePlan, len(c.exprs))
-	var todo []*checkResult
-	for i, site := range c.exprs {
-		plans[i] = ck.plan(site, &todo)
-	}
-	ck.run(todo)
-	for i, site := range c.exprs {
-		ck.report(site, &plans[i])
+	ck := &celChecker{c: c, def: def, envs: map[string]*scopeEnv{}, memo: map[memoKey]*checkResult{}}
+	for _, site := range c.exprs {
+		ck.site(site)
 	}
 }
 
-// plan prepares one site, appending the expressions not checked yet to todo.
-func (ck *celChecker) plan(site *exprSite, todo *[]*checkResult) sitePlan {
-	se := ck.scopeEnv(site.s)
-	p := sitePlan{se: se}
-	if p.err = se.owner.err; p.err != nil {
-		return p
+// site checks one expression or every expression of one template.
+func (ck *celChecker) site(site *exprSite) {
+	sig := site.s.signature()
+	se := ck.scopeEnv(sig, site.s)
+	if se.err != nil {
+		ck.c.errs.at(site.n, site.path, "internal error: %v", se.err)
+		return
 	}
-	if !site.template {
-		p.segs = []segment{{Expr: site.text}}
-	} else {
-		segs, err := parseTemplate(site.text)
-		if errors.As(err, &p.tmplErr) {
-			return p
+	segs, w := []segment{{Expr: site.text}}, site.want
+	if site.template {
+		var err error
+		var te *templateError
+		if segs, err = parseTemplate(site.text); errors.As(err, &te) {
+			line, col := ck.c.position(site.n, te.off)
+			ck.c.errs.add(line, col, site.path, "%s", te.msg)
+			return
 		}
-		for _, seg := range segs {
-			if seg.Expr != "" {
-				p.segs = append(p.segs, seg)
-			}
-		}
+		w = wantAny
 	}
-	p.results = make([]*checkResult, len(p.segs))
-	for i, seg := range p.segs {
-		key := memoKey{se.sig, seg.Expr}
+	for _, seg := range segs {
+		if seg.Expr == "" {
+			continue
+		}
+		key := memoKey{sig, seg.Expr}
 		r, ok := ck.memo[key]
 		if !ok {
-			r = &checkResult{text: seg.Expr, first: se, exact: se.owner == se}
+			r = check(se.env, seg.Expr)
 			ck.memo[key] = r
-			*todo = append(*todo, r)
 		}
-		p.results[i] = r
+		ck.report(site, r, seg.Expr, seg.Off, w)
 	}
-	return p
 }
 
-// scopeEnv returns the environment of a scope, creating it on first use.
-func (ck *celChecker) scopeEnv(s *scope) *scopeEnv {
-	if se, ok := ck.scopes[s]; ok {
+// scopeEnv returns the environment of a scope's signature, building it on first use.
+func (ck *celChecker) scopeEnv(sig string, s *scope) *scopeEnv {
+	if se, ok := ck.envs[sig]; ok {
 		return se
 	}
-	se := &scopeEnv{sig: ck.signature(s)}
-	ck.scopes[s] = se
+	se := &scopeEnv{}
+	ck.envs[sig] = se
+	var opts []cel.EnvOption
 	switch {
 	case s.trigger:
 		se.env, se.err = triggerEnv()
+		return se
 	case s.response:
-		se.opts = append(se.opts, cel.Variable("response", cel.ObjectType(typeResponse)))
+		opts = append(opts, cel.Variable("response", cel.ObjectType(typeResponse)))
 	}
-	// The form and row types get their names now, in source order, but a
-	// scope that shares its owner's environment (every task of a large
-	// definition with the same form) only declares them if a message needs
-	// them.
-	var form, row func() *types.Type
 	if s.form != nil {
-		form = ck.def.prov.reserveFormType("Form", *s.form)
+		opts = append(opts, cel.Variable("form", ck.def.prov.formType("Form", *s.form)))
 	}
 	if s.row != nil {
-		row = ck.def.prov.reserveFormType("Row", *s.row)
+		opts = append(opts, cel.Variable("row", ck.def.prov.formType("Row", *s.row)))
 	}
-	se.types = func() []cel.EnvOption {
-		var opts []cel.EnvOption
-		if form != nil {
-			opts = append(opts, cel.Variable("form", form()))
-		}
-		if row != nil {
-			opts = append(opts, cel.Variable("row", row()))
-		}
-		return opts
+	se.env = ck.def.run
+	if len(opts) > 0 {
+		se.env, se.err = ck.def.run.Extend(opts...)
 	}
-	if owner, ok := ck.shared[se.sig]; ok {
-		se.owner = owner
-		return se
-	}
-	se.owner = se
-	ck.shared[se.sig] = se
-	ck.build(se)
 	return se
 }
 
-// build creates the scope's own environment.
-func (ck *celChecker) build(se *scopeEnv) {
-	if se.env != nil || se.err != nil {
-		return
+// check compiles text in env and estimates its worst-case cost.
+func check(env *cel.Env, text string) *checkResult {
+	checked, issues := compileExpr(env, text, false)
+	if len(issues) == 0 {
+		issues = dataArithmetic(checked.NativeRep())
 	}
-	if se.types != nil {
-		se.opts = append(se.opts, se.types()...)
-		se.types = nil
-	}
-	se.env = ck.def.run
-	if len(se.opts) > 0 {
-		se.env, se.err = ck.def.run.Extend(se.opts...)
-	}
-}
-
-// parallelChecks is the number of expressions from which checking is spread
-// over the available CPUs: below it, starting goroutines is not worth it.
-const parallelChecks = 64
-
-// run checks every expression collected by plan. The checks are independent:
-// each parses and checks its own AST, and the environments and the type
-// provider are only read (plan declared every type the owners' environments
-// use; report declares the others, after run). So a large definition is
-// checked on all CPUs; results land in their own checkResult and report reads
-// them in source order, so the outcome does not depend on scheduling. A panic
-// inside cel-go is raised again in the caller's goroutine, as if checked there.
-func (ck *celChecker) run(todo []*checkResult) {
-	workers := ck.c.workers
-	if workers == 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, len(todo)/(parallelChecks/2))
-	if len(todo) < parallelChecks || workers < 2 {
-		for _, r := range todo {
-			r.check(r.first.owner.env, ck.c.pre)
-		}
-		return
-	}
-	var (
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		panicked atomic.Pointer[any]
-	)
-	for range workers {
-		wg.Go(func() {
-			defer func() {
-				if v := recover(); v != nil {
-					panicked.CompareAndSwap(nil, &v)
-				}
-			}()
-			for i := next.Add(1) - 1; i < int64(len(todo)) && panicked.Load() == nil; i = next.Add(1) - 1 {
-				todo[i].check(todo[i].first.owner.env, ck.c.pre)
-			}
-		})
-	}
-	wg.Wait()
-	if v := panicked.Load(); v != nil {
-		panic(*v)
-	}
-}
-
-// check compiles r's text in env and estimates its worst-case cost, using the
-// text's AST from pre when it was parsed ahead.
-func (r *checkResult) check(env *cel.Env, pre *preparser) {
-	r.issues, r.out, r.tooCostly = nil, nil, false
-	checked, issues := compileParsed(env, r.text, pre.take(r.text))
 	if len(issues) > 0 {
-		r.issues = issues
-		return
+		return &checkResult{issues: issues}
 	}
-	r.out = checked.OutputType()
+	r := &checkResult{out: checked.OutputType()}
 	est, err := env.EstimateCost(checked, sizeEstimator{})
 	r.tooCostly = err == nil && est.Max > CostLimit
+	return r
 }
 
-// exact re-checks r in its first scope's own environment, so that a message
-// names that scope's types (handoff.Form3, not the handoff.Form1 of the scope
-// whose environment was shared).
-func (ck *celChecker) exact(r *checkResult) {
-	if r.exact {
-		return
-	}
-	r.exact = true
-	if ck.build(r.first); r.first.err == nil {
-		r.check(r.first.env, nil)
-	}
-}
-
-func (ck *celChecker) report(site *exprSite, p *sitePlan) {
-	if p.err != nil {
-		ck.c.errs.at(site.n, site.path, "internal error: %v", p.err)
-		return
-	}
-	if te := p.tmplErr; te != nil {
-		line, col := ck.c.position(site.n, te.off)
-		ck.c.errs.add(line, col, site.path, "%s", te.msg)
-		return
-	}
-	w := site.want
-	if site.template {
-		w = wantAny
-	}
-	for i, seg := range p.segs {
-		ck.one(site, p.results[i], seg.Off, w)
-	}
-}
-
-// one reports the errors of a single expression found at byte offset off of the site's text.
-func (ck *celChecker) one(site *exprSite, r *checkResult, off int, w want) {
-	if len(r.issues) > 0 || checkWant(r.out, w) != "" {
-		ck.exact(r)
-	}
-	text := r.text
+// report records the errors of one expression found at byte offset off of the site's text.
+func (ck *celChecker) report(site *exprSite, r *checkResult, text string, off int, w want) {
 	if len(r.issues) > 0 {
 		for _, is := range r.issues {
 			at := off + exprOffset(text, is.line, is.col)
@@ -359,15 +208,16 @@ func (ck *celChecker) one(site *exprSite, r *checkResult, off int, w want) {
 	}
 }
 
-// signature describes the variables a scope declares, so equal forms share checks.
-func (ck *celChecker) signature(s *scope) string {
-	if sig, ok := ck.sigs[s]; ok {
-		return sig
+// signature describes the variables a scope declares, so scopes of the same
+// shape share an environment and checks. A form scope's is computed once its
+// form is parsed, on first use (the shared scopes have no form and are never
+// written to).
+func (s *scope) signature() string {
+	if s.form == nil && s.row == nil {
+		return s.key
 	}
-	var b strings.Builder
-	b.WriteString(s.key)
-	if s.form != nil || s.row != nil {
-		b.Reset()
+	if s.sig == "" {
+		var b strings.Builder
 		b.WriteString("form:")
 		if s.form != nil {
 			writeFieldSig(&b, *s.form)
@@ -376,9 +226,9 @@ func (ck *celChecker) signature(s *scope) string {
 		if s.row != nil {
 			writeFieldSig(&b, *s.row)
 		}
+		s.sig = b.String()
 	}
-	ck.sigs[s] = b.String()
-	return ck.sigs[s]
+	return s.sig
 }
 
 func writeFieldSig(b *strings.Builder, fields []Field) {

@@ -15,16 +15,31 @@ const MaxSourceBytes = 256 << 10
 // Compile parses, validates and compiles a definition source. On any problem it
 // returns a nil Program and an *ErrorList holding every error found, each with a
 // 1-based line and column and a path such as "steps[1].form[0].type".
-//
-// A large definition is compiled on several goroutines: its expressions are
-// parsed while the YAML is, and type-checked on every CPU. The result never
-// depends on scheduling, and no goroutine outlives the call.
-func Compile(src []byte) (*Program, error) {
+// Compile is pure and runs on the calling goroutine: what it needs to know
+// beyond src comes in opts.
+func Compile(src []byte, opts ...CompileOption) (*Program, error) {
 	c := &compiler{src: src}
+	for _, o := range opts {
+		o(c)
+	}
 	if p := c.run(); p != nil && len(c.errs.list) == 0 {
 		return p, nil
 	}
 	return nil, c.errs.result()
+}
+
+// CompileOption tells Compile something it cannot know from the source.
+type CompileOption func(*compiler)
+
+// KnownDefinitions makes Compile check the definition every subprocess step
+// starts: latest maps each known definition key to its latest published
+// version, or to 0 for a definition known without a version yet (a file
+// validated alongside, whose pinned versions cannot be checked). A key that
+// is not in latest, or a version above its latest, is an error at its line
+// and column; a definition may always start itself. Without this option,
+// subprocess targets are not checked.
+func KnownDefinitions(latest map[string]int) CompileOption {
+	return func(c *compiler) { c.known = latest }
 }
 
 // compiler carries one compilation: the program being built, the errors, and
@@ -42,20 +57,13 @@ type compiler struct {
 	triggerNodes []*node
 	// seqs records each sequence of steps (top level, each branch) for flow checks.
 	seqs []*sequence
-	// workers bounds the goroutines checking expressions; 0 means GOMAXPROCS,
-	// 1 means everything runs on the calling goroutine (no parsing ahead).
-	workers int
-	// pre parses expressions ahead, while the YAML is parsed.
-	pre *preparser
+	// known is the KnownDefinitions option; nil when targets are not checked.
+	known map[string]int
 }
 
 func (c *compiler) run() *Program {
 	if !c.precheck() {
 		return nil
-	}
-	if c.workers != 1 {
-		c.pre = startPreparse(c.src)
-		defer c.pre.finish()
 	}
 	root, err := parseYAML(c.src)
 	if err != nil {
@@ -80,16 +88,29 @@ func (c *compiler) run() *Program {
 	return c.prog
 }
 
+// precheck refuses what is not text before YAML sees it: an oversized source,
+// bytes that are not UTF-8 and the NUL character (which no text column stores),
+// each at its position.
 func (c *compiler) precheck() bool {
-	switch {
-	case len(c.src) > MaxSourceBytes:
+	if len(c.src) > MaxSourceBytes {
 		c.errs.add(1, 1, "", "the definition is %d bytes; the limit is %d bytes (256 KiB)", len(c.src), MaxSourceBytes)
-	case !utf8.Valid(c.src):
-		c.errs.add(1, 1, "", "the definition is not valid UTF-8 text")
-	default:
-		return true
+		return false
 	}
-	return false
+	for off := 0; off < len(c.src); {
+		r, size := utf8.DecodeRune(c.src[off:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			line, col := offsetPosition(c.src, off)
+			c.errs.add(line, col, "", "the definition is not valid UTF-8 text (byte 0x%02x)", c.src[off])
+			return false
+		case r == 0:
+			line, col := offsetPosition(c.src, off)
+			c.errs.add(line, col, "", "the NUL character (\\0) is not allowed in a definition")
+			return false
+		}
+		off += size
+	}
+	return true
 }
 
 func (c *compiler) yamlError(err error) {

@@ -76,18 +76,27 @@ func (c *compiler) eachKey(n *node, path string, known []string, fn func(key str
 	return true
 }
 
-// suggest returns ` (did you mean "x"?)` for the closest known key, if close enough.
+// suggest returns ` (did you mean "x"?)` for the closest known key, if close
+// enough, or the list of known keys.
 func suggest(key string, known []string) string {
+	if best := closest(key, known); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return fmt.Sprintf("; expected one of: %s", strings.Join(sortedCopy(known), ", "))
+}
+
+// closest returns the known name closest to key, or "" when none is close enough.
+func closest(key string, known []string) string {
 	best, bestD := "", 3
 	for _, k := range known {
 		if d := levenshtein(key, k); d < bestD || (d == bestD && k < best && best != "") {
 			best, bestD = k, d
 		}
 	}
-	if best == "" || bestD > len(key)/2 {
-		return fmt.Sprintf("; expected one of: %s", strings.Join(sortedCopy(known), ", "))
+	if bestD > len(key)/2 {
+		return ""
 	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return best
 }
 
 func sortedCopy(s []string) []string {

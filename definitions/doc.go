@@ -13,10 +13,14 @@
 // object types, so `inputs.amout` or `inputs.amount > "5"` is reported at its
 // own line and column. All errors come back together in an *ErrorList, sorted
 // by position; ErrorList.Format prints them with the source line and a caret.
-// Compile is pure: no I/O, no clock, no host time zone. Expressions are checked
-// once per distinct text and scope shape (a guard repeated on many steps, or
-// forms of the same fields), and a large definition uses every CPU: its
-// expressions are parsed while the YAML is, and type-checked in parallel.
+// Each step kind is declared once, in its kind_*.go file (see kind in
+// kinds.go): its keys and their decoders, its checks, the CEL type of its
+// steps.<id>.data and its jumps; CONTRIBUTING.md says how to add one. What
+// Compile cannot know from the source comes as options: KnownDefinitions
+// checks the targets of subprocess steps.
+// Compile is pure and single-goroutine: no I/O, no clock, no host time zone.
+// Expressions are checked once per distinct text and scope shape (a guard
+// repeated on many steps, or forms of the same fields).
 //
 // # Example
 //
@@ -61,9 +65,11 @@
 //     or business days (see Duration).
 //   - Templates interpolate CEL with {{ expression }}: titles, descriptions,
 //     summary, notification texts, HTTP URLs, header values and body strings.
-//   - Numbers are doubles; integer literals next to + - * / == != and in
-//     `x in [...]` adapt to the other operand, and comparisons are cross-type,
-//     so `inputs.amount > 5000 && inputs.amount * 2 == 10` type-checks.
+//   - Every number in data is a double. An integer literal takes the type of
+//     the number it meets (a double, unless that is an int), comparisons are
+//     cross-type, and publish refuses int-with-data arithmetic that could not
+//     evaluate, so `form.monthly_gross * 12 <= inputs.salary * 1.1` both
+//     type-checks and runs (celnumbers.go; docs/definitions.md, "Numbers").
 //   - Dates and datetimes are CEL timestamps (a date is midnight in the
 //     definition's time zone); at run time the Engine converts the JSON strings.
 //   - A jump back (next, send_back_to, a decision rule, on_timeout or
@@ -79,11 +85,8 @@
 // # Run time
 //
 // Engine caches one CEL environment per program hash and one cel.Program per
-// (hash, expression). No evaluation costs more than CostLimit: an expression
-// whose cost is bounded within the limit whatever the data (no loops, no
-// operation that grows with the size of a value from data) is proven so when
-// it is compiled and runs untracked; every other expression runs under
-// cel-go's run-time cost tracker and stops with a cost-limit error. Values come in
+// (hash, expression). Every evaluation runs under cel-go's cost tracker and
+// stops with a cost-limit error past CostLimit. Values come in
 // Vars as plain JSON-shaped maps; selecting a declared field of a map works
 // with the checked program. Use has(inputs.x) or inputs.?x.orValue(d) for
 // optional fields that may be absent.

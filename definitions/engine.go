@@ -16,13 +16,8 @@ import (
 // program content hash, and is deterministic (no host time zone; `now` only
 // from Vars.Now).
 //
-// No evaluation costs more than CostLimit. When the Engine compiles an
-// expression it proves from the expression alone, if it can, a bound on its
-// cost whatever the data (see staticCostBound): when that bound is within
-// CostLimit the program runs without cel-go's run-time cost tracker. Every
-// other expression (one with a loop, or whose cost grows with data, such as
-// string concatenation or `in` over a list from data) runs under
-// cel.CostLimit(CostLimit) and stops with an error that IsCostLimitError
+// No evaluation costs more than CostLimit: every program runs under cel-go's
+// cost tracker (cel.CostLimit) and stops with an error that IsCostLimitError
 // recognises.
 type Engine struct {
 	envs     sync.Map // program hash -> *programEnv
@@ -36,21 +31,24 @@ func NewEngine() *Engine { return &Engine{} }
 // compiled in it.
 type programEnv struct {
 	env     *cel.Env
+	prov    *provider // the program's declared types
 	loc     *time.Location
 	err     error
 	steps   map[string]*Step // every step by id, branches included
 	stepIDs []string
-	progs   sync.Map // expression text -> *compiled
-	tmpls   sync.Map // template text -> *compiledTemplate
+	progs   sync.Map // progKey -> *compiled
+	tmpls   sync.Map // progKey (template text) -> *compiledTemplate
+}
+
+// progKey is an expression or template and the numeric model it runs with.
+type progKey struct {
+	text   string
+	legacy bool // Vars.LegacyNumbers
 }
 
 type compiled struct {
 	prg cel.Program
 	err error
-	// tracked says prg runs under cel.CostLimit(CostLimit); otherwise bound,
-	// proven at build time (see staticCostBound), is within CostLimit.
-	tracked bool
-	bound   uint64
 }
 
 type compiledTemplate struct {
@@ -72,6 +70,7 @@ func (e *Engine) programEnv(p *Program) *programEnv {
 	if pe.err == nil {
 		var def *defEnv
 		if def, pe.err = newDefEnv(p); pe.err == nil {
+			pe.prov = def.prov
 			pe.env, pe.err = def.runtimeEnv()
 		}
 	}
@@ -80,37 +79,30 @@ func (e *Engine) programEnv(p *Program) *programEnv {
 }
 
 // compile returns the cached program for expr, compiling it on first use.
-func (e *Engine) compile(p *Program, expr string) (*compiled, *programEnv) {
+func (e *Engine) compile(p *Program, expr string, legacy bool) (*compiled, *programEnv) {
 	pe := e.programEnv(p)
-	if c, ok := pe.progs.Load(expr); ok {
+	key := progKey{expr, legacy}
+	if c, ok := pe.progs.Load(key); ok {
 		return c.(*compiled), pe
 	}
 	c := &compiled{err: pe.err}
 	if c.err == nil {
-		c = programFor(pe.env, expr)
+		c = programFor(pe.env, expr, legacy)
 	}
-	actual, _ := pe.progs.LoadOrStore(expr, c)
+	actual, _ := pe.progs.LoadOrStore(key, c)
 	return actual.(*compiled), pe
 }
 
-// programFor compiles expr into a program that cannot cost more than
-// CostLimit: either proven from the expression alone (staticCostBound), or
-// stopped by cel-go's cost tracker at run time.
-func programFor(env *cel.Env, expr string) *compiled {
-	checked, issues := compileExpr(env, expr)
+// programFor compiles expr into a program that stops once it has cost CostLimit.
+func programFor(env *cel.Env, expr string, legacy bool) *compiled {
+	checked, issues := compileExpr(env, expr, legacy)
 	if len(issues) > 0 {
 		return &compiled{err: errors.Join(asErrors(issues)...)}
 	}
 	c := &compiled{}
 	func() {
 		defer recoverCEL(&c.err) // cel-go panics on a few valid inputs, e.g. a map literal keyed by bytes
-		opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
-		var proven bool
-		if c.bound, proven = staticCostBound(env, checked); !proven {
-			c.bound, c.tracked = 0, true
-			opts = append(opts, cel.CostLimit(CostLimit))
-		}
-		c.prg, c.err = env.Program(checked, opts...)
+		c.prg, c.err = env.Program(checked, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(CostLimit))
 	}()
 	return c
 }
@@ -125,16 +117,20 @@ func recoverCEL(err *error) {
 
 // eval evaluates a program, turning a panic inside cel-go into an error.
 func eval(prg cel.Program, vars any) (out ref.Val, err error) {
-	defer recoverCEL(&err)
-	out, _, err = prg.Eval(vars)
+	out, _, err = evalDetails(prg, vars)
 	return out, err
+}
+
+func evalDetails(prg cel.Program, vars any) (out ref.Val, det *cel.EvalDetails, err error) {
+	defer recoverCEL(&err)
+	return prg.Eval(vars)
 }
 
 // Eval evaluates a CEL expression over v. The result is plain Go: string,
 // float64 (every number), bool, []any, map[string]any, time.Time,
 // time.Duration or nil.
 func (e *Engine) Eval(p *Program, expr string, v Vars) (any, error) {
-	c, pe := e.compile(p, expr)
+	c, pe := e.compile(p, expr, v.LegacyNumbers)
 	if c.err != nil {
 		return nil, fmt.Errorf("compile %q: %w", expr, c.err)
 	}
@@ -168,7 +164,7 @@ func (e *Engine) Render(p *Program, tmpl string, v Vars) (string, error) {
 	if !isTemplate(tmpl) {
 		return tmpl, nil
 	}
-	ct, pe := e.template(p, tmpl)
+	ct, pe := e.template(p, tmpl, v.LegacyNumbers)
 	if ct.err != nil {
 		return "", ct.err
 	}
@@ -188,9 +184,10 @@ func (e *Engine) Render(p *Program, tmpl string, v Vars) (string, error) {
 	return string(buf), nil
 }
 
-func (e *Engine) template(p *Program, tmpl string) (*compiledTemplate, *programEnv) {
+func (e *Engine) template(p *Program, tmpl string, legacy bool) (*compiledTemplate, *programEnv) {
 	pe := e.programEnv(p)
-	if c, ok := pe.tmpls.Load(tmpl); ok {
+	key := progKey{tmpl, legacy}
+	if c, ok := pe.tmpls.Load(key); ok {
 		return c.(*compiledTemplate), pe
 	}
 	ct := &compiledTemplate{}
@@ -204,14 +201,14 @@ func (e *Engine) template(p *Program, tmpl string) (*compiledTemplate, *programE
 			if seg.Expr == "" {
 				continue
 			}
-			ct.prgs[i], _ = e.compile(p, seg.Expr)
+			ct.prgs[i], _ = e.compile(p, seg.Expr, legacy)
 			if err := ct.prgs[i].err; err != nil {
 				ct.err = fmt.Errorf("compile {{ %s }}: %w", seg.Expr, err)
 				break
 			}
 		}
 	}
-	actual, _ := pe.tmpls.LoadOrStore(tmpl, ct)
+	actual, _ := pe.tmpls.LoadOrStore(key, ct)
 	return actual.(*compiledTemplate), pe
 }
 
@@ -232,7 +229,7 @@ func asErrors(issues []exprIssue) []error {
 func (e *Engine) evalTrigger(env *cel.Env, expr string, vars map[string]any) (any, error) {
 	c, ok := e.triggers.Load(expr)
 	if !ok {
-		c, _ = e.triggers.LoadOrStore(expr, programFor(env, expr))
+		c, _ = e.triggers.LoadOrStore(expr, programFor(env, expr, false))
 	}
 	cc := c.(*compiled)
 	if cc.err != nil {

@@ -150,7 +150,7 @@ func TestEngineCostLimit(t *testing.T) {
 	e := NewEngine()
 	hostile := `[0,1,2,3,4,5,6,7,8,9].map(a, [0,1,2,3,4,5,6,7,8,9].map(b, [0,1,2,3,4,5,6,7,8,9].map(c,
 		[0,1,2,3,4,5,6,7,8,9].map(d, [0,1,2,3,4,5,6,7,8,9].map(f, [0,1,2,3,4,5,6,7,8,9].map(g, a+b+c+d+f+g))))))`
-	c, _ := e.compile(p, hostile)
+	c, _ := e.compile(p, hostile, false)
 	require.NoError(t, c.err)
 	// The bound is CPU time, and the machine is shared: take the fastest of five tries,
 	// so a test run that is merely descheduled does not fail.
@@ -175,12 +175,12 @@ func TestEngineCachesPrograms(t *testing.T) {
 	t.Parallel()
 	p := mustCompile(t, engineSrc)
 	e := NewEngine()
-	a, _ := e.compile(p, "inputs.amount > 1")
-	b, _ := e.compile(p, "inputs.amount > 1")
+	a, _ := e.compile(p, "inputs.amount > 1", false)
+	b, _ := e.compile(p, "inputs.amount > 1", false)
 	require.Same(t, a, b)
 	q := *p
 	q.Hash = "sha256:other"
-	c, _ := e.compile(&q, "inputs.amount > 1")
+	c, _ := e.compile(&q, "inputs.amount > 1", false)
 	require.NotSame(t, a, c)
 }
 

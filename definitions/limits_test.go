@@ -17,7 +17,7 @@ func TestCompileRejectsOversizedSource(t *testing.T) {
 
 func TestCompileRejectsInvalidUTF8(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, []string{"1:1: the definition is not valid UTF-8 text"}, compileErrors(t, "key: \xff\n"))
+	require.Equal(t, []string{"2:8: the definition is not valid UTF-8 text (byte 0xff)"}, compileErrors(t, "key: a\nname: é\xff\n"))
 }
 
 func TestCompileRejectsAliasBombQuickly(t *testing.T) {

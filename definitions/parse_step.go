@@ -5,56 +5,6 @@ import (
 	"strings"
 )
 
-var commonStepKeys = []string{"id", "kind", "title", "description", "when", "next", "max_rounds"}
-
-var humanKeys = []string{"assignee", "form", "due", "reminders", "escalations"}
-
-var failureKeys = []string{"retry", "on_failure"}
-
-// stepKeys lists the keys each kind accepts besides the common ones.
-var stepKeys = map[StepKind][]string{
-	KindTask:       append([]string{"outcomes"}, humanKeys...),
-	KindApproval:   append([]string{"policy", "exclude_requester", "send_back_to"}, humanKeys...),
-	KindDecision:   {"rules", "default"},
-	KindParallel:   {"branches", "join"},
-	KindWait:       {"for", "until", "event", "timeout", "on_timeout", "form"},
-	KindHTTP:       append([]string{"method", "url", "headers", "secret_headers", "body", "timeout", "save"}, failureKeys...),
-	KindNotify:     append([]string{"channel", "to", "addresses", "url", "url_secret", "subject", "message"}, failureKeys...),
-	KindSet:        {"values"},
-	KindSubprocess: {"definition", "version", "inputs"},
-	KindEnd:        {"outcome", "outputs"},
-}
-
-// kindStepKeys lists every key a step of each kind accepts.
-var kindStepKeys = func() map[StepKind][]string {
-	out := map[StepKind][]string{}
-	for k, keys := range stepKeys {
-		out[k] = append(slices.Clone(commonStepKeys), keys...)
-	}
-	return out
-}()
-
-// allowedStepKeys lists the keys a step of kind accepts (only the common ones
-// for an unknown kind). Do not modify the result.
-func allowedStepKeys(kind StepKind) []string {
-	if keys, ok := kindStepKeys[kind]; ok {
-		return keys
-	}
-	return commonStepKeys
-}
-
-func allStepKeys() []string {
-	out := append([]string(nil), commonStepKeys...)
-	for _, k := range StepKinds {
-		for _, key := range stepKeys[k] {
-			if !slices.Contains(out, key) {
-				out = append(out, key)
-			}
-		}
-	}
-	return out
-}
-
 // sequence is one ordered list of steps: the top level or a parallel branch.
 type sequence struct {
 	path string
@@ -105,29 +55,31 @@ func (c *compiler) step(n *node, path string, seq *sequence) Step {
 		s.Kind = StepKind(c.oneOf(v, join(path, "kind"), kindNames()...))
 	}
 	c.stepID(&s, n, path)
+	k := kindOf(s.Kind) // nil for an unknown kind (already reported): only the common keys are read
 	sc := &stepCtx{c: c, s: &s, n: n, path: path, seq: seq}
-	allowed := allowedStepKeys(s.Kind)
-	c.keys(n, path, allowed, func(key string, v *node, p string) bool {
-		if !slices.Contains(allowed, key) {
-			if slices.Contains(allStepKeys(), key) && s.Kind != "" {
+	c.keys(n, path, k.knownKeys(), func(key string, v *node, p string) bool {
+		if sc.common(key, v, p) {
+			return true
+		}
+		if k != nil {
+			if decode, ok := k.keys[key]; ok {
+				decode(sc, v, p)
+				return true
+			}
+			if slices.Contains(allStepKeys(), key) {
 				c.errs.at(n.keyNode(key), p, "%q does not apply to %s step", key, article(string(s.Kind)))
 				return true
 			}
-			return false
 		}
-		sc.key(key, v, p)
-		return true
+		return false
 	})
-	sc.finish()
-	return s
-}
-
-func kindNames() []string {
-	out := make([]string, len(StepKinds))
-	for i, k := range StepKinds {
-		out[i] = string(k)
+	if s.Title == "" {
+		s.Title = humanize(s.ID)
 	}
-	return out
+	if k != nil && k.finish != nil {
+		k.finish(sc)
+	}
+	return s
 }
 
 // keyNode returns the key node for key, or nil.
@@ -166,10 +118,11 @@ type stepCtx struct {
 	seq  *sequence
 }
 
-func (sc *stepCtx) key(key string, v *node, p string) {
+// common reads one of commonStepKeys; false for any other key.
+func (sc *stepCtx) common(key string, v *node, p string) bool {
 	c, s := sc.c, sc.s
 	switch key {
-	case "id", "kind":
+	case "id", "kind": // read first, by step
 	case "title":
 		s.Title = c.tmpl(v, p, runScope)
 	case "description":
@@ -181,8 +134,9 @@ func (sc *stepCtx) key(key string, v *node, p string) {
 	case "max_rounds":
 		s.MaxRounds = c.integer(v, p, 1, 1000)
 	default:
-		sc.kindKey(key, v, p)
+		return false
 	}
+	return true
 }
 
 // jump records a reference to a step of the same sequence; bound points at the
@@ -214,34 +168,6 @@ func (sc *stepCtx) roles(v *node, p string) []string {
 		sc.c.refs = append(sc.c.refs, stepRef{n: at, path: p, target: name, kind: refRole})
 	}
 	return names
-}
-
-func (sc *stepCtx) finish() {
-	c, s := sc.c, sc.s
-	if s.Title == "" {
-		s.Title = humanize(s.ID)
-	}
-	switch s.Kind {
-	case KindTask, KindApproval:
-		if s.Assignee == "" {
-			c.errs.at(sc.n, sc.path, "%s step needs an assignee (a role name)", article(string(s.Kind)))
-		}
-		if len(s.Outcomes) == 0 && s.Kind == KindTask {
-			s.Outcomes = []string{"completed"}
-		}
-		if s.Kind == KindApproval && s.Policy == "" {
-			s.Policy = "any"
-		}
-		if (len(s.Reminders) > 0 || len(s.Escalations) > 0) && s.Due == nil {
-			c.errs.at(sc.n, sc.path, "reminders and escalations need a due date (add due)")
-		}
-	case KindDecision:
-		if s.Default == "" {
-			c.errs.at(sc.n, sc.path, "a decision needs a default (the step to go to when no rule matches)")
-		}
-	default:
-		sc.finishOther()
-	}
 }
 
 // article prefixes a word with "a" or "an".

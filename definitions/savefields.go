@@ -17,7 +17,7 @@ func (e *Engine) SaveFields(p *Program, s *Step) []Field {
 	for _, a := range s.HTTP.Save {
 		f := Field{ID: a.Name, Label: humanize(a.Name), Type: TypeText}
 		if pe.err == nil {
-			if checked, issues := compileExpr(pe.env, a.Expr); len(issues) == 0 {
+			if checked, issues := compileExpr(pe.env, a.Expr, false); len(issues) == 0 {
 				f.Type = fieldTypeOf(checked.OutputType())
 			}
 		}

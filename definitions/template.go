@@ -86,7 +86,7 @@ func (e *Engine) RenderJSON(p *Program, tmpl string, v Vars) (any, error) {
 	if !isTemplate(tmpl) {
 		return tmpl, nil
 	}
-	ct, pe := e.template(p, tmpl)
+	ct, pe := e.template(p, tmpl, v.LegacyNumbers)
 	if ct.err != nil {
 		return nil, ct.err
 	}

@@ -22,6 +22,13 @@ type Vars struct {
 	// Response is an http step's response, visible to its save expressions:
 	// {"status": float64, "body": any, "headers": map[string]string}.
 	Response map[string]any
+	// LegacyNumbers evaluates with the numeric model of interpreter versions 1
+	// and 2, so that their histories replay: an integer literal next to a
+	// value of unknown type (dyn: a form field at run time, data from a
+	// payload, a response, a set step) stays an int, and only the operands of
+	// + - * / == != and the list on the right of `in` adapt (celnumbers.go).
+	// Leave it false for new runs and outside the interpreter.
+	LegacyNumbers bool
 }
 
 // StepVars is one step's record as CEL sees it under steps.<id>.

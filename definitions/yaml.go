@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unsafe"
+	"unicode/utf8"
 
 	goccy "github.com/goccy/go-yaml/parser"
 	"go.yaml.in/yaml/v3"
@@ -32,8 +32,7 @@ type node struct {
 	line, col int
 	// scalars
 	text   string // the scalar's value as written, unquoted
-	str    bool   // the typed value is text (kept apart: boxing every string costs an allocation)
-	value  any    // otherwise the typed value: string, int64, uint64, float64, bool or nil
+	value  any    // the typed value: string, int64, uint64, float64, bool or nil
 	quoted bool   // written in single or double quotes
 	block  bool   // written as a | or > block scalar
 	// mappings: keys[i] is the key node of vals[i]
@@ -44,15 +43,10 @@ type node struct {
 	size int
 }
 
-func (n *node) isNull() bool { return n.kind == scalarNode && !n.str && n.value == nil }
+func (n *node) isNull() bool { return n.kind == scalarNode && n.value == nil }
 
 // val returns a scalar's typed value: string, int64, uint64, float64, bool or nil.
-func (n *node) val() any {
-	if n.str {
-		return n.text
-	}
-	return n.value
-}
+func (n *node) val() any { return n.value }
 
 // get returns the value of key in a mapping, or nil.
 func (n *node) get(key string) *node {
@@ -74,19 +68,10 @@ func (e errPos) Error() string { return e.msg }
 
 var errTooBig = errors.New("the document is too large once YAML aliases are expanded (more than 100000 nodes)")
 
-// parseYAML turns source into a node tree, rejecting multiple documents and
-// expansions beyond maxNodes. It parses with fastYAML when it can, otherwise
-// with go.yaml.in/yaml/v3 (keeps positions) and, for syntax errors, asks
-// goccy/go-yaml for a message with a column.
+// parseYAML turns source into a node tree with go.yaml.in/yaml/v3, rejecting
+// multiple documents and expansions beyond maxNodes. For a syntax error it asks
+// goccy/go-yaml for a message with a column (yaml.v3 gives only the line).
 func parseYAML(src []byte) (root *node, err error) {
-	if root, ok := fastYAML(src); ok {
-		return root, nil
-	}
-	return parseYAMLv3(src)
-}
-
-// parseYAMLv3 is parseYAML with yaml.v3.
-func parseYAMLv3(src []byte) (root *node, err error) {
 	defer func() {
 		if r := recover(); r != nil { // a YAML library must never take a request down
 			root, err = nil, errPos{1, 1, fmt.Sprintf("YAML could not be parsed: %v", r)}
@@ -139,20 +124,6 @@ type converter struct {
 	done     map[*yaml.Node]*node // anchored nodes, converted once and shared by aliases
 	visiting map[*yaml.Node]bool  // anchored nodes being converted: an alias to one is a cycle
 	total    int
-	slab     []node // nodes are allocated in chunks
-}
-
-// nodeChunk is how many nodes one chunk holds: 32 KiB, the largest small
-// allocation (larger ones take the slower large-object path).
-const nodeChunk = 32 << 10 / int(unsafe.Sizeof(node{}))
-
-// newNode returns a zero node from the current chunk.
-func (c *converter) newNode() *node {
-	if len(c.slab) == cap(c.slab) {
-		c.slab = make([]node, 0, nodeChunk)
-	}
-	c.slab = c.slab[:len(c.slab)+1]
-	return &c.slab[len(c.slab)-1]
 }
 
 func (c *converter) node(n *yaml.Node) (*node, error) {
@@ -166,8 +137,7 @@ func (c *converter) node(n *yaml.Node) (*node, error) {
 		c.visiting[n] = true
 		defer delete(c.visiting, n)
 	}
-	out := c.newNode() // zero: set fields one by one, without copying a struct of pointers into the heap
-	out.kind, out.line, out.col, out.size = scalarNode, n.Line, n.Column, 1
+	out := &node{kind: scalarNode, line: n.Line, col: n.Column, size: 1}
 	var err error
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -181,7 +151,7 @@ func (c *converter) node(n *yaml.Node) (*node, error) {
 			return c.node(n.Content[0])
 		}
 	default:
-		scalar(out, n)
+		err = scalar(out, n)
 	}
 	if err != nil {
 		return nil, err
@@ -195,25 +165,21 @@ func (c *converter) node(n *yaml.Node) (*node, error) {
 	return out, nil
 }
 
-func scalar(out *node, n *yaml.Node) {
+// scalar converts a scalar the way yaml.v3 decodes it into an interface.
+func scalar(out *node, n *yaml.Node) error {
+	if strings.IndexByte(n.Value, 0) >= 0 {
+		return errPos{n.Line, n.Column, "text in a definition cannot contain the NUL character (\\0)"}
+	}
 	out.text = n.Value
 	out.quoted = n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0
 	out.block = n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
+	out.value = n.Value
 	if n.Tag == "!!str" || n.Tag == "" {
-		out.str = true
-		return
-	}
-	if v, ok := plainValue(n); ok {
-		out.value = v
-		if v == nil {
-			out.text = ""
-		}
-		return
+		return nil
 	}
 	var v any
 	if n.Decode(&v) != nil {
-		out.str = true
-		return
+		return nil
 	}
 	switch x := v.(type) {
 	case int:
@@ -222,55 +188,8 @@ func scalar(out *node, n *yaml.Node) {
 		out.value, out.text = nil, ""
 	case string, bool, float64, int64, uint64:
 		out.value = x // a string here may differ from the text (!!binary)
-	default:
-		out.str = true
 	}
-}
-
-// plainValue decodes the commonest implicitly typed scalars (null, booleans and
-// decimal integers) to what yaml.v3's Node.Decode into an interface gives
-// (resolve in go.yaml.in/yaml/v3), without building a decoder per scalar. ok
-// is false for anything else. The parser already resolved the tag of a plain
-// scalar from its text: an implicit !!null or !!bool is one of the texts of
-// yaml.v3's resolve table, and an implicit !!int in plain decimal notation
-// parses the same in base 10 as in yaml.v3's base 0.
-func plainValue(n *yaml.Node) (v any, ok bool) {
-	if n.Style&yaml.TaggedStyle != 0 {
-		return nil, false
-	}
-	switch n.Tag {
-	case "!!null":
-		return nil, true
-	case "!!bool":
-		switch n.Value {
-		case "true", "True", "TRUE":
-			return true, true
-		case "false", "False", "FALSE":
-			return false, true
-		}
-	case "!!int":
-		if isPlainDecimal(n.Value) {
-			i, err := strconv.ParseInt(n.Value, 10, 64)
-			return i, err == nil
-		}
-	}
-	return nil, false
-}
-
-// isPlainDecimal reports whether s is "0" or a decimal of at most 18 digits
-// without leading zeros, optionally negative: no sign +, underscores, base
-// prefixes or octal leading zeros, and never out of the int64 range.
-func isPlainDecimal(s string) bool {
-	s = strings.TrimPrefix(s, "-")
-	if s == "" || len(s) > 18 || (s[0] == '0' && len(s) > 1) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return nil
 }
 
 func (c *converter) mapping(out *node, n *yaml.Node) error {
@@ -350,11 +269,11 @@ func (c *converter) sequence(out *node, n *yaml.Node) error {
 	return nil
 }
 
-// offsetPosition converts a byte offset into a 1-based line and column.
+// offsetPosition converts a byte offset into a 1-based line and column (in characters).
 func offsetPosition(src []byte, off int) (int, int) {
 	if off < 0 {
 		return 1, 1
 	}
-	line := 1 + bytes.Count(src[:off], []byte("\n"))
-	return line, off - bytes.LastIndexByte(src[:off], '\n')
+	start := bytes.LastIndexByte(src[:off], '\n') + 1
+	return 1 + bytes.Count(src[:off], []byte("\n")), 1 + utf8.RuneCount(src[start:off])
 }

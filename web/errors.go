@@ -102,11 +102,14 @@ func (s *Server) toSignIn(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, target)
 }
 
-// notFound answers paths no route has: an HTML page, except under the API's prefixes,
-// which keep the API's problem+json.
+// notFound answers paths no route has: an HTML page for a browser, and the API's
+// problem+json under the API's prefixes, on the API's own paths (/metrics when it is
+// off) and for any client that does not ask for HTML.
 func (s *Server) notFound(c echo.Context) error {
-	p := c.Request().URL.Path
-	if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/codec/") {
+	r := c.Request()
+	p := r.URL.Path
+	if strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/codec/") || p == "/metrics" ||
+		!strings.Contains(r.Header.Get("Accept"), "text/html") {
 		return echo.ErrNotFound
 	}
 	return s.headers(s.renderErrors(func(echo.Context) error {

@@ -35,33 +35,6 @@ func newMigrateCmd(cfg *Config) *cobra.Command {
 	}
 }
 
-func newValidateCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "validate FILE...",
-		Short: "Check definitions and print every error as file:line:col",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			bad := 0
-			for _, name := range args {
-				src, err := os.ReadFile(name)
-				if err != nil {
-					return err
-				}
-				if _, err := definitions.Compile(src); err != nil {
-					bad++
-					printDefinitionError(cmd, name, src, err)
-					continue
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", name)
-			}
-			if bad > 0 {
-				return exitError{fmt.Sprintf("%d of %d definitions are invalid", bad, len(args))}
-			}
-			return nil
-		},
-	}
-}
-
 func printDefinitionError(cmd *cobra.Command, name string, src []byte, err error) {
 	var list *definitions.ErrorList
 	if errors.As(err, &list) {

@@ -187,13 +187,18 @@ func TestWebSignInAndInbox(t *testing.T) {
 	require.EqualValues(t, http.StatusBadRequest, res.Status)
 	require.NotEmpty(t, res.Headers["Content-Security-Policy"], "the error page has the CSP too")
 	tab.Axe()
-	// Paths no route has: an HTML page with the CSP, except under the API's prefix.
-	nope, err := noRedirects.Get(s.url + "/no-such-page")
+	// Paths no route has: an HTML page with the CSP for a browser, problem+json under
+	// the API's prefix and for clients that do not ask for HTML.
+	req404, err := http.NewRequest("GET", s.url+"/no-such-page", nil)
+	require.NoError(t, err)
+	req404.Header.Set("Accept", "text/html,application/xhtml+xml")
+	nope, err := noRedirects.Do(req404)
 	require.NoError(t, err)
 	nope.Body.Close()
 	require.Equal(t, http.StatusNotFound, nope.StatusCode)
 	require.Contains(t, nope.Header.Get("Content-Type"), "text/html")
 	require.NotEmpty(t, nope.Header.Get("Content-Security-Policy"))
+	s.do("olga", "GET", "/no-such-page", nil).problem(t, http.StatusNotFound)
 	s.do("olga", "GET", "/v1/no-such-resource", nil).problem(t, http.StatusNotFound)
 
 	// On a 375 px phone.

@@ -3,7 +3,7 @@
 //
 // Environment: BENCH_SHORT=1 (smoke run), BENCH_JSON (results file, default
 // bench/results.json), BENCH_PROFILE (a folder for worker CPU profiles), BENCH_ONLY
-// (comma-separated figure ids or prefixes, e.g. R1,R5).
+// (comma-separated figure ids or prefixes, e.g. R1,R5 or P for section P alone).
 package main
 
 import (
