@@ -213,6 +213,9 @@ func (r *run) vars(form map[string]any) definitions.Vars {
 		},
 		Now:  r.now(),
 		Form: form,
+		// Version 3: the numeric model publish checks with (issue 13.1); runs started
+		// before keep the one they were recorded with, so their histories replay.
+		LegacyNumbers: r.version < 3,
 	}
 }
 

@@ -21,7 +21,9 @@ import (
 //	   one expression keeps its JSON type; an automation's activity leaves the run at
 //	   rest after a grace period; cancel reasons reach child runs; a missing subprocess
 //	   target takes on_failure; signal completions resolve the actor in the directory;
-//	   wait steps can be expedited.
+//	   wait steps can be expedited; expressions evaluate with the numeric model publish
+//	   checks with (Vars.LegacyNumbers is false); an approval's comment is in its step's
+//	   data (steps.<id>.data.comment).
 //	   (edge) rendered titles and the summary are clipped to 500 characters, descriptions to
 //	   10,000 (edge limits).
 const (
