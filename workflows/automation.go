@@ -329,7 +329,10 @@ func (r *run) callHTTP(ctx workflow.Context, step *definitions.Step, h *HTTPRequ
 // activity. A call answered within it belongs to the change that led to it: the answer
 // to a completion or to the start names the tasks opened after it. A call that takes
 // longer (an integration retrying with backoff, or slow) leaves the run at rest while it
-// goes on, so that nobody's answer waits on retries.
+// goes on, so that nobody's answer waits on retries. The timer is started whether or not
+// anyone awaits an answer: the start's settle Update runs only once the run's first
+// coroutine blocks, so a leading call cannot know whether it is awaited (it costs a
+// TimerStarted and a TimerCanceled event per automation step).
 const automationGrace = 2 * time.Second
 
 // awaitActivity waits for an automation's activity (what names it, for Temporal Web),
