@@ -25,7 +25,7 @@ run: ## Run Handoff locally with its own Temporal dev server and Postgres (hando
 	$(GO) run ./cmd/handoff dev
 
 build: ## Build the binary into dist/handoff
-	$(GO) build -o dist/handoff ./cmd/handoff
+	$(GO) build -ldflags "-X main.buildVersion=$$(git describe --tags --always --dirty 2>/dev/null)" -o dist/handoff ./cmd/handoff
 
 test: $(BIN)/temporal ## Check docker-compose.yml, vet, run every test against real Postgres and Temporal
 	@$(MAKE) --no-print-directory compose-check

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"mime"
@@ -15,22 +16,74 @@ import (
 
 	"github.com/handoffhq/handoff/audit"
 	"github.com/handoffhq/handoff/evidence"
+	"github.com/handoffhq/handoff/postgres"
 )
 
-// getAudit answers a run's audit trail, derived from its Temporal history: JSON, or
-// CSV when the client accepts text/csv. Whoever may see the run may read it.
-func (s *Server) getAudit(c echo.Context) error {
-	id := c.Param("id")
-	if err := s.seeRun(c, id); err != nil {
-		return err
+// RunAudit answers a run's audit trail, derived from its Temporal history. Whoever may
+// see the run may read it.
+func (s *Server) RunAudit(ctx context.Context, me postgres.User, id string) ([]audit.Event, error) {
+	if err := s.seeRun(ctx, me, id); err != nil {
+		return nil, err
 	}
-	history, _, err := s.runHistory(c, id)
+	history, _, err := s.runHistory(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	events, err := audit.Build(history, s.cfg.DataConverter)
 	if err != nil {
-		return fmt.Errorf("audit trail of run %s: %w", id, err)
+		return nil, fmt.Errorf("audit trail of run %s: %w", id, err)
+	}
+	return events, nil
+}
+
+// RunEvidence answers a run's evidence: the definition version it ran (source and
+// hash), its audit trail and the digest of its canonical history, to whoever may see it.
+func (s *Server) RunEvidence(ctx context.Context, me postgres.User, id string) (*evidence.Evidence, error) {
+	if err := s.seeRun(ctx, me, id); err != nil {
+		return nil, err
+	}
+	history, lastRun, err := s.runHistory(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	key, version, _, err := evidence.RunDefinition(history, s.cfg.DataConverter)
+	if err != nil {
+		return nil, fmt.Errorf("evidence of run %s: %w", id, err)
+	}
+	d, err := s.db.DefinitionVersion(ctx, key, version)
+	if err != nil {
+		return nil, fmt.Errorf("evidence of run %s: load definition %s v%d: %w", id, key, version, err)
+	}
+	ev, err := evidence.New(evidence.Temporal{Namespace: s.cfg.Namespace, WorkflowID: id, RunID: lastRun},
+		evidence.Definition{Key: d.Key, Version: d.Version, Hash: d.Hash, Source: d.Source},
+		history, s.cfg.DataConverter, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("evidence of run %s: %w", id, err)
+	}
+	return ev, nil
+}
+
+// runHistory reads a run's whole history (every execution, continue-as-new included).
+func (s *Server) runHistory(ctx context.Context, id string) ([]*historypb.HistoryEvent, string, error) {
+	history, lastRun, err := evidence.FetchHistory(ctx, s.temporal, id, "")
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return nil, "", problem(http.StatusNotFound, fmt.Sprintf("no run %q", id))
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return history, lastRun, nil
+}
+
+// ---- HTTP
+
+// getAudit answers the audit trail as JSON, or CSV when the client accepts text/csv.
+func (s *Server) getAudit(c echo.Context) error {
+	id := c.Param("id")
+	events, err := s.RunAudit(c.Request().Context(), caller(c), id)
+	if err != nil {
+		return err
 	}
 	if !acceptsCSV(c.Request().Header.Get(echo.HeaderAccept)) {
 		return c.JSON(http.StatusOK, map[string]any{"events": events})
@@ -42,46 +95,12 @@ func (s *Server) getAudit(c echo.Context) error {
 	return audit.WriteCSV(c.Response(), events)
 }
 
-// getEvidence answers a run's evidence: the definition version it ran (source and
-// hash), its audit trail and the digest of its canonical history.
 func (s *Server) getEvidence(c echo.Context) error {
-	id := c.Param("id")
-	ctx := c.Request().Context()
-	if err := s.seeRun(c, id); err != nil {
-		return err
-	}
-	history, lastRun, err := s.runHistory(c, id)
+	ev, err := s.RunEvidence(c.Request().Context(), caller(c), c.Param("id"))
 	if err != nil {
 		return err
-	}
-	key, version, _, err := evidence.RunDefinition(history, s.cfg.DataConverter)
-	if err != nil {
-		return fmt.Errorf("evidence of run %s: %w", id, err)
-	}
-	d, err := s.db.DefinitionVersion(ctx, key, version)
-	if err != nil {
-		return fmt.Errorf("evidence of run %s: load definition %s v%d: %w", id, key, version, err)
-	}
-	ev, err := evidence.New(evidence.Temporal{Namespace: s.cfg.Namespace, WorkflowID: id, RunID: lastRun},
-		evidence.Definition{Key: d.Key, Version: d.Version, Hash: d.Hash, Source: d.Source},
-		history, s.cfg.DataConverter, time.Now())
-	if err != nil {
-		return fmt.Errorf("evidence of run %s: %w", id, err)
 	}
 	return c.JSON(http.StatusOK, ev)
-}
-
-// runHistory reads a run's whole history (every execution, continue-as-new included).
-func (s *Server) runHistory(c echo.Context, id string) ([]*historypb.HistoryEvent, string, error) {
-	history, lastRun, err := evidence.FetchHistory(c.Request().Context(), s.temporal, id, "")
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		return nil, "", problem(http.StatusNotFound, fmt.Sprintf("no run %q", id))
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	return history, lastRun, nil
 }
 
 // acceptsCSV reports whether an Accept header asks for text/csv (with a non-zero quality).

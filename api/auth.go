@@ -30,7 +30,7 @@ var roleRank = map[string]int{roleMember: 1, roleAuditor: 1, roleDesigner: 2, ro
 
 const callerKey = "handoff.caller"
 
-// caller returns the authenticated user of the request.
+// caller returns the authenticated user of an HTTP request.
 func caller(c echo.Context) postgres.User {
 	u, _ := c.Get(callerKey).(postgres.User)
 	return u
@@ -87,17 +87,25 @@ func (s *Server) credential(ctx context.Context, hash string) (postgres.Credenti
 	return cred, err
 }
 
-// require answers 403 unless the caller has at least the given role, or is one of the
+// need answers 403 unless the caller has at least the given role, or is one of the
 // other roles named.
-func require(role string, or ...string) echo.MiddlewareFunc {
-	need := "the " + role + " role"
-	for _, o := range or {
-		need += " or the " + o + " role"
+func need(me postgres.User, role string, or ...string) error {
+	if hasRole(me, role) || slices.Contains(or, me.Role) {
+		return nil
 	}
+	msg := "the " + role + " role"
+	for _, o := range or {
+		msg += " or the " + o + " role"
+	}
+	return problem(http.StatusForbidden, "this needs "+msg)
+}
+
+// require is need for a route that is not an operation (the codec endpoints).
+func require(role string, or ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if u := caller(c); !hasRole(u, role) && !slices.Contains(or, u.Role) {
-				return problem(http.StatusForbidden, "this needs "+need)
+			if err := need(caller(c), role, or...); err != nil {
+				return err
 			}
 			return next(c)
 		}

@@ -78,8 +78,8 @@ func (s *Server) codecKey(next echo.HandlerFunc) echo.HandlerFunc {
 // codec encodes or decodes payloads with the payload codec, through the SDK's codec
 // HTTP handler. Bad bodies and payloads it cannot decode are problems naming "payloads".
 func (s *Server) codec(c echo.Context) error {
-	if s.codecHandler == nil {
-		return problem(http.StatusNotFound, "payload encryption is off (HANDOFF_ENCRYPTION_KEYS is not set)")
+	if err := s.codecOff(); err != nil {
+		return err
 	}
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
@@ -136,7 +136,19 @@ In Temporal Web, turn on
 </form>
 `
 
+// codecOff is the 404 every codec endpoint answers while payload encryption is off
+// (after authentication, for those that need a key).
+func (s *Server) codecOff() error {
+	if s.codecHandler == nil {
+		return problem(http.StatusNotFound, "payload encryption is off (HANDOFF_ENCRYPTION_KEYS is not set)")
+	}
+	return nil
+}
+
 func (s *Server) codecSessionForm(c echo.Context) error {
+	if err := s.codecOff(); err != nil {
+		return err
+	}
 	return c.HTML(http.StatusOK, codecSessionPage)
 }
 
@@ -144,6 +156,9 @@ func (s *Server) codecSessionForm(c echo.Context) error {
 // field "key") a new codec-scoped key expiring with the session, and sets it as the
 // codec cookie.
 func (s *Server) startCodecSession(c echo.Context) error {
+	if err := s.codecOff(); err != nil {
+		return err
+	}
 	expires := time.Now().Add(codecSessionTTL).UTC()
 	key, hash := NewKey()
 	if err := s.db.RevokeAPIKeyHash(c.Request().Context(), "", postgres.ScopeCodec); err != nil { // forget expired sessions
@@ -161,6 +176,9 @@ func (s *Server) startCodecSession(c echo.Context) error {
 // endCodecSession revokes the cookie's codec credential (and forgets expired ones) and
 // removes the cookie. Holding the cookie is what it takes.
 func (s *Server) endCodecSession(c echo.Context) error {
+	if err := s.codecOff(); err != nil {
+		return err
+	}
 	if ck, err := c.Request().Cookie(codecCookie); err == nil && ck.Value != "" {
 		if err := s.db.RevokeAPIKeyHash(c.Request().Context(), HashKey(ck.Value), postgres.ScopeCodec); err != nil {
 			return err

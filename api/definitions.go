@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,74 +16,67 @@ import (
 	"github.com/handoffhq/handoff/postgres"
 )
 
-// definitionResource is a published definition version (spec §4).
-type definitionResource struct {
-	Key         string              `json:"key"`
-	Name        string              `json:"name"`
-	Description string              `json:"description,omitempty"`
-	Version     int                 `json:"version"`
-	Hash        string              `json:"hash"`
-	Source      string              `json:"source,omitempty"`
-	Inputs      []definitions.Field `json:"inputs,omitempty"` // nil in lists: read one definition for its start form
-	CreatedBy   string              `json:"created_by,omitempty"`
-	CreatedAt   string              `json:"created_at"`
+// Definition is a published definition version (spec §4).
+type Definition struct {
+	Key         string `json:"key"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Version     int    `json:"version"`
+	Hash        string `json:"hash"`
+	// Source is the YAML as published; Inputs the start form. Lists leave both out:
+	// read one definition for them.
+	Source    string      `json:"source,omitempty"`
+	Inputs    []FormField `json:"inputs,omitempty"`
+	CreatedBy string      `json:"created_by,omitempty"`
+	CreatedAt time.Time   `json:"created_at"`
 }
 
-type validateResponse struct {
+// ValidateResult says whether a definition source is valid, with every error by position.
+type ValidateResult struct {
 	Valid  bool              `json:"valid"`
 	Errors []DefinitionError `json:"errors"`
 }
 
-type publishResponse struct {
+// PublishResult names the version a publication stored; Created is false when the
+// source was the same as the latest version's.
+type PublishResult struct {
 	Key     string `json:"key"`
 	Version int    `json:"version"`
 	Hash    string `json:"hash"`
 	Created bool   `json:"created"`
 }
 
-// readSource reads a definition body (YAML).
-func readSource(c echo.Context) ([]byte, error) {
-	src, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		return nil, jsonProblem(err)
+// ValidateDefinition checks a definition source (YAML) without publishing it.
+func (s *Server) ValidateDefinition(ctx context.Context, me postgres.User, src []byte) (ValidateResult, error) {
+	if err := need(me, roleDesigner); err != nil {
+		return ValidateResult{}, err
 	}
-	return src, nil
-}
-
-func (s *Server) validateDefinition(c echo.Context) error {
-	src, err := readSource(c)
+	known, err := knownDefinitions(ctx, s.db)
 	if err != nil {
-		return err
+		return ValidateResult{}, err
 	}
-	known, err := knownDefinitions(c.Request().Context(), s.db)
-	if err != nil {
-		return err
-	}
-	res := validateResponse{Valid: true, Errors: []DefinitionError{}}
+	res := ValidateResult{Valid: true, Errors: []DefinitionError{}}
 	if _, err := definitions.Compile(src, known); err != nil {
 		var list *definitions.ErrorList
 		if !errors.As(err, &list) {
-			return err
+			return res, err
 		}
 		res.Valid, res.Errors = false, definitionErrors(list)
 	}
-	return c.JSON(http.StatusOK, res)
+	return res, nil
 }
 
-func (s *Server) publishDefinition(c echo.Context) error {
-	src, err := readSource(c)
+// PublishDefinition compiles a definition source and stores it as the next version of
+// its key; an invalid one is a 422 listing every error by position.
+func (s *Server) PublishDefinition(ctx context.Context, me postgres.User, src []byte) (PublishResult, error) {
+	if err := need(me, roleDesigner); err != nil {
+		return PublishResult{}, err
+	}
+	d, created, err := Publish(ctx, s.db, src, me.ID)
 	if err != nil {
-		return err
+		return PublishResult{}, err
 	}
-	d, created, err := Publish(c.Request().Context(), s.db, src, caller(c).ID)
-	if err != nil {
-		return err
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return c.JSON(status, publishResponse{Key: d.Key, Version: d.Version, Hash: d.Hash, Created: created})
+	return PublishResult{Key: d.Key, Version: d.Version, Hash: d.Hash, Created: created}, nil
 }
 
 // Publish compiles src and stores it as the next version of its key (or returns the
@@ -120,50 +114,48 @@ func knownDefinitions(ctx context.Context, db *postgres.DB) (definitions.Compile
 	return definitions.KnownDefinitions(latest), nil
 }
 
-func (s *Server) listDefinitions(c echo.Context) error {
-	defs, err := s.db.ListDefinitions(c.Request().Context())
+// ListDefinitions lists the latest version of every definition, without sources and
+// start forms.
+func (s *Server) ListDefinitions(ctx context.Context, me postgres.User) ([]Definition, error) {
+	defs, err := s.db.ListDefinitions(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out := make([]definitionResource, 0, len(defs))
+	out := make([]Definition, 0, len(defs))
 	for _, d := range defs {
-		out = append(out, definitionResource{Key: d.Key, Name: d.Name, Description: d.Description,
-			Version: d.Version, Hash: d.Hash, CreatedBy: d.CreatedBy,
-			CreatedAt: d.CreatedAt.UTC().Format(timeFormat)})
+		out = append(out, Definition{Key: d.Key, Name: d.Name, Description: d.Description,
+			Version: d.Version, Hash: d.Hash, CreatedBy: d.CreatedBy, CreatedAt: d.CreatedAt.UTC()})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"definitions": out})
+	return out, nil
 }
 
-func (s *Server) getDefinition(c echo.Context) error {
-	d, err := s.db.LatestDefinition(c.Request().Context(), c.Param("key"))
+// GetDefinition answers a definition version (0: the latest) with its source and start form.
+func (s *Server) GetDefinition(ctx context.Context, me postgres.User, key string, version int) (Definition, error) {
+	var (
+		d   postgres.Definition
+		err error
+	)
+	switch {
+	case version == 0:
+		d, err = s.db.LatestDefinition(ctx, key)
+		err = notFound(err, "definition %q", key)
+	case version < 0:
+		err = problem(http.StatusNotFound, "versions are numbered from 1")
+	default:
+		d, err = s.db.DefinitionVersion(ctx, key, version)
+		err = notFound(err, "version %d of definition %q", version, key)
+	}
 	if err != nil {
-		return notFound(err, "definition %q", c.Param("key"))
+		return Definition{}, err
 	}
-	return s.definitionJSON(c, d)
-}
-
-func (s *Server) getDefinitionVersion(c echo.Context) error {
-	v, err := strconv.Atoi(c.Param("version"))
-	if err != nil || v < 1 {
-		return problem(http.StatusNotFound, "versions are numbered from 1")
-	}
-	d, err := s.db.DefinitionVersion(c.Request().Context(), c.Param("key"), v)
-	if err != nil {
-		return notFound(err, "version %d of definition %q", v, c.Param("key"))
-	}
-	return s.definitionJSON(c, d)
-}
-
-func (s *Server) definitionJSON(c echo.Context, d postgres.Definition) error {
 	prog, err := program(d)
 	if err != nil {
-		return err
+		return Definition{}, err
 	}
 	// A definition without a start form answers inputs: [], not a missing field.
-	inputs := append(make([]definitions.Field, 0, len(prog.Inputs)), prog.Inputs...)
-	return c.JSON(http.StatusOK, definitionResource{Key: d.Key, Name: d.Name, Description: d.Description,
-		Version: d.Version, Hash: d.Hash, Source: d.Source, Inputs: inputs, CreatedBy: d.CreatedBy,
-		CreatedAt: d.CreatedAt.UTC().Format(timeFormat)})
+	return Definition{Key: d.Key, Name: d.Name, Description: d.Description,
+		Version: d.Version, Hash: d.Hash, Source: d.Source, Inputs: formFields(prog.Inputs), CreatedBy: d.CreatedBy,
+		CreatedAt: d.CreatedAt.UTC()}, nil
 }
 
 // program decodes a stored definition's compiled program.
@@ -175,14 +167,81 @@ func program(d postgres.Definition) (*definitions.Program, error) {
 	return &p, nil
 }
 
-func (s *Server) definitionSchema(c echo.Context) error {
-	return c.Blob(http.StatusOK, "application/schema+json", definitions.Schema)
-}
-
 // notFound turns a store ErrNotFound into a 404 naming what was missing.
 func notFound(err error, format string, args ...any) error {
 	if errors.Is(err, postgres.ErrNotFound) {
 		return problem(http.StatusNotFound, fmt.Sprintf("no "+format, args...))
 	}
 	return err
+}
+
+// ---- HTTP
+
+// readSource reads a definition body (YAML).
+func readSource(c echo.Context) ([]byte, error) {
+	src, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return nil, jsonProblem(err)
+	}
+	return src, nil
+}
+
+func (s *Server) validateDefinition(c echo.Context) error {
+	src, err := readSource(c)
+	if err != nil {
+		return err
+	}
+	res, err := s.ValidateDefinition(c.Request().Context(), caller(c), src)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func (s *Server) publishDefinition(c echo.Context) error {
+	src, err := readSource(c)
+	if err != nil {
+		return err
+	}
+	res, err := s.PublishDefinition(c.Request().Context(), caller(c), src)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if res.Created {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, res)
+}
+
+func (s *Server) listDefinitions(c echo.Context) error {
+	defs, err := s.ListDefinitions(c.Request().Context(), caller(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"definitions": defs})
+}
+
+func (s *Server) getDefinition(c echo.Context) error {
+	d, err := s.GetDefinition(c.Request().Context(), caller(c), c.Param("key"), 0)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) getDefinitionVersion(c echo.Context) error {
+	v, err := strconv.Atoi(c.Param("version"))
+	if err != nil || v < 1 {
+		return problem(http.StatusNotFound, "versions are numbered from 1")
+	}
+	d, err := s.GetDefinition(c.Request().Context(), caller(c), c.Param("key"), v)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) definitionSchema(c echo.Context) error {
+	return c.Blob(http.StatusOK, "application/schema+json", definitions.Schema)
 }

@@ -20,15 +20,19 @@ import (
 	"github.com/handoffhq/handoff/workflows"
 )
 
-// Problem is an RFC 9457 problem detail, the body of every error response.
+// Problem is an RFC 9457 problem detail, the body of every error response. Operations
+// return it for what the caller did wrong; AsProblem maps every other error to one.
 type Problem struct {
 	Type   string `json:"type"`
 	Title  string `json:"title"`
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
-	// Errors lists what is wrong, field by field: []FieldError, or for definition
-	// sources []DefinitionError.
-	Errors any `json:"errors,omitempty"`
+	// Errors lists the request fields at fault and why: "data.amount" for a task's
+	// form, "inputs.email" for a start form, "items[0].qty" inside a table.
+	Errors []FieldError `json:"-"`
+	// DefinitionErrors lists what is wrong with a definition source, by position.
+	// Both are the member "errors" in JSON.
+	DefinitionErrors []DefinitionError `json:"-"`
 	// RunID names the run a conflict is about (an extension member), e.g. the active run
 	// holding a business key.
 	RunID string `json:"run_id,omitempty"`
@@ -36,10 +40,43 @@ type Problem struct {
 
 func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
 
+// MarshalJSON writes the problem+json body: Errors or DefinitionErrors as "errors".
+func (p *Problem) MarshalJSON() ([]byte, error) {
+	type body Problem // without this method
+	var errs any
+	switch {
+	case len(p.Errors) > 0:
+		errs = p.Errors
+	case len(p.DefinitionErrors) > 0:
+		errs = p.DefinitionErrors
+	}
+	return json.Marshal(struct {
+		*body
+		Errors any `json:"errors,omitempty"`
+	}{(*body)(p), errs})
+}
+
 // FieldError names a request field at fault and why.
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+}
+
+// FieldMessages indexes field errors for a form page: by field name with prefix
+// removed ("data." for a task's form, "inputs." for a start form; "data.items[0].qty"
+// is "items[0].qty"), other fields (such as "outcome") by their own name. Several
+// messages for one field are joined with "; ".
+func FieldMessages(errs []FieldError, prefix string) map[string]string {
+	out := make(map[string]string, len(errs))
+	for _, e := range errs {
+		name := strings.TrimPrefix(e.Field, prefix)
+		if prev, ok := out[name]; ok {
+			out[name] = prev + "; " + e.Message
+		} else {
+			out[name] = e.Message
+		}
+	}
+	return out
 }
 
 // DefinitionError is one problem in a definition source, with its position.
@@ -56,9 +93,7 @@ func problem(status int, detail string) *Problem {
 
 func invalid(detail string, errs ...FieldError) *Problem {
 	p := problem(http.StatusUnprocessableEntity, detail)
-	if len(errs) > 0 {
-		p.Errors = errs
-	}
+	p.Errors = errs
 	return p
 }
 
@@ -78,8 +113,18 @@ func fieldErrors(prefix string, errs []definitions.FieldError) []FieldError {
 	return out
 }
 
-// toProblem maps any error to the problem the client sees. It is the one place where
-// store, definition and Temporal errors become HTTP statuses.
+// AsProblem maps an error an operation returned to the problem the caller is shown:
+// the one place where store, definition and Temporal errors become HTTP statuses, for
+// every transport. An error it does not know is a 500 that says nothing of its cause;
+// internal is then true, and the transport logs err.
+func AsProblem(err error) (p *Problem, internal bool) {
+	if p = toProblem(err); p != nil {
+		return p, false
+	}
+	return problem(http.StatusInternalServerError, "an internal error occurred; it has been logged"), true
+}
+
+// toProblem is AsProblem for the errors it knows; nil for the others.
 func toProblem(err error) *Problem {
 	var (
 		p       *Problem
@@ -94,12 +139,14 @@ func toProblem(err error) *Problem {
 		return p
 	case errors.As(err, &list):
 		p := invalid("the definition is invalid")
-		p.Errors = definitionErrors(list)
+		p.DefinitionErrors = definitionErrors(list)
 		return p
 	case errors.Is(err, postgres.ErrNotFound):
 		return problem(http.StatusNotFound, "not found")
 	case errors.Is(err, postgres.ErrConflict):
 		return problem(http.StatusConflict, "it already exists")
+	case errors.Is(err, postgres.ErrInvalidCursor):
+		return invalid("unknown page token", FieldError{Field: "page_token", Message: "is not a token a page of this list answered"})
 	case errors.As(err, &appErr):
 		return appProblem(appErr)
 	case errors.As(err, &started):
@@ -120,7 +167,13 @@ func appProblem(e *temporal.ApplicationError) *Problem {
 	case workflows.ErrTypeInvalidForm:
 		var errs []definitions.FieldError
 		_ = e.Details(&errs)
-		return invalid("the form data is invalid", fieldErrors("data.", errs)...)
+		out := fieldErrors("data.", errs)
+		for i, fe := range errs {
+			if fe.Field == "outcome" { // the request's outcome (a form field of that name reads the same)
+				out[i].Field = fe.Field
+			}
+		}
+		return invalid("the form data is invalid", out...)
 	case workflows.ErrTypeTaskNotOpen:
 		return problem(http.StatusConflict, e.Message())
 	case workflows.ErrTypeNotEligible:
@@ -138,11 +191,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		p := toProblem(err)
-		if p == nil {
+		p, internal := AsProblem(err)
+		if internal {
 			log.ErrorContext(c.Request().Context(), "request failed",
 				"method", c.Request().Method, "path", c.Path(), "error", err)
-			p = problem(http.StatusInternalServerError, "an internal error occurred; it has been logged")
 		} else if p.Status >= 500 {
 			log.ErrorContext(c.Request().Context(), "request failed",
 				"method", c.Request().Method, "path", c.Path(), "status", p.Status, "error", err)

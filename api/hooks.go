@@ -42,20 +42,20 @@ type hookTarget struct {
 	trigger *definitions.Trigger
 }
 
-// hookTarget resolves /hooks/:definition/:trigger; 404 when either is unknown.
-func (s *Server) hookTarget(c echo.Context) (hookTarget, error) {
-	key, name := c.Param("definition"), c.Param("trigger")
-	d, err := s.db.LatestDefinition(c.Request().Context(), key)
+// hookTarget resolves a trigger in the latest version of its definition; 404 when
+// either is unknown.
+func (s *Server) hookTarget(ctx context.Context, req WebhookTrigger) (hookTarget, error) {
+	d, err := s.db.LatestDefinition(ctx, req.Definition)
 	if err != nil {
-		return hookTarget{}, notFound(err, "definition %q", key)
+		return hookTarget{}, notFound(err, "definition %q", req.Definition)
 	}
 	prog, err := program(d)
 	if err != nil {
 		return hookTarget{}, err
 	}
-	t := prog.Trigger(name)
+	t := prog.Trigger(req.Trigger)
 	if t == nil {
-		return hookTarget{}, problem(http.StatusNotFound, fmt.Sprintf("definition %q has no trigger %q", key, name))
+		return hookTarget{}, problem(http.StatusNotFound, fmt.Sprintf("definition %q has no trigger %q", req.Definition, req.Trigger))
 	}
 	return hookTarget{def: d, prog: prog, trigger: t}, nil
 }
@@ -63,7 +63,7 @@ func (s *Server) hookTarget(c echo.Context) (hookTarget, error) {
 // receiveWebhook starts a run from a Standard Webhooks delivery: verify the signature over
 // the raw body, map the payload to inputs, and start exactly one run per webhook-id.
 func (s *Server) receiveWebhook(c echo.Context) error {
-	target, err := s.hookTarget(c)
+	target, err := s.hookTarget(c.Request().Context(), webhookTrigger(c))
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (s *Server) receiveWebhook(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	if rec, err := s.db.WebhookDelivery(ctx, target.def.Key, delivery.ID); err == nil {
-		setLogRunID(c, rec.RunID)
+		logRunID(c.Request().Context(), rec.RunID)
 		return c.JSON(http.StatusAccepted, webhookResponse{RunID: rec.RunID, Duplicate: true})
 	} else if !errors.Is(err, postgres.ErrNotFound) {
 		return err
@@ -96,7 +96,7 @@ func (s *Server) receiveWebhook(c echo.Context) error {
 	if err := s.legacyRunConflict(ctx, target.prog.Key, rs.businessKey); err != nil {
 		return err
 	}
-	setLogRunID(c, rs.workflowID)
+	logRunID(ctx, rs.workflowID)
 	rec, dup, err := s.db.StartDelivery(ctx, postgres.WebhookDelivery{Definition: target.def.Key,
 		Trigger: target.trigger.Name, WebhookID: delivery.ID, RunID: rs.workflowID},
 		func(ctx context.Context) error { return s.startDeliveryRun(ctx, rs, delivery.ID) })
@@ -136,8 +136,10 @@ func (s *Server) verifyDelivery(c echo.Context, target hookTarget, body []byte) 
 }
 
 // mapDelivery turns the payload into a run start with the trigger's mapping: ok is false
-// when the trigger's `when` turns the delivery down. A payload that does not map is a 422
-// naming each input at fault.
+// when the trigger's `when` turns the delivery down (false, or reading a field the
+// payload does not have). A payload that does not map is a 422 naming every input at
+// fault, whether its expression failed on the payload or its value is not valid; an
+// optional input whose field is absent is simply left out.
 func (s *Server) mapDelivery(c echo.Context, target hookTarget, body []byte) (runStart, bool, error) {
 	var payload any
 	if err := json.Unmarshal(body, &payload); err != nil {
@@ -152,44 +154,45 @@ func (s *Server) mapDelivery(c echo.Context, target hookTarget, body []byte) (ru
 		}
 		return runStart{}, false, invalid("the payload is not valid UTF-8", *fe)
 	}
-	headers := deliveryHeaders(c.Request().Header)
-	raw, businessKey, ok, err := s.engine.MapTrigger(target.prog, target.trigger.Name, payload, headers)
-	if err != nil {
-		return runStart{}, false, invalid("the payload does not map to the run's inputs",
-			s.mappingErrors(target, payload, headers, err)...)
+	m, err := s.engine.MapTrigger(target.prog, target.trigger.Name, payload, deliveryHeaders(c.Request().Header))
+	if err != nil || m.Ignored {
+		return runStart{}, false, err
 	}
-	if !ok {
-		return runStart{}, false, nil
+	trigger := "trigger." + target.trigger.Name + "."
+	unmapped := map[string]bool{}
+	var errs []FieldError
+	for _, fe := range m.Errors {
+		if strings.HasPrefix(fe.Field, "inputs.") {
+			unmapped[strings.TrimPrefix(fe.Field, "inputs.")] = true
+			errs = append(errs, FieldError{Field: fe.Field, Message: fe.Message})
+		} else {
+			errs = append(errs, FieldError{Field: trigger + fe.Field, Message: fe.Message})
+		}
+	}
+	if err := checkPayload("inputs", m.Inputs); err != nil {
+		return runStart{}, false, err // mapped inputs too large, or holding text that cannot be stored
 	}
 	who := "webhook:" + target.trigger.Name
-	inputs, err := s.validateInputs(target.prog, target.def.Version, "", who, raw)
-	if err != nil {
-		return runStart{}, false, err
+	prog, version := target.prog, target.def.Version
+	inputs, verrs := s.engine.ValidateForm(prog, prog.Inputs, m.Inputs, startVars(prog, version, "", who, m.Inputs))
+	for _, fe := range verrs {
+		if !unmapped[fe.Field] { // an input that failed to map is not also "required"
+			errs = append(errs, FieldError{Field: "inputs." + fe.Field, Message: fe.Message})
+		}
+	}
+	businessKey := m.BusinessKey
+	if len(errs) == 0 && businessKey == "" {
+		if businessKey, err = s.engine.BusinessKey(prog, inputs); err != nil {
+			errs = append(errs, FieldError{Field: "business_key", Message: "cannot be computed from the inputs: " + err.Error()})
+		}
+	}
+	if len(errs) > 0 {
+		return runStart{}, false, invalid("the payload does not map to the run's inputs", errs...)
 	}
 	if err := checkBusinessKey(businessKey); err != nil {
 		return runStart{}, false, err
 	}
-	return runStart{prog: target.prog, version: target.def.Version, inputs: inputs, startedBy: who,
-		businessKey: businessKey}, true, nil
-}
-
-// mappingErrors names what does not map: each input whose expression fails on the payload,
-// else the trigger's condition or business key.
-func (s *Server) mappingErrors(target hookTarget, payload any, headers map[string]string, cause error) []FieldError {
-	var out []FieldError
-	for _, a := range target.trigger.Inputs {
-		probe := *target.prog
-		probe.BusinessKey = ""
-		probe.Triggers = []definitions.Trigger{{Name: target.trigger.Name, Inputs: []definitions.Assignment{a}}}
-		if _, _, _, err := s.engine.MapTrigger(&probe, target.trigger.Name, payload, headers); err != nil {
-			msg := strings.TrimPrefix(err.Error(), "map input "+a.Name+": ")
-			out = append(out, FieldError{Field: "inputs." + a.Name, Message: "cannot be mapped from the payload: " + msg})
-		}
-	}
-	if len(out) == 0 {
-		out = append(out, FieldError{Field: "trigger." + target.trigger.Name, Message: cause.Error()})
-	}
-	return out
+	return runStart{prog: prog, version: version, inputs: inputs, startedBy: who, businessKey: businessKey}, true, nil
 }
 
 // deliveryHeaders are the request headers as the mapping sees them: lower-case names, first

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,72 +16,83 @@ import (
 	"github.com/handoffhq/handoff/postgres"
 )
 
-// webhookSecretResource is a trigger's secret as listed: never its value.
-type webhookSecretResource struct {
-	ID        string `json:"id"`
-	CreatedBy string `json:"created_by,omitempty"`
-	CreatedAt string `json:"created_at"`
+// WebhookSecret is a trigger's signing secret as listed: never its value.
+type WebhookSecret struct {
+	ID        string    `json:"id"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	// Secret is the secret itself (whsec_…), in the creation answer only.
+	Secret string `json:"secret,omitempty"`
 }
 
-// newWebhookSecretResponse is the one answer that shows a secret.
-type newWebhookSecretResponse struct {
-	webhookSecretResource
-	Secret string `json:"secret"`
+// WebhookTrigger names a definition's trigger, whose secrets sign its deliveries.
+type WebhookTrigger struct {
+	Definition string
+	Trigger    string
 }
 
-// createWebhookSecret generates a signing secret for a trigger and shows it once. A
-// trigger holds at most two, so that senders can rotate: add the new one, switch the
-// sender, delete the old one.
-func (s *Server) createWebhookSecret(c echo.Context) error {
-	target, err := s.hookTarget(c)
+// CreateWebhookSecret generates a signing secret for a trigger and shows it once
+// (designers). A trigger holds at most two, so that senders can rotate: add the new
+// one, switch the sender, delete the old one.
+func (s *Server) CreateWebhookSecret(ctx context.Context, me postgres.User, req WebhookTrigger) (WebhookSecret, error) {
+	if err := need(me, roleDesigner); err != nil {
+		return WebhookSecret{}, err
+	}
+	target, err := s.hookTarget(ctx, req)
 	if err != nil {
-		return err
+		return WebhookSecret{}, err
 	}
 	if s.cfg.Secrets == nil {
-		return problem(http.StatusServiceUnavailable, "webhook secrets cannot be stored: HANDOFF_SECRETS_KEY is not set")
+		return WebhookSecret{}, problem(http.StatusServiceUnavailable, "webhook secrets cannot be stored: HANDOFF_SECRETS_KEY is not set")
 	}
 	secret := webhook.NewSecret()
 	key, err := webhook.ParseSecret(secret)
 	if err != nil {
-		return fmt.Errorf("parse new webhook secret: %w", err)
+		return WebhookSecret{}, fmt.Errorf("parse new webhook secret: %w", err)
 	}
 	id := newSecretID()
-	ws := postgres.WebhookSecret{ID: id, Definition: target.def.Key, Trigger: target.trigger.Name, CreatedBy: caller(c).ID}
+	ws := postgres.WebhookSecret{ID: id, Definition: target.def.Key, Trigger: target.trigger.Name, CreatedBy: me.ID}
 	ws.Ciphertext = s.cfg.Secrets.Seal(webhookSecretName(ws), key)
-	stored, err := s.db.AddWebhookSecret(c.Request().Context(), ws)
+	stored, err := s.db.AddWebhookSecret(ctx, ws)
 	if errors.Is(err, postgres.ErrTooManySecrets) {
-		return problem(http.StatusConflict, fmt.Sprintf(
+		return WebhookSecret{}, problem(http.StatusConflict, fmt.Sprintf(
 			"trigger %s of %s already has %d secrets: delete one before adding another", ws.Trigger, ws.Definition, postgres.MaxWebhookSecrets))
 	}
 	if err != nil {
-		return err
+		return WebhookSecret{}, err
 	}
-	return c.JSON(http.StatusCreated, newWebhookSecretResponse{webhookSecretResource: secretJSON(stored), Secret: secret})
+	res := webhookSecretResource(stored)
+	res.Secret = secret
+	return res, nil
 }
 
-func (s *Server) listWebhookSecrets(c echo.Context) error {
-	target, err := s.hookTarget(c)
-	if err != nil {
-		return err
+// ListWebhookSecrets lists a trigger's secrets, without their values (designers).
+func (s *Server) ListWebhookSecrets(ctx context.Context, me postgres.User, req WebhookTrigger) ([]WebhookSecret, error) {
+	if err := need(me, roleDesigner); err != nil {
+		return nil, err
 	}
-	stored, err := s.db.WebhookSecrets(c.Request().Context(), target.def.Key, target.trigger.Name)
+	target, err := s.hookTarget(ctx, req)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	out := make([]webhookSecretResource, 0, len(stored))
+	stored, err := s.db.WebhookSecrets(ctx, target.def.Key, target.trigger.Name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]WebhookSecret, 0, len(stored))
 	for _, ws := range stored {
-		out = append(out, secretJSON(ws))
+		out = append(out, webhookSecretResource(ws))
 	}
-	return c.JSON(http.StatusOK, map[string]any{"secrets": out})
+	return out, nil
 }
 
-func (s *Server) deleteWebhookSecret(c echo.Context) error {
-	key, trigger, id := c.Param("definition"), c.Param("trigger"), c.Param("id")
-	err := s.db.DeleteWebhookSecret(c.Request().Context(), key, trigger, id)
-	if err != nil {
-		return notFound(err, "secret %q on trigger %s of %s", id, trigger, key)
+// DeleteWebhookSecret removes one of a trigger's secrets (designers).
+func (s *Server) DeleteWebhookSecret(ctx context.Context, me postgres.User, req WebhookTrigger, id string) error {
+	if err := need(me, roleDesigner); err != nil {
+		return err
 	}
-	return c.NoContent(http.StatusNoContent)
+	err := s.db.DeleteWebhookSecret(ctx, req.Definition, req.Trigger, id)
+	return notFound(err, "secret %q on trigger %s of %s", id, req.Trigger, req.Definition)
 }
 
 // openWebhookSecret decrypts a stored secret into its HMAC key.
@@ -96,8 +109,8 @@ func webhookSecretName(ws postgres.WebhookSecret) string {
 	return "webhook/" + ws.Definition + "/" + ws.Trigger + "/" + ws.ID
 }
 
-func secretJSON(ws postgres.WebhookSecret) webhookSecretResource {
-	return webhookSecretResource{ID: ws.ID, CreatedBy: ws.CreatedBy, CreatedAt: ws.CreatedAt.UTC().Format(timeFormat)}
+func webhookSecretResource(ws postgres.WebhookSecret) WebhookSecret {
+	return WebhookSecret{ID: ws.ID, CreatedBy: ws.CreatedBy, CreatedAt: ws.CreatedAt.UTC()}
 }
 
 // newSecretID is a short random id, "whs_" and 16 base32 characters.
@@ -105,4 +118,33 @@ func newSecretID() string {
 	b := make([]byte, 10)
 	_, _ = rand.Read(b)
 	return "whs_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// ---- HTTP
+
+func webhookTrigger(c echo.Context) WebhookTrigger {
+	return WebhookTrigger{Definition: c.Param("definition"), Trigger: c.Param("trigger")}
+}
+
+func (s *Server) createWebhookSecret(c echo.Context) error {
+	res, err := s.CreateWebhookSecret(c.Request().Context(), caller(c), webhookTrigger(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, res)
+}
+
+func (s *Server) listWebhookSecrets(c echo.Context) error {
+	list, err := s.ListWebhookSecrets(c.Request().Context(), caller(c), webhookTrigger(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"secrets": list})
+}
+
+func (s *Server) deleteWebhookSecret(c echo.Context) error {
+	if err := s.DeleteWebhookSecret(c.Request().Context(), caller(c), webhookTrigger(c), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }

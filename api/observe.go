@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -10,16 +12,32 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// logRunIDKey holds the run a request is about, for its log line, when the path does not
-// name it (a task's run, a webhook's run, a new run).
-const logRunIDKey = "handoff.log.run_id"
+// requestLog collects, for a request's log line, the run it is about when the path does
+// not name it (a task's run, a webhook's run, a new run). Operations note it with
+// logRunID; it rides in the request's context.
+type requestLog struct{ runID string }
 
-func setLogRunID(c echo.Context, id string) { c.Set(logRunIDKey, id) }
+type requestLogKey struct{}
+
+// withRequestLog gives the request a requestLog.
+func withRequestLog(c echo.Context) *requestLog {
+	l := &requestLog{}
+	r := c.Request()
+	c.SetRequest(r.WithContext(context.WithValue(r.Context(), requestLogKey{}, l)))
+	return l
+}
+
+// logRunID notes the run a request is about; nothing outside a logged request.
+func logRunID(ctx context.Context, id string) {
+	if l, ok := ctx.Value(requestLogKey{}).(*requestLog); ok {
+		l.runID = id
+	}
+}
 
 // requestIDs are the run and task ids a request is about, as log attributes.
-func requestIDs(c echo.Context) []any {
+func requestIDs(c echo.Context, l *requestLog) []any {
 	var attrs []any
-	runID, _ := c.Get(logRunIDKey).(string)
+	runID := l.runID
 	switch path := c.Path(); {
 	case strings.HasPrefix(path, "/v1/runs/:id"):
 		runID = c.Param("id")
@@ -70,7 +88,9 @@ func (m *httpMetrics) observe(c echo.Context, elapsed time.Duration) {
 	m.duration.With(labels).Observe(elapsed.Seconds())
 }
 
-// metricsHandler serves the registry in the Prometheus exposition format.
-func metricsHandler(g prometheus.Gatherer) echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+// MetricsHandler serves a registry at GET /metrics, as the API and a worker-only process
+// do: the Prometheus text format (text/plain; version=0.0.4), or OpenMetrics
+// (application/openmetrics-text; version=1.0.0) when the Accept header asks for it.
+func MetricsHandler(g prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{EnableOpenMetrics: true})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	must "github.com/stretchr/testify/require"
 
+	"github.com/handoffhq/handoff/audit"
 	"github.com/handoffhq/handoff/definitions"
 	"github.com/handoffhq/handoff/outbox"
 	"github.com/handoffhq/handoff/workflows"
@@ -146,5 +148,19 @@ func TestOpenAPIEnums(t *testing.T) {
 			}
 			must.ElementsMatch(t, tc.want, got)
 		})
+	}
+}
+
+// TestAuditKindsDocumented: every kind an audit trail can hold is named in openapi.yaml
+// and in docs/evidence.md's table.
+func TestAuditKindsDocumented(t *testing.T) {
+	t.Parallel()
+	doc := loadOpenAPI(t)
+	desc := doc.Components.Schemas["AuditEvent"].Value.Properties["kind"].Value.Description
+	evidence, err := os.ReadFile("../docs/evidence.md")
+	must.NoError(t, err)
+	for _, k := range audit.Kinds {
+		must.Regexp(t, `(^|[\s,])`+regexp.QuoteMeta(k)+`[,.\s]`, desc, "openapi.yaml's AuditEvent.kind names %s", k)
+		must.Contains(t, string(evidence), "`"+k+"`", "docs/evidence.md names %s", k)
 	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -13,16 +14,18 @@ import (
 // reportDays is the window a report covers when the request names no start.
 const reportDays = 30
 
-type reportResource struct {
-	Definition string          `json:"definition"`
-	From       string          `json:"from"`
-	To         string          `json:"to"`
-	Runs       reportRuns      `json:"runs"`
-	CycleTime  percentiles     `json:"cycle_time"`
-	Steps      []reportStepRes `json:"steps"`
+// Report is how a definition's runs went in a window.
+type Report struct {
+	Definition string       `json:"definition"`
+	From       time.Time    `json:"from"`
+	To         time.Time    `json:"to"`
+	Runs       ReportRuns   `json:"runs"`
+	CycleTime  Percentiles  `json:"cycle_time"`
+	Steps      []ReportStep `json:"steps"`
 }
 
-type reportRuns struct {
+// ReportRuns counts the runs started in the window by how they stand.
+type ReportRuns struct {
 	Started   int `json:"started"`
 	Running   int `json:"running"`
 	Completed int `json:"completed"`
@@ -30,51 +33,71 @@ type reportRuns struct {
 	Cancelled int `json:"cancelled"`
 }
 
-type percentiles struct {
+// Percentiles are durations in seconds; nil when there is nothing to measure.
+type Percentiles struct {
 	P50 *float64 `json:"p50_seconds"`
 	P90 *float64 `json:"p90_seconds"`
 }
 
-type reportStepRes struct {
+// ReportStep is one step's tasks created in the window.
+type ReportStep struct {
 	Step       string      `json:"step"`
 	Tasks      int         `json:"tasks"`
 	Completed  int         `json:"completed"`
-	Wait       percentiles `json:"wait"`
+	Wait       Percentiles `json:"wait"`
 	Overdue    int         `json:"overdue"`
 	Rework     int         `json:"rework"`
 	Exceptions int         `json:"exceptions"`
 	Rejected   int         `json:"rejected"`
 }
 
-// definitionReport answers how a definition's runs went in a window: runs started in
-// [from, to) and how they stand, their cycle time, and per step the tasks created in
-// the window, their wait, overdue, rework and exceptions.
-func (s *Server) definitionReport(c echo.Context) error {
-	key := c.Param("key")
+// ReportQuery asks for a definition's report: from and to are RFC 3339 times or
+// YYYY-MM-DD dates; to defaults to now and from to 30 days before to.
+type ReportQuery struct {
+	Definition string
+	From, To   string
+}
+
+// DefinitionReport answers how a definition's runs went in a window (designers and
+// auditors): runs
+// started in [from, to) and how they stand, their cycle time, and per step the tasks
+// created in the window, their wait, overdue, rework and exceptions.
+func (s *Server) DefinitionReport(ctx context.Context, me postgres.User, q ReportQuery) (Report, error) {
+	if err := need(me, roleDesigner, roleAuditor); err != nil { // aggregates, no run's data
+		return Report{}, err
+	}
 	now := time.Now().UTC()
-	from, to, err := reportWindow(c.QueryParam("from"), c.QueryParam("to"), now)
+	from, to, err := reportWindow(q.From, q.To, now)
 	if err != nil {
-		return err
+		return Report{}, err
 	}
-	ctx := c.Request().Context()
-	if _, err := s.db.LatestDefinition(ctx, key); err != nil {
-		return notFound(err, "definition %q", key)
+	if _, err := s.db.LatestDefinition(ctx, q.Definition); err != nil {
+		return Report{}, notFound(err, "definition %q", q.Definition)
 	}
-	r, err := s.db.DefinitionReport(ctx, postgres.ReportWindow{Definition: key, From: from, To: to, Now: now})
+	r, err := s.db.DefinitionReport(ctx, postgres.ReportWindow{Definition: q.Definition, From: from, To: to, Now: now})
 	if err != nil {
-		return err
+		return Report{}, err
 	}
-	out := reportResource{Definition: key, From: from.Format(time.RFC3339), To: to.Format(time.RFC3339),
-		Runs: reportRuns{Started: r.Runs.Started, Running: r.Runs.Running, Completed: r.Runs.Completed,
+	out := Report{Definition: q.Definition, From: from.Truncate(time.Second), To: to.Truncate(time.Second),
+		Runs: ReportRuns{Started: r.Runs.Started, Running: r.Runs.Running, Completed: r.Runs.Completed,
 			Failed: r.Runs.Failed, Cancelled: r.Runs.Cancelled},
-		CycleTime: percentiles{P50: r.CycleTime.P50, P90: r.CycleTime.P90},
-		Steps:     make([]reportStepRes, 0, len(r.Steps))}
+		CycleTime: Percentiles{P50: r.CycleTime.P50, P90: r.CycleTime.P90},
+		Steps:     make([]ReportStep, 0, len(r.Steps))}
 	for _, st := range r.Steps {
-		out.Steps = append(out.Steps, reportStepRes{Step: st.Step, Tasks: st.Tasks, Completed: st.Completed,
-			Wait: percentiles{P50: st.Wait.P50, P90: st.Wait.P90}, Overdue: st.Overdue, Rework: st.Rework,
+		out.Steps = append(out.Steps, ReportStep{Step: st.Step, Tasks: st.Tasks, Completed: st.Completed,
+			Wait: Percentiles{P50: st.Wait.P50, P90: st.Wait.P90}, Overdue: st.Overdue, Rework: st.Rework,
 			Exceptions: st.Exceptions, Rejected: st.Rejected})
 	}
-	return c.JSON(http.StatusOK, out)
+	return out, nil
+}
+
+func (s *Server) definitionReport(c echo.Context) error {
+	r, err := s.DefinitionReport(c.Request().Context(), caller(c), ReportQuery{
+		Definition: c.Param("key"), From: c.QueryParam("from"), To: c.QueryParam("to")})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
 }
 
 // reportWindow parses the from and to parameters: RFC 3339 times or YYYY-MM-DD dates

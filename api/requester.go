@@ -75,13 +75,9 @@ func (s *Server) checkRequesterDeadEnd(ctx context.Context, t postgres.Task, kin
 
 // openTaskState is the run's own view of an open task (its assignees and votes so far).
 func (s *Server) openTaskState(ctx context.Context, t postgres.Task) (workflows.Task, bool, error) {
-	v, err := s.temporal.QueryWorkflow(ctx, t.RunID, "", workflows.QueryState)
+	state, err := s.runState(ctx, t.RunID)
 	if err != nil {
-		return workflows.Task{}, false, fmt.Errorf("query run %s: %w", t.RunID, err)
-	}
-	var state workflows.RunState
-	if err := v.Get(&state); err != nil {
-		return workflows.Task{}, false, fmt.Errorf("decode state of run %s: %w", t.RunID, err)
+		return workflows.Task{}, false, err
 	}
 	for _, open := range state.OpenTasks {
 		if open.ID == t.ID {

@@ -25,102 +25,203 @@ import (
 	"github.com/handoffhq/handoff/workflows"
 )
 
-const timeFormat = time.RFC3339Nano
+// StartRunRequest starts a run of a definition version with the start form's values.
+type StartRunRequest struct {
+	Definition string `json:"definition"`
+	// Version is the definition version to run; 0 means the latest.
+	Version int            `json:"version,omitempty"`
+	Inputs  map[string]any `json:"inputs"`
+	// BusinessKey makes "one active run per key" a guarantee; else the definition's own
+	// business key applies, if it declares one.
+	BusinessKey string `json:"business_key,omitempty"`
+}
 
-type startRunRequest struct {
+// Run is a run as the API shows it: the interpreter's state (the run's `state` query)
+// and where it lives in Temporal.
+type Run struct {
+	ID          string         `json:"id"`
 	Definition  string         `json:"definition"`
-	Version     int            `json:"version,omitempty"`
-	Inputs      map[string]any `json:"inputs"`
+	Version     int            `json:"version"`
+	Status      string         `json:"status"`
+	Outcome     string         `json:"outcome,omitempty"`
+	Outputs     map[string]any `json:"outputs,omitempty"`
+	Error       string         `json:"error,omitempty"`
 	BusinessKey string         `json:"business_key,omitempty"`
+	Summary     string         `json:"summary,omitempty"`
+	StartedAt   time.Time      `json:"started_at"`
+	// StartedBy is a user id, webhook:<trigger> or schedule:<id>.
+	StartedBy   string         `json:"started_by"`
+	CompletedAt *time.Time     `json:"completed_at,omitempty"`
+	Inputs      map[string]any `json:"inputs"`
+	// Steps are the steps reached so far, in order.
+	Steps     []Step `json:"steps"`
+	OpenTasks []Task `json:"open_tasks"`
+	// Events are the external events delivered to the run, in order.
+	Events []RunEvent `json:"events,omitempty"`
+	// Rejected lists signals the run refused, e.g. a completion sent from the Temporal
+	// CLI that failed validation.
+	Rejected []Rejection `json:"rejected,omitempty"`
+	Temporal TemporalRef `json:"temporal"`
 }
 
-// runResource is a run as the API shows it: the interpreter's state plus where it lives in Temporal.
-type runResource struct {
-	workflows.RunState
-	OpenTasks []taskResource `json:"open_tasks"`
-	Temporal  temporalRef    `json:"temporal"`
+// Step is one step of a run as far as it has got.
+type Step struct {
+	ID      string         `json:"id"`
+	Kind    string         `json:"kind"`
+	Status  string         `json:"status"`
+	Round   int            `json:"round,omitempty"`
+	Outcome string         `json:"outcome,omitempty"`
+	Comment string         `json:"comment,omitempty"`
+	Data    map[string]any `json:"data,omitempty"`
+	Votes   []Vote         `json:"votes,omitempty"`
+	// SentBack counts the times an approval sent the work back; Fixes the times a
+	// failed automation was repaired.
+	SentBack    int        `json:"sent_back,omitempty"`
+	Fixes       int        `json:"fixes,omitempty"`
+	Until       *time.Time `json:"until,omitempty"`
+	Error       string     `json:"error,omitempty"`
+	StartedAt   *time.Time `json:"started_at,omitempty"`
+	CompletedBy string     `json:"completed_by,omitempty"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
 }
 
-type temporalRef struct {
+// Vote is one approver's decision on an approval.
+type Vote struct {
+	By      string         `json:"by"`
+	Outcome string         `json:"outcome"`
+	Comment string         `json:"comment,omitempty"`
+	Data    map[string]any `json:"data,omitempty"`
+	At      time.Time      `json:"at"`
+}
+
+// RunEvent is an external event delivered to a run.
+type RunEvent struct {
+	ID   string         `json:"id"`
+	Name string         `json:"name"`
+	Data map[string]any `json:"data,omitempty"`
+	By   string         `json:"by,omitempty"`
+	At   time.Time      `json:"at"`
+	// ConsumedBy is the wait step that took it.
+	ConsumedBy string `json:"consumed_by,omitempty"`
+}
+
+// Rejection is a signal the run refused, and why.
+type Rejection struct {
+	At      time.Time    `json:"at"`
+	Signal  string       `json:"signal"`
+	TaskID  string       `json:"task_id,omitempty"`
+	Actor   string       `json:"actor,omitempty"`
+	Reason  string       `json:"reason"`
+	Details []FieldError `json:"details,omitempty"`
+}
+
+// TemporalRef is where a run lives in Temporal.
+type TemporalRef struct {
 	Namespace  string `json:"namespace"`
 	WorkflowID string `json:"workflow_id"`
-	RunID      string `json:"run_id,omitempty"`
+	// RunID is the execution's run id, known when the run has just started.
+	RunID string `json:"run_id,omitempty"`
 }
 
-// runListItem is a run in GET /v1/runs, from the projection.
-type runListItem struct {
-	ID          string  `json:"id"`
-	Definition  string  `json:"definition"`
-	Version     int     `json:"version"`
-	Status      string  `json:"status"`
-	BusinessKey string  `json:"business_key,omitempty"`
-	Summary     string  `json:"summary,omitempty"`
-	StartedBy   string  `json:"started_by"`
-	StartedAt   string  `json:"started_at"`
-	CompletedAt *string `json:"completed_at,omitempty"`
+// RunQuery selects runs for ListRuns.
+type RunQuery struct {
+	Definition string
+	// Status is running, completed, failed, cancelled, or "" for any.
+	Status    string
+	PageToken string
+	// Limit is the page size, 1 to 200; 0 means 50.
+	Limit int
 }
 
-func (s *Server) startRun(c echo.Context) error {
-	var req startRunRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
+// RunPage is a page of runs, newest first.
+type RunPage struct {
+	Runs          []RunListItem `json:"runs"`
+	NextPageToken string        `json:"next_page_token"`
+}
+
+// RunListItem is a run in a list, from the projection.
+type RunListItem struct {
+	ID          string     `json:"id"`
+	Definition  string     `json:"definition"`
+	Version     int        `json:"version"`
+	Status      string     `json:"status"`
+	BusinessKey string     `json:"business_key,omitempty"`
+	Summary     string     `json:"summary,omitempty"`
+	StartedBy   string     `json:"started_by"`
+	StartedAt   time.Time  `json:"started_at"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+}
+
+// CancelRunRequest cancels a run, saying why.
+type CancelRunRequest struct {
+	RunID  string `json:"-"`
+	Reason string `json:"reason"`
+}
+
+// CancelRunResult says the cancellation was asked for; the run records it when done.
+type CancelRunResult struct {
+	ID     string `json:"id"`
+	Status string `json:"status"` // "cancelling"
+}
+
+// StartRun starts a run from a definition's start form and answers once the run has
+// opened its first tasks. Bad inputs are a 422 naming each as inputs.<id>; a business
+// key with an active run is a 409 naming that run.
+func (s *Server) StartRun(ctx context.Context, me postgres.User, req StartRunRequest) (Run, error) {
 	if req.Definition == "" {
-		return invalid("definition is required", FieldError{Field: "definition", Message: "is required"})
+		return Run{}, invalid("definition is required", FieldError{Field: "definition", Message: "is required"})
 	}
 	if req.Version < 0 {
-		return invalid("version must be positive", FieldError{Field: "version", Message: "must be 1 or more"})
+		return Run{}, invalid("version must be positive", FieldError{Field: "version", Message: "must be 1 or more"})
 	}
-	ctx := c.Request().Context()
-	d, err := s.definitionFor(c, req.Definition, req.Version)
+	d, err := s.definitionFor(ctx, req.Definition, req.Version)
 	if err != nil {
-		return err
+		return Run{}, err
 	}
 	prog, err := program(d)
 	if err != nil {
-		return err
+		return Run{}, err
 	}
-	who := caller(c).ID
 	if err := checkBusinessKey(req.BusinessKey); err != nil {
-		return err
+		return Run{}, err
 	}
 	id := runID(prog.Key, req.BusinessKey)
-	inputs, err := s.validateInputs(prog, d.Version, id, who, req.Inputs)
+	inputs, err := s.validateInputs(prog, d.Version, id, me.ID, req.Inputs)
 	if err != nil {
-		return err
+		return Run{}, err
 	}
 	if req.BusinessKey == "" {
 		// The definition's business key, when it declares one, makes the guarantee without asking the caller.
 		if req.BusinessKey, err = s.engine.BusinessKey(prog, inputs); err != nil {
-			return invalid("the business key cannot be computed from the inputs",
+			return Run{}, invalid("the business key cannot be computed from the inputs",
 				FieldError{Field: "business_key", Message: err.Error()})
 		}
 		if err := checkBusinessKey(req.BusinessKey); err != nil {
-			return err
+			return Run{}, err
 		}
 		if req.BusinessKey != "" {
 			id = runID(prog.Key, req.BusinessKey)
 		}
 	}
 	if err := checkRunID(id, req.BusinessKey); err != nil {
-		return err
+		return Run{}, err
 	}
 	if err := s.legacyRunConflict(ctx, prog.Key, req.BusinessKey); err != nil {
-		return err
+		return Run{}, err
 	}
-	setLogRunID(c, id)
+	logRunID(ctx, id)
 	state, runID, err := s.startRunSettled(ctx, runStart{
-		prog: prog, version: d.Version, inputs: inputs, startedBy: who, businessKey: req.BusinessKey,
+		prog: prog, version: d.Version, inputs: inputs, startedBy: me.ID, businessKey: req.BusinessKey,
 		workflowID: id, conflict: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 	})
 	if err != nil {
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {
-			return activeRunConflict(id, req.BusinessKey)
+			return Run{}, activeRunConflict(id, req.BusinessKey)
 		}
-		return err
+		return Run{}, err
 	}
-	return c.JSON(http.StatusCreated, s.runJSON(state, runID))
+	return s.runResource(state, runID), nil
 }
 
 // activeRunConflict is the 409 for a business key that already has an active run.
@@ -139,10 +240,7 @@ func (s *Server) validateInputs(prog *definitions.Program, version int, id, who 
 	if err := checkPayload("inputs", raw); err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC()
-	vars := definitions.Vars{Inputs: raw, Form: raw, Now: now,
-		Run: definitions.RunVars{ID: id, StartedBy: who, Definition: prog.Key, Version: version, StartedAt: now}}
-	inputs, errs := s.engine.ValidateForm(prog, prog.Inputs, raw, vars)
+	inputs, errs := s.engine.ValidateForm(prog, prog.Inputs, raw, startVars(prog, version, id, who, raw))
 	if len(errs) > 0 {
 		return nil, invalid("the inputs are invalid", fieldErrors("inputs.", errs)...)
 	}
@@ -232,15 +330,15 @@ func (s *Server) startRunSettled(ctx context.Context, rs runStart) (workflows.Ru
 
 // definitionFor loads a definition version for a start request; an unknown one is a 422
 // naming the field, since the request itself is well-formed.
-func (s *Server) definitionFor(c echo.Context, key string, version int) (postgres.Definition, error) {
+func (s *Server) definitionFor(ctx context.Context, key string, version int) (postgres.Definition, error) {
 	var (
 		d   postgres.Definition
 		err error
 	)
 	if version == 0 {
-		d, err = s.db.LatestDefinition(c.Request().Context(), key)
+		d, err = s.db.LatestDefinition(ctx, key)
 	} else {
-		d, err = s.db.DefinitionVersion(c.Request().Context(), key, version)
+		d, err = s.db.DefinitionVersion(ctx, key, version)
 	}
 	if errors.Is(err, postgres.ErrNotFound) {
 		if version == 0 {
@@ -251,71 +349,90 @@ func (s *Server) definitionFor(c echo.Context, key string, version int) (postgre
 	return d, err
 }
 
-func (s *Server) getRun(c echo.Context) error {
-	id := c.Param("id")
-	if err := s.seeRun(c, id); err != nil {
-		return err
+// GetRun answers a run as it stands, from the run itself, to whoever may see it.
+func (s *Server) GetRun(ctx context.Context, me postgres.User, id string) (Run, error) {
+	if err := s.seeRun(ctx, me, id); err != nil {
+		return Run{}, err
 	}
-	v, err := s.temporal.QueryWorkflow(c.Request().Context(), id, "", workflows.QueryState)
+	state, err := s.runState(ctx, id)
 	if err != nil {
-		var nf *serviceerror.NotFound
-		if errors.As(err, &nf) {
-			return problem(http.StatusNotFound, fmt.Sprintf("no run %q", id))
-		}
-		return fmt.Errorf("query run %s: %w", id, err)
+		return Run{}, err
 	}
-	var state workflows.RunState
-	if err := v.Get(&state); err != nil {
-		return fmt.Errorf("decode state of run %s: %w", id, err)
-	}
-	return c.JSON(http.StatusOK, s.runJSON(state, ""))
+	return s.runResource(state, ""), nil
 }
 
-func (s *Server) runJSON(state workflows.RunState, runID string) runResource {
-	open := make([]taskResource, 0, len(state.OpenTasks))
-	for _, t := range state.OpenTasks {
-		open = append(open, taskFromRun(t))
+// runResource converts the run's state; runID is the execution's, when known.
+func (s *Server) runResource(st workflows.RunState, runID string) Run {
+	r := Run{ID: st.ID, Definition: st.Definition, Version: st.Version, Status: st.Status, Outcome: st.Outcome,
+		Outputs: st.Outputs, Error: st.Error, BusinessKey: st.BusinessKey, Summary: st.Summary,
+		StartedAt: st.StartedAt, StartedBy: st.StartedBy, CompletedAt: st.CompletedAt, Inputs: st.Inputs,
+		Steps: make([]Step, 0, len(st.Steps)), OpenTasks: make([]Task, 0, len(st.OpenTasks)),
+		Temporal: TemporalRef{Namespace: s.cfg.Namespace, WorkflowID: st.ID, RunID: runID}}
+	if r.Inputs == nil {
+		r.Inputs = map[string]any{}
 	}
-	if state.Steps == nil {
-		state.Steps = []workflows.StepState{}
+	for _, step := range st.Steps {
+		r.Steps = append(r.Steps, Step{ID: step.ID, Kind: step.Kind, Status: step.Status, Round: step.Round,
+			Outcome: step.Outcome, Comment: step.Comment, Data: step.Data, Votes: votes(step.Votes),
+			SentBack: step.SentBack, Fixes: step.Fixes, Until: step.Until, Error: step.Error,
+			StartedAt: step.StartedAt, CompletedBy: step.CompletedBy, CompletedAt: step.CompletedAt})
 	}
-	return runResource{RunState: state, OpenTasks: open,
-		Temporal: temporalRef{Namespace: s.cfg.Namespace, WorkflowID: state.ID, RunID: runID}}
+	for _, t := range st.OpenTasks {
+		r.OpenTasks = append(r.OpenTasks, taskFromRun(t))
+	}
+	for _, e := range st.Events {
+		r.Events = append(r.Events, RunEvent{ID: e.ID, Name: e.Name, Data: e.Data, By: e.By, At: e.At, ConsumedBy: e.Consumed})
+	}
+	for _, rej := range st.Rejected {
+		r.Rejected = append(r.Rejected, Rejection{At: rej.At, Signal: rej.Signal, TaskID: rej.TaskID,
+			Actor: rej.Actor, Reason: rej.Reason, Details: fieldErrors("", rej.Details)})
+	}
+	return r
 }
 
-func (s *Server) listRuns(c echo.Context) error {
-	limit, err := pageLimit(c)
-	if err != nil {
-		return err
+// votes converts an approval's votes; nil stays nil.
+func votes(vs []workflows.Vote) []Vote {
+	if vs == nil {
+		return nil
 	}
-	status := c.QueryParam("status")
-	switch status {
+	out := make([]Vote, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, Vote{By: v.By, Outcome: v.Outcome, Comment: v.Comment, Data: v.Data, At: v.At})
+	}
+	return out
+}
+
+// ListRuns lists runs from the projection, newest first.
+func (s *Server) ListRuns(ctx context.Context, me postgres.User, q RunQuery) (RunPage, error) {
+	limit, err := pageLimit(q.Limit)
+	if err != nil {
+		return RunPage{}, err
+	}
+	switch q.Status {
 	case "", workflows.StatusRunning, workflows.StatusCompleted, workflows.StatusFailed, workflows.StatusCancelled:
 	default:
-		return invalid("unknown status", FieldError{Field: "status", Message: "must be running, completed, failed or cancelled"})
+		return RunPage{}, invalid("unknown status", FieldError{Field: "status", Message: "must be running, completed, failed or cancelled"})
 	}
-	runs, err := s.db.ListRuns(c.Request().Context(), postgres.RunFilter{
-		Definition: c.QueryParam("definition"), Status: status, After: c.QueryParam("page_token"), Limit: limit + 1,
-		Viewer: caller(c).ID})
+	runs, err := s.db.ListRuns(ctx, postgres.RunFilter{
+		Definition: q.Definition, Status: q.Status, After: q.PageToken, Limit: limit + 1, Viewer: me.ID})
 	if err != nil {
-		return err
+		return RunPage{}, err
 	}
-	next := ""
+	out := RunPage{Runs: make([]RunListItem, 0, len(runs))}
 	if len(runs) > limit {
 		runs = runs[:limit]
-		next = runs[limit-1].ID
+		out.NextPageToken = runs[limit-1].ID
 	}
-	out := make([]runListItem, 0, len(runs))
 	for _, r := range runs {
-		item := runListItem{ID: r.ID, Definition: r.Definition, Version: r.Version, Status: r.Status,
-			BusinessKey: r.BusinessKey, Summary: r.Summary, StartedBy: r.StartedBy, StartedAt: r.StartedAt.UTC().Format(timeFormat)}
+		item := RunListItem{ID: r.ID, Definition: r.Definition, Version: r.Version, Status: r.Status,
+			BusinessKey: r.BusinessKey, Summary: r.Summary, StartedBy: r.StartedBy, StartedAt: r.StartedAt.UTC()}
 		if r.CompletedAt != nil {
-			t := r.CompletedAt.UTC().Format(timeFormat)
+			t := r.CompletedAt.UTC()
 			item.CompletedAt = &t
 		}
-		out = append(out, item)
+		out.Runs = append(out.Runs, item)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"runs": out, "next_page_token": next})
+	return out, nil
 }
 
 // runID is the readable workflow id: the definition key and the business key (runKey),
@@ -426,39 +543,32 @@ func randomSuffix() string {
 	return strings.ToLower(base32.StdEncoding.EncodeToString(b))
 }
 
-// cancelRun asks Temporal to cancel a run; the run cancels its open tasks, timers and
+// CancelRun asks Temporal to cancel a run; the run cancels its open tasks, timers and
 // child runs, and records itself cancelled. Admins and the run's starter may cancel.
-func (s *Server) cancelRun(c echo.Context) error {
-	var req cancelRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
+func (s *Server) CancelRun(ctx context.Context, me postgres.User, req CancelRunRequest) (CancelRunResult, error) {
 	if req.Reason == "" {
-		return invalid("reason is required", FieldError{"reason", "is required: say why the run is cancelled"})
+		return CancelRunResult{}, invalid("reason is required", FieldError{"reason", "is required: say why the run is cancelled"})
 	}
-	id := c.Param("id")
-	ctx := c.Request().Context()
-	if err := s.seeRun(c, id); err != nil {
-		return err
+	if err := s.seeRun(ctx, me, req.RunID); err != nil {
+		return CancelRunResult{}, err
 	}
-	r, err := s.db.Run(ctx, id)
+	r, err := s.db.Run(ctx, req.RunID)
 	if err != nil {
-		return notFound(err, "run %q", id)
+		return CancelRunResult{}, notFound(err, "run %q", req.RunID)
 	}
-	me := caller(c)
 	if me.Role != roleAdmin && r.StartedBy != me.ID {
-		return problem(http.StatusForbidden, "only admins and the run's starter may cancel it")
+		return CancelRunResult{}, problem(http.StatusForbidden, "only admins and the run's starter may cancel it")
 	}
 	if r.Status != workflows.StatusRunning {
-		return problem(http.StatusConflict, fmt.Sprintf("run %s is %s", id, r.Status))
+		return CancelRunResult{}, problem(http.StatusConflict, fmt.Sprintf("run %s is %s", r.ID, r.Status))
 	}
 	// The reason goes first, as a signal the run reads (and passes on to its subprocesses):
 	// Temporal's cancellation request carries none that workflow code can see.
-	err = s.temporal.SignalWorkflow(ctx, id, "", workflows.SignalCancelReason, workflows.CancelNotice{Reason: req.Reason, By: me.ID})
+	err = s.temporal.SignalWorkflow(ctx, r.ID, "", workflows.SignalCancelReason, workflows.CancelNotice{Reason: req.Reason, By: me.ID})
 	if err == nil {
 		_, err = s.temporal.WorkflowService().RequestCancelWorkflowExecution(ctx, &workflowservice.RequestCancelWorkflowExecutionRequest{
 			Namespace:         s.cfg.Namespace,
-			WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: id},
+			WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: r.ID},
 			Identity:          me.ID,
 			Reason:            req.Reason,
 		})
@@ -466,9 +576,57 @@ func (s *Server) cancelRun(c echo.Context) error {
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
-			return problem(http.StatusConflict, fmt.Sprintf("run %s has already ended", id))
+			return CancelRunResult{}, problem(http.StatusConflict, fmt.Sprintf("run %s has already ended", r.ID))
 		}
-		return fmt.Errorf("cancel run %s: %w", id, err)
+		return CancelRunResult{}, fmt.Errorf("cancel run %s: %w", r.ID, err)
 	}
-	return c.JSON(http.StatusAccepted, map[string]string{"id": id, "status": "cancelling"})
+	return CancelRunResult{ID: r.ID, Status: "cancelling"}, nil
+}
+
+// ---- HTTP
+
+func (s *Server) startRun(c echo.Context) error {
+	var req StartRunRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	run, err := s.StartRun(c.Request().Context(), caller(c), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, run)
+}
+
+func (s *Server) getRun(c echo.Context) error {
+	run, err := s.GetRun(c.Request().Context(), caller(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, run)
+}
+
+func (s *Server) listRuns(c echo.Context) error {
+	q := RunQuery{Definition: c.QueryParam("definition"), Status: c.QueryParam("status"), PageToken: c.QueryParam("page_token")}
+	var err error
+	if q.Limit, err = queryLimit(c); err != nil {
+		return err
+	}
+	page, err := s.ListRuns(c.Request().Context(), caller(c), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (s *Server) cancelRun(c echo.Context) error {
+	var req CancelRunRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	req.RunID = c.Param("id")
+	res, err := s.CancelRun(c.Request().Context(), caller(c), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, res)
 }

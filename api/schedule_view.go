@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/serviceerror"
@@ -14,9 +15,9 @@ import (
 	"github.com/handoffhq/handoff/postgres"
 )
 
-// scheduleResource is a schedule as the API shows it: how it was asked for (from Postgres)
-// and its state (from Temporal).
-type scheduleResource struct {
+// Schedule is a schedule as the API shows it: how it was asked for (from Postgres) and
+// its state (from Temporal).
+type Schedule struct {
 	ID         string         `json:"id"`
 	Definition string         `json:"definition"`
 	Version    int            `json:"version"`
@@ -26,39 +27,31 @@ type scheduleResource struct {
 	Overlap    string         `json:"overlap"`
 	Inputs     map[string]any `json:"inputs"`
 	CreatedBy  string         `json:"created_by,omitempty"`
-	CreatedAt  string         `json:"created_at"`
+	CreatedAt  time.Time      `json:"created_at"`
 
 	Paused        bool             `json:"paused"`
 	Note          string           `json:"note,omitempty"`
-	NextRunTimes  []string         `json:"next_run_times"`
-	RecentActions []scheduleAction `json:"recent_actions"`
+	NextRunTimes  []time.Time      `json:"next_run_times"`
+	RecentActions []ScheduleAction `json:"recent_actions"`
 	RunningRuns   []string         `json:"running_runs"`
 	Actions       int              `json:"actions"`
 	// Missing is true when Temporal no longer has the schedule (deleted outside Handoff).
 	Missing bool `json:"missing,omitempty"`
 }
 
-// scheduleAction is one run the schedule started.
-type scheduleAction struct {
-	ScheduledAt string `json:"scheduled_at"`
-	StartedAt   string `json:"started_at"`
-	RunID       string `json:"run_id,omitempty"`
-}
-
-func (s *Server) scheduleJSON(c echo.Context, status int, rec postgres.Schedule) error {
-	r, err := s.describeSchedule(c.Request().Context(), rec)
-	if err != nil {
-		return err
-	}
-	return c.JSON(status, r)
+// ScheduleAction is one run the schedule started.
+type ScheduleAction struct {
+	ScheduledAt time.Time `json:"scheduled_at"`
+	StartedAt   time.Time `json:"started_at"`
+	RunID       string    `json:"run_id,omitempty"`
 }
 
 // describeSchedule joins the stored schedule with its state in Temporal.
-func (s *Server) describeSchedule(ctx context.Context, rec postgres.Schedule) (scheduleResource, error) {
-	r := scheduleResource{ID: rec.ID, Definition: rec.Definition, Version: rec.Version, Cron: rec.Cron,
+func (s *Server) describeSchedule(ctx context.Context, rec postgres.Schedule) (Schedule, error) {
+	r := Schedule{ID: rec.ID, Definition: rec.Definition, Version: rec.Version, Cron: rec.Cron,
 		Interval: rec.Every, TimeZone: rec.TimeZone, Overlap: rec.Overlap, CreatedBy: rec.CreatedBy,
-		CreatedAt:    rec.CreatedAt.UTC().Format(timeFormat),
-		NextRunTimes: []string{}, RecentActions: []scheduleAction{}, RunningRuns: []string{}}
+		CreatedAt:    rec.CreatedAt.UTC(),
+		NextRunTimes: []time.Time{}, RecentActions: []ScheduleAction{}, RunningRuns: []string{}}
 	if err := json.Unmarshal(rec.Inputs, &r.Inputs); err != nil {
 		return r, fmt.Errorf("decode inputs of schedule %s: %w", rec.ID, err)
 	}
@@ -75,10 +68,10 @@ func (s *Server) describeSchedule(ctx context.Context, rec postgres.Schedule) (s
 		r.Paused, r.Note = st.Paused, st.Note
 	}
 	for _, t := range desc.Info.NextActionTimes {
-		r.NextRunTimes = append(r.NextRunTimes, t.UTC().Format(timeFormat))
+		r.NextRunTimes = append(r.NextRunTimes, t.UTC())
 	}
 	for _, a := range desc.Info.RecentActions {
-		act := scheduleAction{ScheduledAt: a.ScheduleTime.UTC().Format(timeFormat), StartedAt: a.ActualTime.UTC().Format(timeFormat)}
+		act := ScheduleAction{ScheduledAt: a.ScheduleTime.UTC(), StartedAt: a.ActualTime.UTC()}
 		if a.StartWorkflowResult != nil {
 			act.RunID = a.StartWorkflowResult.WorkflowID
 		}

@@ -19,8 +19,8 @@ import (
 	"github.com/handoffhq/handoff/workflows"
 )
 
-// scheduleRequest creates a schedule: cron or interval, and the inputs every run gets.
-type scheduleRequest struct {
+// ScheduleRequest creates a schedule: cron or interval, and the inputs every run gets.
+type ScheduleRequest struct {
 	ID         string         `json:"id,omitempty"`
 	Definition string         `json:"definition"`
 	Version    int            `json:"version,omitempty"`
@@ -51,7 +51,7 @@ const (
 )
 
 // check reports every field at fault (before the definition is looked up).
-func (r *scheduleRequest) check() []FieldError {
+func (r *ScheduleRequest) check() []FieldError {
 	var errs []FieldError
 	bad := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
 	if r.ID != "" && !scheduleIDPattern.MatchString(r.ID) {
@@ -90,24 +90,23 @@ func (r *scheduleRequest) check() []FieldError {
 	return errs
 }
 
-// createSchedule creates a Temporal Schedule starting runs of a definition version: the
-// one given, or the latest at creation. The program is snapshotted into the schedule, so
-// publishing a new version does not change it (recreate the schedule to move on).
-func (s *Server) createSchedule(c echo.Context) error {
-	var req scheduleRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
+// CreateSchedule creates a Temporal Schedule starting runs of a definition version: the
+// one given, or the latest at creation (designers). The program is snapshotted into the
+// schedule, so publishing a new version does not change it (recreate the schedule to move on).
+func (s *Server) CreateSchedule(ctx context.Context, me postgres.User, req ScheduleRequest) (Schedule, error) {
+	if err := need(me, roleDesigner); err != nil {
+		return Schedule{}, err
 	}
 	if errs := req.check(); len(errs) > 0 {
-		return invalid("the schedule is invalid", errs...)
+		return Schedule{}, invalid("the schedule is invalid", errs...)
 	}
-	d, err := s.definitionFor(c, req.Definition, req.Version)
+	d, err := s.definitionFor(ctx, req.Definition, req.Version)
 	if err != nil {
-		return err
+		return Schedule{}, err
 	}
 	prog, err := program(d)
 	if err != nil {
-		return err
+		return Schedule{}, err
 	}
 	if req.ID == "" {
 		req.ID = randomSuffix()
@@ -115,29 +114,28 @@ func (s *Server) createSchedule(c echo.Context) error {
 	who := "schedule:" + req.ID
 	inputs, err := s.validateInputs(prog, d.Version, "", who, req.Inputs)
 	if err != nil {
-		return err
+		return Schedule{}, err
 	}
 	inputsJSON, err := json.Marshal(inputs)
 	if err != nil {
-		return fmt.Errorf("encode schedule inputs: %w", err)
+		return Schedule{}, fmt.Errorf("encode schedule inputs: %w", err)
 	}
 	rs := runStart{prog: prog, version: d.Version, inputs: inputs, startedBy: who,
 		workflowID: prog.Key + "-sched-" + req.ID}
 	rec := postgres.Schedule{ID: req.ID, Definition: prog.Key, Version: d.Version, Cron: req.Cron, Every: req.Interval,
-		TimeZone: req.TimeZone, Overlap: req.Overlap, Inputs: inputsJSON, CreatedBy: caller(c).ID}
-	ctx := c.Request().Context()
+		TimeZone: req.TimeZone, Overlap: req.Overlap, Inputs: inputsJSON, CreatedBy: me.ID}
 	rec, err = s.db.CreateSchedule(ctx, rec, func(ctx context.Context) error {
 		_, err := s.temporal.ScheduleClient().Create(ctx, s.scheduleOptions(req, rs))
 		return err
 	})
 	if err != nil {
-		return scheduleCreateProblem(err, req)
+		return Schedule{}, scheduleCreateProblem(err, req)
 	}
-	return s.scheduleJSON(c, http.StatusCreated, rec)
+	return s.describeSchedule(ctx, rec)
 }
 
 // scheduleOptions is the Temporal Schedule of a request: its spec, policies and the run it starts.
-func (s *Server) scheduleOptions(req scheduleRequest, rs runStart) client.ScheduleOptions {
+func (s *Server) scheduleOptions(req ScheduleRequest, rs runStart) client.ScheduleOptions {
 	spec := client.ScheduleSpec{TimeZoneName: req.TimeZone}
 	if req.Cron != "" {
 		spec.CronExpressions = []string{req.Cron}
@@ -171,7 +169,7 @@ func (s *Server) scheduleOptions(req scheduleRequest, rs runStart) client.Schedu
 }
 
 // scheduleCreateProblem maps what creating a schedule can fail with.
-func scheduleCreateProblem(err error, req scheduleRequest) error {
+func scheduleCreateProblem(err error, req ScheduleRequest) error {
 	var bad *serviceerror.InvalidArgument
 	switch {
 	case errors.Is(err, postgres.ErrConflict), errors.Is(err, temporal.ErrScheduleAlreadyRunning):
@@ -186,33 +184,44 @@ func scheduleCreateProblem(err error, req scheduleRequest) error {
 	return err
 }
 
-func (s *Server) listSchedules(c echo.Context) error {
-	recs, err := s.db.ListSchedules(c.Request().Context(), c.QueryParam("definition"), 0)
-	if err != nil {
-		return err
+// ListSchedules lists the schedules, of one definition when it is given (designers).
+func (s *Server) ListSchedules(ctx context.Context, me postgres.User, definition string) ([]Schedule, error) {
+	if err := need(me, roleDesigner); err != nil {
+		return nil, err
 	}
-	out := make([]scheduleResource, 0, len(recs))
+	recs, err := s.db.ListSchedules(ctx, definition, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Schedule, 0, len(recs))
 	for _, rec := range recs {
-		r, err := s.describeSchedule(c.Request().Context(), rec)
+		r, err := s.describeSchedule(ctx, rec)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out = append(out, r)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"schedules": out})
+	return out, nil
 }
 
-func (s *Server) getSchedule(c echo.Context) error {
-	rec, err := s.schedule(c)
+// GetSchedule answers a schedule as asked for and as it stands in Temporal (designers).
+func (s *Server) GetSchedule(ctx context.Context, me postgres.User, id string) (Schedule, error) {
+	if err := need(me, roleDesigner); err != nil {
+		return Schedule{}, err
+	}
+	rec, err := s.schedule(ctx, id)
 	if err != nil {
+		return Schedule{}, err
+	}
+	return s.describeSchedule(ctx, rec)
+}
+
+// DeleteSchedule deletes a schedule from Temporal and Handoff (designers).
+func (s *Server) DeleteSchedule(ctx context.Context, me postgres.User, id string) error {
+	if err := need(me, roleDesigner); err != nil {
 		return err
 	}
-	return s.scheduleJSON(c, http.StatusOK, rec)
-}
-
-func (s *Server) deleteSchedule(c echo.Context) error {
-	id := c.Param("id")
-	err := s.db.DeleteSchedule(c.Request().Context(), id, func(ctx context.Context) error {
+	err := s.db.DeleteSchedule(ctx, id, func(ctx context.Context) error {
 		err := s.temporal.ScheduleClient().GetHandle(ctx, id).Delete(ctx)
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
@@ -220,38 +229,36 @@ func (s *Server) deleteSchedule(c echo.Context) error {
 		}
 		return err
 	})
-	if err != nil {
-		return notFound(err, "schedule %q", id)
-	}
-	return c.NoContent(http.StatusNoContent)
+	return notFound(err, "schedule %q", id)
 }
 
-type scheduleNote struct {
+// ScheduleNote pauses or unpauses a schedule, with an optional note saying why.
+type ScheduleNote struct {
+	ID   string `json:"-"`
 	Note string `json:"note,omitempty"`
 }
 
-func (s *Server) pauseSchedule(c echo.Context) error {
-	return s.setPaused(c, true)
+// PauseSchedule stops a schedule from starting runs until it is unpaused (designers).
+func (s *Server) PauseSchedule(ctx context.Context, me postgres.User, req ScheduleNote) (Schedule, error) {
+	return s.setPaused(ctx, me, req, true)
 }
 
-func (s *Server) unpauseSchedule(c echo.Context) error {
-	return s.setPaused(c, false)
+// UnpauseSchedule lets a paused schedule start runs again (designers).
+func (s *Server) UnpauseSchedule(ctx context.Context, me postgres.User, req ScheduleNote) (Schedule, error) {
+	return s.setPaused(ctx, me, req, false)
 }
 
-// setPaused pauses or unpauses a schedule, with an optional note saying why.
-func (s *Server) setPaused(c echo.Context, pause bool) error {
-	var req scheduleNote
-	if err := decodeOptionalJSON(c, &req); err != nil {
-		return err
+func (s *Server) setPaused(ctx context.Context, me postgres.User, req ScheduleNote, pause bool) (Schedule, error) {
+	if err := need(me, roleDesigner); err != nil {
+		return Schedule{}, err
 	}
 	if len(req.Note) > maxNote {
-		return invalid("the note is too long", FieldError{Field: "note", Message: fmt.Sprintf("must be at most %d bytes", maxNote)})
+		return Schedule{}, invalid("the note is too long", FieldError{Field: "note", Message: fmt.Sprintf("must be at most %d bytes", maxNote)})
 	}
-	rec, err := s.schedule(c)
+	rec, err := s.schedule(ctx, req.ID)
 	if err != nil {
-		return err
+		return Schedule{}, err
 	}
-	ctx := c.Request().Context()
 	h := s.temporal.ScheduleClient().GetHandle(ctx, rec.ID)
 	if pause {
 		err = h.Pause(ctx, client.SchedulePauseOptions{Note: req.Note})
@@ -259,25 +266,83 @@ func (s *Server) setPaused(c echo.Context, pause bool) error {
 		err = h.Unpause(ctx, client.ScheduleUnpauseOptions{Note: req.Note})
 	}
 	if err != nil {
-		return fmt.Errorf("set schedule %s paused=%t: %w", rec.ID, pause, err)
+		return Schedule{}, fmt.Errorf("set schedule %s paused=%t: %w", rec.ID, pause, err)
 	}
 	r, err := s.describeSchedule(ctx, rec)
 	if err != nil {
-		return err
+		return Schedule{}, err
 	}
 	// Temporal applies the change asynchronously: answer with the state just asked for.
 	r.Paused = pause
 	if req.Note != "" {
 		r.Note = req.Note
 	}
-	return c.JSON(http.StatusOK, r)
+	return r, nil
 }
 
-// schedule loads the schedule named in the path.
-func (s *Server) schedule(c echo.Context) (postgres.Schedule, error) {
-	rec, err := s.db.Schedule(c.Request().Context(), c.Param("id"))
+// schedule loads a stored schedule.
+func (s *Server) schedule(ctx context.Context, id string) (postgres.Schedule, error) {
+	rec, err := s.db.Schedule(ctx, id)
 	if err != nil {
-		return rec, notFound(err, "schedule %q", c.Param("id"))
+		return rec, notFound(err, "schedule %q", id)
 	}
 	return rec, nil
+}
+
+// ---- HTTP
+
+func (s *Server) createSchedule(c echo.Context) error {
+	var req ScheduleRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	sched, err := s.CreateSchedule(c.Request().Context(), caller(c), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, sched)
+}
+
+func (s *Server) listSchedules(c echo.Context) error {
+	list, err := s.ListSchedules(c.Request().Context(), caller(c), c.QueryParam("definition"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"schedules": list})
+}
+
+func (s *Server) getSchedule(c echo.Context) error {
+	sched, err := s.GetSchedule(c.Request().Context(), caller(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, sched)
+}
+
+func (s *Server) deleteSchedule(c echo.Context) error {
+	if err := s.DeleteSchedule(c.Request().Context(), caller(c), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) pauseSchedule(c echo.Context) error {
+	return s.scheduleNoteHandler(c, s.PauseSchedule)
+}
+
+func (s *Server) unpauseSchedule(c echo.Context) error {
+	return s.scheduleNoteHandler(c, s.UnpauseSchedule)
+}
+
+func (s *Server) scheduleNoteHandler(c echo.Context, op func(context.Context, postgres.User, ScheduleNote) (Schedule, error)) error {
+	var req ScheduleNote
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		return err
+	}
+	req.ID = c.Param("id")
+	sched, err := op(c.Request().Context(), caller(c), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, sched)
 }

@@ -11,20 +11,20 @@ func TestScheduleRequestCheck(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		req   scheduleRequest
+		req   ScheduleRequest
 		field string // "" means valid
 	}{
-		{"interval", scheduleRequest{Definition: "hire", Interval: "15m"}, ""},
-		{"cron with zone and overlap", scheduleRequest{Definition: "hire", Cron: "0 9 * * 1", TimeZone: "Europe/Paris", Overlap: "buffer_one"}, ""},
-		{"no definition", scheduleRequest{Interval: "1h"}, "definition"},
-		{"neither cron nor interval", scheduleRequest{Definition: "hire"}, "cron"},
-		{"both", scheduleRequest{Definition: "hire", Cron: "@daily", Interval: "1h"}, "interval"},
-		{"bad interval", scheduleRequest{Definition: "hire", Interval: "often"}, "interval"},
-		{"interval too short", scheduleRequest{Definition: "hire", Interval: "10ms"}, "interval"},
-		{"bad zone", scheduleRequest{Definition: "hire", Interval: "1h", TimeZone: "Mars/Olympus"}, "time_zone"},
-		{"bad overlap", scheduleRequest{Definition: "hire", Interval: "1h", Overlap: "sometimes"}, "overlap"},
-		{"bad id", scheduleRequest{ID: "no spaces", Definition: "hire", Interval: "1h"}, "id"},
-		{"negative version", scheduleRequest{Definition: "hire", Interval: "1h", Version: -1}, "version"},
+		{"interval", ScheduleRequest{Definition: "hire", Interval: "15m"}, ""},
+		{"cron with zone and overlap", ScheduleRequest{Definition: "hire", Cron: "0 9 * * 1", TimeZone: "Europe/Paris", Overlap: "buffer_one"}, ""},
+		{"no definition", ScheduleRequest{Interval: "1h"}, "definition"},
+		{"neither cron nor interval", ScheduleRequest{Definition: "hire"}, "cron"},
+		{"both", ScheduleRequest{Definition: "hire", Cron: "@daily", Interval: "1h"}, "interval"},
+		{"bad interval", ScheduleRequest{Definition: "hire", Interval: "often"}, "interval"},
+		{"interval too short", ScheduleRequest{Definition: "hire", Interval: "10ms"}, "interval"},
+		{"bad zone", ScheduleRequest{Definition: "hire", Interval: "1h", TimeZone: "Mars/Olympus"}, "time_zone"},
+		{"bad overlap", ScheduleRequest{Definition: "hire", Interval: "1h", Overlap: "sometimes"}, "overlap"},
+		{"bad id", ScheduleRequest{ID: "no spaces", Definition: "hire", Interval: "1h"}, "id"},
+		{"negative version", ScheduleRequest{Definition: "hire", Interval: "1h", Version: -1}, "version"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

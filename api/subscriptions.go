@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -23,13 +24,15 @@ const (
 	maxSubscriptionDescription = 500
 )
 
-type createSubscriptionRequest struct {
+// CreateSubscriptionRequest subscribes a URL to outbound events.
+type CreateSubscriptionRequest struct {
 	URL         string   `json:"url"`
 	Events      []string `json:"events"`
 	Description string   `json:"description"`
 }
 
-type subscriptionResource struct {
+// Subscription sends the events it lists to its URL, signed (Standard Webhooks).
+type Subscription struct {
 	ID          string    `json:"id"`
 	URL         string    `json:"url"`
 	Events      []string  `json:"events"`
@@ -41,7 +44,7 @@ type subscriptionResource struct {
 }
 
 // validate checks a new subscription, naming every field at fault.
-func (r createSubscriptionRequest) validate() []FieldError {
+func (r CreateSubscriptionRequest) validate() []FieldError {
 	var errs []FieldError
 	u, err := url.Parse(r.URL)
 	switch {
@@ -72,78 +75,89 @@ func (r createSubscriptionRequest) validate() []FieldError {
 	return errs
 }
 
-// createSubscription stores a subscription with a new signing secret, sealed under the
-// secrets key, and shows the secret this once.
-func (s *Server) createSubscription(c echo.Context) error {
-	var req createSubscriptionRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
+// SubscriptionPage is a page of subscriptions.
+type SubscriptionPage struct {
+	Subscriptions []Subscription `json:"subscriptions"`
+	NextPageToken string         `json:"next_page_token"`
+}
+
+// CreateSubscription stores a subscription with a new signing secret, sealed under the
+// secrets key, and shows the secret this once (admins).
+func (s *Server) CreateSubscription(ctx context.Context, me postgres.User, req CreateSubscriptionRequest) (Subscription, error) {
+	if err := need(me, roleAdmin); err != nil {
+		return Subscription{}, err
 	}
 	if errs := req.validate(); len(errs) > 0 {
-		return invalid("the subscription is invalid", errs...)
+		return Subscription{}, invalid("the subscription is invalid", errs...)
 	}
-	if err := s.cfg.HTTP.CheckURL(c.Request().Context(), req.URL); err != nil {
-		return invalid("the subscription's destination is blocked by the SSRF guard",
+	if err := s.cfg.HTTP.CheckURL(ctx, req.URL); err != nil {
+		return Subscription{}, invalid("the subscription's destination is blocked by the SSRF guard",
 			FieldError{"url", fmt.Sprintf("%v; %s", err, safehttp.Hint(err))})
 	}
 	if s.cfg.Secrets == nil {
-		return problem(http.StatusServiceUnavailable,
+		return Subscription{}, problem(http.StatusServiceUnavailable,
 			"subscriptions cannot be created: the server has no HANDOFF_SECRETS_KEY to seal their signing secrets")
 	}
 	id := newSubscriptionID()
 	secret := webhook.NewSecret()
-	sub, err := s.db.CreateSubscription(c.Request().Context(), postgres.Subscription{
-		ID: id, URL: req.URL, Events: req.Events, Description: req.Description, CreatedBy: caller(c).ID,
+	sub, err := s.db.CreateSubscription(ctx, postgres.Subscription{
+		ID: id, URL: req.URL, Events: req.Events, Description: req.Description, CreatedBy: me.ID,
 		SealedSecret: s.cfg.Secrets.Seal(outbox.SecretName(id), []byte(secret)),
 	})
 	if err != nil {
-		return err
+		return Subscription{}, err
 	}
-	res := subscriptionJSON(sub)
+	res := subscriptionResource(sub)
 	res.Secret = secret
-	c.Response().Header().Set("Location", "/v1/subscriptions/"+sub.ID)
-	return c.JSON(http.StatusCreated, res)
+	return res, nil
 }
 
-func (s *Server) listSubscriptions(c echo.Context) error {
-	limit, err := pageLimit(c)
-	if err != nil {
-		return err
+// ListSubscriptions lists the subscriptions (admins).
+func (s *Server) ListSubscriptions(ctx context.Context, me postgres.User, q PageRequest) (SubscriptionPage, error) {
+	if err := need(me, roleAdmin); err != nil {
+		return SubscriptionPage{}, err
 	}
-	subs, err := s.db.ListSubscriptions(c.Request().Context(), c.QueryParam("page_token"), limit+1)
+	limit, err := pageLimit(q.Limit)
 	if err != nil {
-		return err
+		return SubscriptionPage{}, err
 	}
-	next := ""
+	subs, err := s.db.ListSubscriptions(ctx, q.PageToken, limit+1)
+	if err != nil {
+		return SubscriptionPage{}, err
+	}
+	out := SubscriptionPage{Subscriptions: make([]Subscription, 0, len(subs))}
 	if len(subs) > limit {
 		subs = subs[:limit]
-		next = subs[limit-1].ID
+		out.NextPageToken = subs[limit-1].ID
 	}
-	out := make([]subscriptionResource, 0, len(subs))
 	for _, sub := range subs {
-		out = append(out, subscriptionJSON(sub))
+		out.Subscriptions = append(out.Subscriptions, subscriptionResource(sub))
 	}
-	return c.JSON(http.StatusOK, map[string]any{"subscriptions": out, "next_page_token": next})
+	return out, nil
 }
 
-func (s *Server) getSubscription(c echo.Context) error {
-	sub, err := s.db.Subscription(c.Request().Context(), c.Param("id"))
+// GetSubscription answers one subscription, without its secret (admins).
+func (s *Server) GetSubscription(ctx context.Context, me postgres.User, id string) (Subscription, error) {
+	if err := need(me, roleAdmin); err != nil {
+		return Subscription{}, err
+	}
+	sub, err := s.db.Subscription(ctx, id)
 	if err != nil {
-		return notFound(err, "subscription %q", c.Param("id"))
+		return Subscription{}, notFound(err, "subscription %q", id)
 	}
-	return c.JSON(http.StatusOK, subscriptionJSON(sub))
+	return subscriptionResource(sub), nil
 }
 
-// deleteSubscription removes a subscription; deliveries still queued for it are dropped.
-func (s *Server) deleteSubscription(c echo.Context) error {
-	if err := s.db.DeleteSubscription(c.Request().Context(), c.Param("id")); err != nil {
-		return notFound(err, "subscription %q", c.Param("id"))
+// DeleteSubscription removes a subscription; deliveries still queued for it are dropped (admins).
+func (s *Server) DeleteSubscription(ctx context.Context, me postgres.User, id string) error {
+	if err := need(me, roleAdmin); err != nil {
+		return err
 	}
-	return c.NoContent(http.StatusNoContent)
+	return notFound(s.db.DeleteSubscription(ctx, id), "subscription %q", id)
 }
 
-func subscriptionJSON(sub postgres.Subscription) subscriptionResource {
-	return subscriptionResource{ID: sub.ID, URL: sub.URL, Events: nonNil(sub.Events),
+func subscriptionResource(sub postgres.Subscription) Subscription {
+	return Subscription{ID: sub.ID, URL: sub.URL, Events: nonNil(sub.Events),
 		Description: sub.Description, CreatedBy: sub.CreatedBy, CreatedAt: sub.CreatedAt}
 }
 
@@ -152,4 +166,46 @@ func newSubscriptionID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return "sub_" + hex.EncodeToString(b)
+}
+
+// ---- HTTP
+
+func (s *Server) createSubscription(c echo.Context) error {
+	var req CreateSubscriptionRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	sub, err := s.CreateSubscription(c.Request().Context(), caller(c), req)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", "/v1/subscriptions/"+sub.ID)
+	return c.JSON(http.StatusCreated, sub)
+}
+
+func (s *Server) listSubscriptions(c echo.Context) error {
+	q, err := pageRequest(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.ListSubscriptions(c.Request().Context(), caller(c), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (s *Server) getSubscription(c echo.Context) error {
+	sub, err := s.GetSubscription(c.Request().Context(), caller(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, sub)
+}
+
+func (s *Server) deleteSubscription(c echo.Context) error {
+	if err := s.DeleteSubscription(c.Request().Context(), caller(c), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }

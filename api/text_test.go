@@ -36,7 +36,7 @@ func TestCheckJSONText(t *testing.T) {
 		p := toProblem(err)
 		must.NotNil(t, p, tc.body)
 		must.Equal(t, 422, p.Status)
-		fe := p.Errors.([]FieldError)
+		fe := p.Errors
 		must.Len(t, fe, 1)
 		must.Equal(t, tc.field, fe[0].Field, tc.body)
 		must.Contains(t, fe[0].Message, tc.message)

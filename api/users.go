@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -11,17 +12,20 @@ import (
 	"github.com/handoffhq/handoff/postgres"
 )
 
-type userResource struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Email     string    `json:"email,omitempty"`
-	Role      string    `json:"role"`
-	Groups    []string  `json:"groups"`
+// User is a directory user.
+type User struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Email  string   `json:"email,omitempty"`
+	Role   string   `json:"role"`
+	Groups []string `json:"groups"`
+	// Manager is the manager's user id.
 	Manager   string    `json:"manager,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
-type createUserRequest struct {
+// CreateUserRequest adds a user to the directory; Role is member when left out.
+type CreateUserRequest struct {
 	ID      string   `json:"id"`
 	Name    string   `json:"name"`
 	Email   string   `json:"email"`
@@ -30,13 +34,19 @@ type createUserRequest struct {
 	Manager string   `json:"manager"`
 }
 
+// UserPage is a page of users, by id.
+type UserPage struct {
+	Users         []User `json:"users"`
+	NextPageToken string `json:"next_page_token"`
+}
+
 var (
 	userIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 	emailPattern  = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
 
-// Validate checks a new user, naming every field at fault.
-func (r createUserRequest) validate() []FieldError {
+// validate checks a new user, naming every field at fault.
+func (r CreateUserRequest) validate() []FieldError {
 	var errs []FieldError
 	if !userIDPattern.MatchString(r.ID) {
 		errs = append(errs, FieldError{"id", "must be 1–63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"})
@@ -61,21 +71,20 @@ func (r createUserRequest) validate() []FieldError {
 	return errs
 }
 
-func (s *Server) createUser(c echo.Context) error {
-	var req createUserRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
+// CreateUser adds a user to the directory (admins).
+func (s *Server) CreateUser(ctx context.Context, me postgres.User, req CreateUserRequest) (User, error) {
+	if err := need(me, roleAdmin); err != nil {
+		return User{}, err
 	}
 	if errs := req.validate(); len(errs) > 0 {
-		return invalid("the user is invalid", errs...)
+		return User{}, invalid("the user is invalid", errs...)
 	}
-	ctx := c.Request().Context()
 	if req.Manager != "" {
 		if _, err := s.db.User(ctx, req.Manager); err != nil {
 			if p := notFound(err, ""); p != err {
-				return invalid("unknown manager", FieldError{"manager", fmt.Sprintf("no user %q", req.Manager)})
+				return User{}, invalid("unknown manager", FieldError{"manager", fmt.Sprintf("no user %q", req.Manager)})
 			}
-			return err
+			return User{}, err
 		}
 	}
 	if req.Role == "" {
@@ -84,44 +93,85 @@ func (s *Server) createUser(c echo.Context) error {
 	u, err := s.db.CreateUser(ctx, postgres.User{ID: req.ID, Name: req.Name, Email: req.Email,
 		Role: req.Role, Groups: nonNil(req.Groups), Manager: req.Manager})
 	if err != nil {
-		if toProblem(err) != nil && toProblem(err).Status == http.StatusConflict {
-			return problem(http.StatusConflict, fmt.Sprintf("user %q already exists", req.ID))
+		if p := toProblem(err); p != nil && p.Status == http.StatusConflict {
+			return User{}, problem(http.StatusConflict, fmt.Sprintf("user %q already exists", req.ID))
 		}
+		return User{}, err
+	}
+	return userResource(u), nil
+}
+
+// ListUsers lists the directory by user id (admins).
+func (s *Server) ListUsers(ctx context.Context, me postgres.User, q PageRequest) (UserPage, error) {
+	if err := need(me, roleAdmin); err != nil {
+		return UserPage{}, err
+	}
+	limit, err := pageLimit(q.Limit)
+	if err != nil {
+		return UserPage{}, err
+	}
+	users, err := s.db.ListUsers(ctx, q.PageToken, limit+1)
+	if err != nil {
+		return UserPage{}, err
+	}
+	out := UserPage{Users: make([]User, 0, len(users))}
+	if len(users) > limit {
+		users = users[:limit]
+		out.NextPageToken = users[limit-1].ID
+	}
+	for _, u := range users {
+		out.Users = append(out.Users, userResource(u))
+	}
+	return out, nil
+}
+
+// GetUser answers one user (admins).
+func (s *Server) GetUser(ctx context.Context, me postgres.User, id string) (User, error) {
+	if err := need(me, roleAdmin); err != nil {
+		return User{}, err
+	}
+	u, err := s.db.User(ctx, id)
+	if err != nil {
+		return User{}, notFound(err, "user %q", id)
+	}
+	return userResource(u), nil
+}
+
+func userResource(u postgres.User) User {
+	return User{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role,
+		Groups: nonNil(u.Groups), Manager: u.Manager, CreatedAt: u.CreatedAt}
+}
+
+// ---- HTTP
+
+func (s *Server) createUser(c echo.Context) error {
+	var req CreateUserRequest
+	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, userJSON(u))
+	u, err := s.CreateUser(c.Request().Context(), caller(c), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, u)
 }
 
 func (s *Server) listUsers(c echo.Context) error {
-	limit, err := pageLimit(c)
+	q, err := pageRequest(c)
 	if err != nil {
 		return err
 	}
-	users, err := s.db.ListUsers(c.Request().Context(), c.QueryParam("page_token"), limit+1)
+	page, err := s.ListUsers(c.Request().Context(), caller(c), q)
 	if err != nil {
 		return err
 	}
-	next := ""
-	if len(users) > limit {
-		users = users[:limit]
-		next = users[limit-1].ID
-	}
-	out := make([]userResource, 0, len(users))
-	for _, u := range users {
-		out = append(out, userJSON(u))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"users": out, "next_page_token": next})
+	return c.JSON(http.StatusOK, page)
 }
 
 func (s *Server) getUser(c echo.Context) error {
-	u, err := s.db.User(c.Request().Context(), c.Param("id"))
+	u, err := s.GetUser(c.Request().Context(), caller(c), c.Param("id"))
 	if err != nil {
-		return notFound(err, "user %q", c.Param("id"))
+		return err
 	}
-	return c.JSON(http.StatusOK, userJSON(u))
-}
-
-func userJSON(u postgres.User) userResource {
-	return userResource{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role,
-		Groups: nonNil(u.Groups), Manager: u.Manager, CreatedAt: u.CreatedAt}
+	return c.JSON(http.StatusOK, u)
 }

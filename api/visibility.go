@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/handoffhq/handoff/postgres"
 )
 
@@ -22,8 +20,8 @@ func (s *Server) MaySeeRun(ctx context.Context, u postgres.User, runID string) (
 }
 
 // seeRun is nil when the caller may see the run, else the 404 of an unknown run.
-func (s *Server) seeRun(c echo.Context, runID string) error {
-	ok, err := s.MaySeeRun(c.Request().Context(), caller(c), runID)
+func (s *Server) seeRun(ctx context.Context, me postgres.User, runID string) error {
+	ok, err := s.MaySeeRun(ctx, me, runID)
 	if err != nil {
 		return err
 	}
@@ -35,11 +33,11 @@ func (s *Server) seeRun(c echo.Context, runID string) error {
 
 // seeTask is nil when the caller may see the task's run. Whoever may act on a task, or
 // completed it, is among its run's viewers by the same rule, so they need no query.
-func (s *Server) seeTask(c echo.Context, t postgres.Task) error {
-	if u := caller(c); mayWorkOn(u, t) || t.CompletedBy == u.ID {
+func (s *Server) seeTask(ctx context.Context, me postgres.User, t postgres.Task) error {
+	if mayWorkOn(me, t) || t.CompletedBy == me.ID {
 		return nil
 	}
-	ok, err := s.MaySeeRun(c.Request().Context(), caller(c), t.RunID)
+	ok, err := s.MaySeeRun(ctx, me, t.RunID)
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,9 @@
 //     become task.assigned (with the assignees the activity resolved), closed tasks
 //     task.completed / task.cancelled and, for approvals, one approval.approved or
 //     approval.rejected per vote; the journal riding along becomes decision,
-//     step.skipped, reminder, overdue, escalation, task.claimed / task.reassigned /
-//     task.delegated, fixit.choice, step.sent_back and signal.rejected. Writes whose
+//     step.skipped, branch.skipped, wait.ended, reminder, overdue, escalation,
+//     task.claimed / task.reassigned / task.delegated, fixit.choice, step.sent_back and
+//     signal.rejected. Writes whose
 //     activity failed are ignored: the interpreter sends them again.
 //   - ActivityTaskScheduled / Completed / Failed of HTTPCall and Notify:
 //     integration.call, integration.result, integration.failed.
@@ -29,7 +30,11 @@
 // the interpreter journaled and the commands it issued in the same task sort together.
 package audit
 
-import "time"
+import (
+	"time"
+
+	"github.com/handoffhq/handoff/workflows"
+)
 
 // Event is one entry of the audit trail.
 type Event struct {
@@ -60,13 +65,15 @@ const (
 	KindApproved       = "approval.approved"
 	KindRejected       = "approval.rejected"
 
-	KindDecision     = "decision"
-	KindStepSkipped  = "step.skipped"
-	KindStepSentBack = "step.sent_back"
-	KindReminder     = "reminder"
-	KindOverdue      = "overdue"
-	KindEscalation   = "escalation"
-	KindFixItChoice  = "fixit.choice"
+	KindDecision      = "decision"
+	KindStepSkipped   = "step.skipped"
+	KindBranchSkipped = workflows.JournalBranch // a parallel branch whose when was false
+	KindWaitEnded     = workflows.JournalWaited // a wait step's end: elapsed, received or timeout
+	KindStepSentBack  = "step.sent_back"
+	KindReminder      = "reminder"
+	KindOverdue       = "overdue"
+	KindEscalation    = "escalation"
+	KindFixItChoice   = "fixit.choice"
 
 	KindIntegrationCall      = "integration.call"
 	KindIntegrationResult    = "integration.result"
@@ -84,6 +91,18 @@ const (
 	KindSubprocessFailed    = "subprocess.failed"
 	KindSubprocessCancelled = "subprocess.cancelled"
 )
+
+// Kinds lists every kind an audit trail can hold, in documentation order.
+var Kinds = []string{
+	KindRunStarted, KindTaskAssigned, KindTaskClaimed, KindTaskReassigned, KindTaskDelegated,
+	KindTaskCompleted, KindApproved, KindRejected, KindTaskCancelled,
+	KindDecision, KindStepSkipped, KindBranchSkipped, KindStepSentBack, KindWaitEnded,
+	KindReminder, KindOverdue, KindEscalation, KindFixItChoice, KindSignalRejected,
+	KindIntegrationCall, KindIntegrationResult, KindIntegrationFailed, KindIntegrationCancelled,
+	KindEventReceived, KindTimerStarted, KindTimerFired,
+	KindSubprocessStarted, KindSubprocessCompleted, KindSubprocessFailed, KindSubprocessCancelled,
+	KindRunCancelRequested, KindRunCompleted, KindRunFailed, KindRunCancelled, KindRunTerminated, KindRunTimedOut,
+}
 
 // ActorSystem is the actor of what the run does by itself.
 const ActorSystem = "system"

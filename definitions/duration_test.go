@@ -120,15 +120,61 @@ steps:
   - {id: a, assignee: requester}
 `)
 	e := NewEngine()
-	in, key, ok, err := e.MapTrigger(p, "hired", map[string]any{"event": "hired", "first": "Jane", "last": "Doe"},
+	m, err := e.MapTrigger(p, "hired", map[string]any{"event": "hired", "first": "Jane", "last": "Doe"},
 		map[string]string{"x-email": "jane@example.com"})
 	require.NoError(t, err)
-	require.True(t, ok)
-	require.Equal(t, map[string]any{"name": "Jane Doe", "email": "jane@example.com"}, in)
-	require.Equal(t, "jane@example.com", key)
-	_, _, ok, err = e.MapTrigger(p, "hired", map[string]any{"event": "fired"}, nil)
+	require.Equal(t, TriggerMapping{Inputs: map[string]any{"name": "Jane Doe", "email": "jane@example.com"}}, m,
+		"the program's business key is computed from the validated inputs, not here")
+	m, err = e.MapTrigger(p, "hired", map[string]any{"event": "fired"}, nil)
 	require.NoError(t, err)
-	require.False(t, ok)
-	_, _, _, err = e.MapTrigger(p, "nope", nil, nil)
+	require.True(t, m.Ignored)
+	_, err = e.MapTrigger(p, "nope", nil, nil)
 	require.Error(t, err)
+
+	// An absent field leaves its input out; it is not an error of the mapping.
+	m, err = e.MapTrigger(p, "hired", map[string]any{"event": "hired", "first": "Jane", "last": "Doe"}, nil)
+	require.NoError(t, err)
+	require.Equal(t, TriggerMapping{Inputs: map[string]any{"name": "Jane Doe"}}, m)
+}
+
+// TestMapTriggerAbsentAndWrong: a `when` reading an absent field does not match; an
+// expression that is wrong for the delivery is an error, and every one is reported.
+func TestMapTriggerAbsentAndWrong(t *testing.T) {
+	t.Parallel()
+	p := mustCompile(t, `
+key: hooks
+inputs:
+  - {id: name}
+  - {id: count, type: number}
+triggers:
+  - webhook: hired
+    when: payload.kind.name == "hired"
+    business_key: payload.ticket
+    inputs:
+      name: payload.first + " " + payload.last
+      count: payload.items.size()
+steps:
+  - {id: a, assignee: requester}
+`)
+	e := NewEngine()
+	m, err := e.MapTrigger(p, "hired", map[string]any{"first": "Jane"}, nil)
+	require.NoError(t, err)
+	require.True(t, m.Ignored, "a when that reads an absent field does not match")
+
+	m, err = e.MapTrigger(p, "hired", map[string]any{"kind": map[string]any{"name": "hired"},
+		"first": "Jane", "last": 7, "items": 3, "ticket": "T-1"}, nil)
+	require.NoError(t, err)
+	require.False(t, m.Ignored)
+	require.Equal(t, "T-1", m.BusinessKey)
+	fields := []string{}
+	for _, fe := range m.Errors {
+		fields = append(fields, fe.Field)
+	}
+	require.Equal(t, []string{"inputs.name", "inputs.count"}, fields, "every input at fault")
+
+	m, err = e.MapTrigger(p, "hired", map[string]any{"kind": map[string]any{"name": "hired"}}, nil)
+	require.NoError(t, err)
+	require.Empty(t, m.Inputs, "absent fields leave their inputs out")
+	require.Len(t, m.Errors, 1)
+	require.Equal(t, "business_key", m.Errors[0].Field, "a business key the delivery cannot give is an error")
 }

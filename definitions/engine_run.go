@@ -2,61 +2,81 @@ package definitions
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
-// MapTrigger turns a webhook delivery into run inputs with the named trigger's
-// mappings. ok is false when the trigger's `when` says to ignore the delivery.
-// businessKey is "" when neither the trigger nor the program defines one.
-// The inputs still need ValidateForm against p.Inputs.
-func (e *Engine) MapTrigger(p *Program, trigger string, payload any, headers map[string]string) (inputs map[string]any, businessKey string, ok bool, err error) {
+// TriggerMapping is a webhook delivery mapped to run inputs by a trigger.
+type TriggerMapping struct {
+	// Ignored is true when the trigger's `when` is false or reads a payload field or
+	// header the delivery does not have: the delivery is not for this trigger.
+	Ignored bool
+	// Inputs are the mapped inputs. An input whose expression reads a payload field the
+	// delivery does not have is left out, like an input left out of a start request
+	// (ValidateForm against p.Inputs then says whether it was required).
+	Inputs map[string]any
+	// BusinessKey is the trigger's own business key; "" when it declares none (the
+	// program's, if any, is computed from the validated inputs: BusinessKey).
+	BusinessKey string
+	// Errors name every expression that could not be evaluated on the delivery:
+	// "inputs.<name>", "when" or "business_key".
+	Errors []FieldError
+}
+
+// MapTrigger maps a webhook delivery with the named trigger: its `when`, its inputs and
+// its business key, every error collected. The error is for an unknown trigger.
+func (e *Engine) MapTrigger(p *Program, trigger string, payload any, headers map[string]string) (TriggerMapping, error) {
 	t := p.Trigger(trigger)
 	if t == nil {
-		return nil, "", false, fmt.Errorf("unknown trigger %q", trigger)
+		return TriggerMapping{}, fmt.Errorf("unknown trigger %q", trigger)
 	}
 	env, err := triggerEnv()
 	if err != nil {
-		return nil, "", false, err
+		return TriggerMapping{}, err
 	}
 	if headers == nil {
 		headers = map[string]string{}
 	}
 	vars := map[string]any{"payload": payload, "headers": headers}
 	eval := func(expr string) (any, error) { return e.evalTrigger(env, expr, vars) }
+	var m TriggerMapping
+	fail := func(field string, err error) {
+		m.Errors = append(m.Errors, FieldError{Field: field, Message: "cannot be evaluated on the delivery: " + err.Error()})
+	}
 	if t.When != "" {
 		v, err := eval(t.When)
-		if err != nil {
-			return nil, "", false, err
-		}
-		if b, isBool := v.(bool); !isBool || !b {
-			return nil, "", false, nil
+		switch b, isBool := v.(bool); {
+		case err != nil && absent(err), err == nil && (!isBool || !b):
+			return TriggerMapping{Ignored: true}, nil
+		case err != nil:
+			fail("when", err)
 		}
 	}
-	inputs = make(map[string]any, len(t.Inputs))
+	m.Inputs = make(map[string]any, len(t.Inputs))
 	for _, a := range t.Inputs {
-		if inputs[a.Name], err = eval(a.Expr); err != nil {
-			return nil, "", false, fmt.Errorf("map input %s: %w", a.Name, err)
+		switch v, err := eval(a.Expr); {
+		case err == nil:
+			m.Inputs[a.Name] = v
+		case !absent(err):
+			fail("inputs."+a.Name, err)
 		}
 	}
-	businessKey, err = e.triggerBusinessKey(p, t, eval, inputs)
-	return inputs, businessKey, err == nil, err
+	if t.BusinessKey != "" {
+		v, err := eval(t.BusinessKey)
+		if err != nil {
+			fail("business_key", err) // a run must not start without the key it promises
+		} else {
+			m.BusinessKey = formatValue(v, time.UTC)
+		}
+	}
+	return m, nil
 }
 
-func (e *Engine) triggerBusinessKey(p *Program, t *Trigger, eval func(string) (any, error), inputs map[string]any) (string, error) {
-	var v any
-	var err error
-	switch {
-	case t.BusinessKey != "":
-		v, err = eval(t.BusinessKey)
-	case p.BusinessKey != "":
-		v, err = e.Eval(p, p.BusinessKey, Vars{Inputs: inputs})
-	default:
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("business key: %w", err)
-	}
-	return formatValue(v, time.UTC), nil
+// absent reports whether an evaluation failed for reading a map key (a payload field,
+// a header) that is not there: the one failure that says the delivery lacks a value
+// rather than that the expression is wrong for it.
+func absent(err error) bool {
+	return strings.Contains(err.Error(), "no such key")
 }
 
 // BusinessKey evaluates the program's business key over the run inputs; "" when none.

@@ -19,20 +19,40 @@ type FieldError struct {
 // blocks and is dropped. It returns the cleaned data (defaults applied, hidden
 // fields removed) for storing, and every problem found (nil when valid).
 func (e *Engine) ValidateForm(p *Program, fields []Field, data map[string]any, v Vars) (map[string]any, []FieldError) {
+	st := e.ResolveForm(p, fields, data, v)
+	return st.Data, st.Errors
+}
+
+// FormState is a form resolved against the values filled in so far.
+type FormState struct {
+	// Data is what a submission of these values would store: defaults applied,
+	// hidden fields removed.
+	Data map[string]any
+	// Hidden lists the fields whose visible_when is false (or cannot be evaluated
+	// yet), by the same names as errors: "amount", "items[2].qty".
+	Hidden []string
+	// Errors is every problem a submission of these values would be refused for.
+	Errors []FieldError
+}
+
+// ResolveForm is ValidateForm for a form still being filled in: the same checks,
+// and which fields show. Clients use it to show and hide fields as people type.
+func (e *Engine) ResolveForm(p *Program, fields []Field, data map[string]any, v Vars) FormState {
 	fv := &formValidator{e: e, p: p, loc: e.programEnv(p).loc, vars: v}
 	if fv.loc == nil {
 		fv.loc = time.UTC
 	}
 	cleaned := fv.form(fields, data, "", nil)
-	return cleaned, fv.errs
+	return FormState{Data: cleaned, Hidden: fv.hidden, Errors: fv.errs}
 }
 
 type formValidator struct {
-	e    *Engine
-	p    *Program
-	loc  *time.Location
-	vars Vars
-	errs []FieldError
+	e      *Engine
+	p      *Program
+	loc    *time.Location
+	vars   Vars
+	errs   []FieldError
+	hidden []string
 }
 
 func (fv *formValidator) fail(field, format string, args ...any) {
@@ -92,6 +112,7 @@ func (fv *formValidator) field(f *Field, cleaned map[string]any, prefix string, 
 	if f.VisibleWhen != "" {
 		if visible, err := fv.e.EvalBool(fv.p, f.VisibleWhen, vars); err != nil || !visible {
 			delete(cleaned, f.ID)
+			fv.hidden = append(fv.hidden, name)
 			return
 		}
 	}

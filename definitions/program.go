@@ -115,9 +115,6 @@ type Field struct {
 	VisibleWhen string  `json:"visible_when,omitempty"`
 	Validate    []Rule  `json:"validate,omitempty"`
 	Fields      []Field `json:"fields,omitempty"` // table columns
-	// Visible is set only when a form is resolved for a task (GET /v1/tasks/{id}):
-	// whether the field shows for the run's current data. Never part of a definition.
-	Visible *bool `json:"visible,omitempty"`
 }
 
 // Field types.

@@ -59,7 +59,7 @@ func TestTaskEmail(t *testing.T) {
 	require.Contains(t, body, "Task:  Order a laptop")
 	require.Contains(t, body, "Run:   Onboarding: Jane Doe (onb-1)")
 	require.Contains(t, body, "Due:   Wed 4 Mar 2026 09:00 UTC")
-	require.Contains(t, body, "Link:  https://handoff.example.com/v1/tasks/onb-1.laptop")
+	require.Contains(t, body, "Link:  https://handoff.example.com/tasks/onb-1.laptop")
 	require.NotNil(t, item(t, db, "assigned/").DeliveredAt)
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // noticeWords are the subject prefix and opening line of each task email.
@@ -21,9 +22,23 @@ func noticeWords(event string) (prefix, opening string) {
 	return "Handoff", "About a task in Handoff."
 }
 
-// TaskLink is the address of a task in the API: publicURL/v1/tasks/<id>.
+// TaskLink is the address of a task's page in the web app: publicURL/tasks/<id>.
 func TaskLink(publicURL, taskID string) string {
-	return strings.TrimRight(publicURL, "/") + "/v1/tasks/" + url.PathEscape(taskID)
+	return strings.TrimRight(publicURL, "/") + "/tasks/" + url.PathEscape(taskID)
+}
+
+// dueText is a due time as a person reads it, in the definition's time zone (UTC when
+// it has none, or one this machine does not know).
+func dueText(due time.Time, zone string) string {
+	loc, err := time.LoadLocation(zone)
+	if zone == "" || err != nil {
+		return due.UTC().Format("Mon 2 Jan 2006 15:04 MST")
+	}
+	text := due.In(loc).Format("Mon 2 Jan 2006 15:04 MST")
+	if zone != "UTC" {
+		text += " (" + zone + ")"
+	}
+	return text
 }
 
 // message turns an email payload into the message to send. id is the outbox id.
@@ -42,7 +57,7 @@ func message(id string, e Email, publicURL string) Message {
 		fmt.Fprintf(&b, "Run:   %s\n", t.RunID)
 	}
 	if t.DueAt != nil {
-		fmt.Fprintf(&b, "Due:   %s\n", t.DueAt.UTC().Format("Mon 2 Jan 2006 15:04 MST"))
+		fmt.Fprintf(&b, "Due:   %s\n", dueText(*t.DueAt, t.TimeZone))
 	} else {
 		b.WriteString("Due:   no due date\n")
 	}

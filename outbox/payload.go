@@ -53,6 +53,9 @@ type TaskNotice struct {
 	Title   string     `json:"title"`
 	Summary string     `json:"summary,omitempty"`
 	DueAt   *time.Time `json:"due_at,omitempty"`
+	// TimeZone is the definition's IANA time zone, in which the due time is shown; ""
+	// is UTC.
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // Webhook is the payload of a subscription delivery: the subscription and the body

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -109,7 +110,12 @@ func (r *run) checkCompletion(req CompleteRequest) (map[string]any, error) {
 		}
 	}
 	var errs []definitions.FieldError
-	if !t.allows(req.Outcome) {
+	switch {
+	case r.version >= 3 && req.Outcome == "" && len(t.Outcomes) > 1:
+		// Where there is a choice, it is made: an empty outcome no longer takes the first.
+		errs = append(errs, definitions.FieldError{Field: "outcome",
+			Message: "is required: choose one of " + strings.Join(t.Outcomes, ", ")})
+	case !t.allows(req.Outcome):
 		errs = append(errs, definitions.FieldError{Field: "outcome",
 			Message: fmt.Sprintf("must be one of %v", t.Outcomes)})
 	}

@@ -192,31 +192,11 @@ func (r *run) cancelOpenTasks(steps map[string]bool) {
 
 // vars is what CEL sees now; form is the data of a form being validated.
 func (r *run) vars(form map[string]any) definitions.Vars {
-	steps := make(map[string]definitions.StepVars, len(r.state.Steps))
-	for i := range r.state.Steps {
-		s := &r.state.Steps[i]
-		sv := definitions.StepVars{Data: s.Data, Outcome: s.Outcome, CompletedBy: s.CompletedBy, Status: s.Status}
-		if s.CompletedAt != nil {
-			sv.CompletedAt = *s.CompletedAt
-		}
-		if sv.Data == nil {
-			sv.Data = map[string]any{}
-		}
-		steps[s.ID] = sv
-	}
-	return definitions.Vars{
-		Inputs: r.state.Inputs,
-		Steps:  steps,
-		Run: definitions.RunVars{
-			ID: r.state.ID, StartedBy: r.state.StartedBy, Definition: r.state.Definition,
-			StartedAt: r.state.StartedAt, Version: r.state.Version,
-		},
-		Now:  r.now(),
-		Form: form,
-		// Version 3: the numeric model publish checks with (issue 13.1); runs started
-		// before keep the one they were recorded with, so their histories replay.
-		LegacyNumbers: r.version < 3,
-	}
+	v := r.state.Vars(r.now(), form)
+	// Version 3: the numeric model publish checks with (issue 13.1); runs started
+	// before keep the one they were recorded with, so their histories replay.
+	v.LegacyNumbers = r.version < 3
+	return v
 }
 
 // Rendered texts are clipped from interpreter version 3: a template can repeat a value,

@@ -59,6 +59,33 @@ type RunState struct {
 	Rejected []Rejection `json:"rejected,omitempty"`
 }
 
+// Vars is what CEL sees of the run at now, with form as the form being filled: the
+// interpreter's view, and the API's when it resolves a form outside the run.
+func (st *RunState) Vars(now time.Time, form map[string]any) definitions.Vars {
+	steps := make(map[string]definitions.StepVars, len(st.Steps))
+	for i := range st.Steps {
+		s := &st.Steps[i]
+		sv := definitions.StepVars{Data: s.Data, Outcome: s.Outcome, CompletedBy: s.CompletedBy, Status: s.Status}
+		if s.CompletedAt != nil {
+			sv.CompletedAt = *s.CompletedAt
+		}
+		if sv.Data == nil {
+			sv.Data = map[string]any{}
+		}
+		steps[s.ID] = sv
+	}
+	return definitions.Vars{
+		Inputs: st.Inputs,
+		Steps:  steps,
+		Run: definitions.RunVars{
+			ID: st.ID, StartedBy: st.StartedBy, Definition: st.Definition,
+			StartedAt: st.StartedAt, Version: st.Version,
+		},
+		Now:  now,
+		Form: form,
+	}
+}
+
 // StepState is one step of the run as far as it has got.
 type StepState struct {
 	ID       string         `json:"id"`

@@ -26,6 +26,7 @@ import (
 //	   data (steps.<id>.data.comment).
 //	   (edge) rendered titles and the summary are clipped to 500 characters, descriptions to
 //	   10,000 (edge limits).
+//	   (api) a completion of a task with several outcomes must name one.
 const (
 	versionChange      = "handoff-interpreter"
 	interpreterVersion = workflow.Version(3)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
@@ -246,7 +245,7 @@ func (m *Main) serveMetrics() error {
 	}
 	m.metricsAddr = ln.Addr().String()
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(m.metrics, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", api.MetricsHandler(m.metrics))
 	m.metricsServer = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = m.metricsServer.Serve(ln) }()
 	return nil

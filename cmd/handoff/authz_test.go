@@ -64,6 +64,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/v1/tasks", nil, []int{401, 401, 200, 200, 200, 200, 200}},
 		{"GET", "/v1/tasks?assignee=alice", nil, []int{401, 401, 403, 403, 200, 200, 403}},
 		{"GET", "/v1/tasks/" + taskID, nil, []int{401, 401, 404, 404, 200, 200, 200}},
+		{"POST", "/v1/tasks/" + taskID + "/form", func() any { return map[string]any{"data": map[string]any{}} }, []int{401, 401, 404, 404, 200, 200, 403}},
+		{"POST", "/v1/definitions/equipment-request/form", func() any { return map[string]any{} }, []int{401, 401, 200, 200, 200, 200, 200}},
 		{"POST", "/v1/tasks/" + taskID + "/reassign", func() any { return map[string]any{"to": "bob"} }, []int{401, 401, 404, 404, 0, 0, 403}},
 		{"POST", "/v1/tasks/" + taskID + "/complete", valid, []int{401, 401, 404, 404, 0, 0, 403}},
 		{"GET", "/v1/users", nil, []int{401, 401, 403, 403, 200, 403, 403}},

@@ -130,7 +130,7 @@ func newUsersCmd(cfg *Config) *cobra.Command {
 	add.Flags().StringVar(&u.Role, "role", "member", "admin, designer, auditor (sees every run) or member")
 	add.Flags().StringVar(&groups, "groups", "", "comma-separated group names")
 	add.Flags().StringVar(&u.Manager, "manager", "", "user id of the manager")
-	users.AddCommand(add)
+	users.AddCommand(add, newUsersListCmd(cfg))
 	return users
 }
 
@@ -238,6 +238,9 @@ func timeOr(t *time.Time, none string) string {
 }
 
 func openDB(ctx context.Context, cfg *Config) (*postgres.DB, error) {
+	if cfg.fileErr != nil {
+		return nil, cfg.fileErr
+	}
 	if cfg.DatabaseURL == "" {
 		return nil, errors.New("HANDOFF_DATABASE_URL is not set (with `make run` running, see README.md)")
 	}

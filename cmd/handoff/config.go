@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -105,17 +106,31 @@ type Config struct {
 	// TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_GRPC_META_*, TEMPORAL_CONFIG_FILE,
 	// TEMPORAL_PROFILE); nil means the process environment. See docs/operations.md.
 	TemporalEnv envconfig.EnvLookup
+
+	// fileErr is why a <NAME>_FILE setting could not be read (Validate reports it).
+	fileErr error
 }
 
 // ConfigFromEnv reads the configuration from the environment, applying the defaults.
+// Each variable may instead be given as <NAME>_FILE, the path of a file that holds the
+// value (Docker and Kubernetes secrets), so that no secret sits in the environment;
+// surrounding white space is dropped.
 func ConfigFromEnv(getenv func(string) string) Config {
+	var fileErr error
 	get := func(name, def string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			return v
 		}
+		if path := strings.TrimSpace(getenv(name + "_FILE")); path != "" {
+			b, err := os.ReadFile(path)
+			if err == nil {
+				return strings.TrimSpace(string(b))
+			}
+			fileErr = errors.Join(fileErr, fmt.Errorf("%s_FILE: %w", name, err))
+		}
 		return def
 	}
-	return Config{
+	c := Config{
 		DatabaseURL:        get("HANDOFF_DATABASE_URL", ""),
 		HTTPAddr:           get("HANDOFF_HTTP_ADDR", ":8080"),
 		PublicURL:          get("HANDOFF_PUBLIC_URL", "http://localhost:8080"),
@@ -147,10 +162,15 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		OIDCClaim:          get("HANDOFF_OIDC_CLAIM", "email"),
 		SessionLifetime:    duration(get("HANDOFF_SESSION_LIFETIME", "12h")),
 	}
+	c.fileErr = fileErr
+	return c
 }
 
 // Validate reports the first setting that cannot work.
 func (c Config) Validate() error {
+	if c.fileErr != nil {
+		return c.fileErr
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
 	}

@@ -32,7 +32,9 @@ func newDevCmd(cfg *Config) *cobra.Command {
 		Long: `dev starts everything on embedded defaults: the Temporal dev server (file-backed in
 .data/, Web UI on :8233), a local Postgres cluster in .data/ (unless HANDOFF_DATABASE_URL is
 set), then the worker and the API (:8080) in this process. It publishes definitions/examples,
-creates a dev admin user and key, and prints the key. Ctrl-C stops it all; state is kept.`,
+creates a dev admin user and key, and prints the key. Ctrl-C stops it all; state is kept.
+
+` + envHelp(true, true),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c := *cfg
 			if os.Getenv("HANDOFF_LOG_FORMAT") == "" {
@@ -100,7 +102,8 @@ func runDev(ctx context.Context, cfg Config, out io.Writer) (err error) {
 		return err
 	}
 	publishExamples(ctx, m.DB, out)
-	key, err := devAdminKey(ctx, m.DB, filepath.Join(dataDir, "dev-admin-key"))
+	key, err := adminKey(ctx, m.DB, postgres.User{ID: "admin", Name: "Dev Admin", Email: "admin@localhost"},
+		filepath.Join(dataDir, "dev-admin-key"))
 	if err != nil {
 		return err
 	}
@@ -163,22 +166,22 @@ func publishAll(ctx context.Context, db *postgres.DB, files []string, out io.Wri
 	}
 }
 
-// devAdminKey makes sure the dev admin user exists and returns its key: the one kept
-// in path when it still works, or a new one written there.
-func devAdminKey(ctx context.Context, db *postgres.DB, path string) (string, error) {
-	if _, err := db.UpsertUser(ctx, postgres.User{ID: "admin", Name: "Dev Admin", Email: "admin@localhost",
-		Role: "admin", Groups: []string{}}); err != nil {
-		return "", fmt.Errorf("create dev admin: %w", err)
+// adminKey makes sure the admin user u exists and returns its key: the one kept in path
+// when it still works, or a new one written there (0600).
+func adminKey(ctx context.Context, db *postgres.DB, u postgres.User, path string) (string, error) {
+	u.Role, u.Groups = "admin", []string{}
+	if _, err := db.UpsertUser(ctx, u); err != nil {
+		return "", fmt.Errorf("create admin %s: %w", u.ID, err)
 	}
 	if b, err := os.ReadFile(path); err == nil {
 		key := strings.TrimSpace(string(b))
-		if _, err := db.UserByAPIKeyHash(ctx, api.HashKey(key)); err == nil {
+		if owner, err := db.UserByAPIKeyHash(ctx, api.HashKey(key)); err == nil && owner.ID == u.ID {
 			return key, nil
 		}
 	}
 	key, hash := api.NewKey()
-	if _, err := db.CreateAPIKey(ctx, "admin", key[:7], hash); err != nil {
-		return "", fmt.Errorf("create dev admin key: %w", err)
+	if _, err := db.CreateAPIKey(ctx, u.ID, key[:7], hash); err != nil {
+		return "", fmt.Errorf("create a key for admin %s: %w", u.ID, err)
 	}
 	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -37,9 +38,11 @@ func newRoot(cfg *Config) *cobra.Command {
 		Short: "Handoff runs recurring human workflows as durable Temporal workflows",
 		Long: `Handoff runs recurring human workflows (onboarding, approvals, reviews) as durable
 Temporal workflows. Configuration comes from the environment; see README.md.`,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("handoff {{.Version}}\n")
 	root.AddCommand(
 		newDevCmd(cfg),
 		newServeCmd(cfg),
@@ -51,8 +54,35 @@ Temporal workflows. Configuration comes from the environment; see README.md.`,
 		newKeysCmd(cfg),
 		newSecretsCmd(cfg),
 		newEvidenceCmd(cfg),
+		newHealthCmd(cfg),
+		newBootstrapCmd(cfg),
 	)
+	refuseUnknownSubcommands(root)
 	return root
+}
+
+// refuseUnknownSubcommands makes every command group (users, keys, …) answer an unknown
+// subcommand with an error and suggestions, as the root does, instead of its help and
+// success.
+func refuseUnknownSubcommands(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		refuseUnknownSubcommands(sub)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() || !cmd.HasParent() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.SuggestionsMinimumDistance = 2 // cobra's default, which it applies to the root only
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+		}
+		return fmt.Errorf("%s\n\nRun '%s --help' for its commands", msg, cmd.CommandPath())
+	}
 }
 
 func newServeCmd(cfg *Config) *cobra.Command {
@@ -60,6 +90,7 @@ func newServeCmd(cfg *Config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the HTTP API",
+		Long:  "serve runs the HTTP API. Run the worker (handoff worker) beside it.\n\n" + envHelp(true, false),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runUntilSignal(cmd.Context(), &Main{Config: *cfg, Logger: cfg.Logger(), API: true, Migrate: migrate})
 		},
@@ -72,6 +103,8 @@ func newWorkerCmd(cfg *Config) *cobra.Command {
 	return &cobra.Command{
 		Use:   "worker",
 		Short: "Run the Temporal worker (the interpreter and its activities)",
+		Long: "worker runs the Temporal worker: the interpreter, its activities and the outbox\n" +
+			"(emails, subscription events). Run as many as throughput needs.\n\n" + envHelp(false, true),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runUntilSignal(cmd.Context(), &Main{Config: *cfg, Logger: cfg.Logger(), Worker: true})
 		},

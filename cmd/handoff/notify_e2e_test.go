@@ -27,6 +27,7 @@ import (
 const laptopOrder = `key: laptop-order
 name: Laptop order
 summary: "Laptop for {{ inputs.employee }}"
+time_zone: Europe/Paris
 inputs:
   - id: employee
     type: text
@@ -74,9 +75,10 @@ func TestNotifyEmail(t *testing.T) {
 	require.Equal(t, []string{"alice@example.com"}, first.To)
 	require.Equal(t, "Task for you: Order a laptop for Jane", first.Header("Subject"))
 	body := first.Text()
-	require.Contains(t, body, "Link:  http://handoff.test/v1/tasks/"+taskID)
+	require.Contains(t, body, "Link:  http://handoff.test/tasks/"+taskID, "the link is the task's page, not an API URL")
 	require.Contains(t, body, "Run:   Laptop for Jane ("+runID+")")
 	require.Contains(t, body, "Due:   ")
+	require.Contains(t, body, "(Europe/Paris)\n", "the due time is in the definition's time zone")
 
 	s.do("alice", "POST", "/v1/tasks/"+taskID+"/complete", map[string]any{"data": map[string]any{}}).must(t, http.StatusOK)
 	msgs := mail.WaitFor(t, 4, 20*time.Second)

@@ -74,6 +74,9 @@ func TestOpenAPIConformance(t *testing.T) {
 	require.Len(t, def["inputs"], 3)
 	c.call("alice", "GET", "/v1/definitions/purchase/versions/1", nil).must(t, http.StatusOK)
 	c.call("alice", "GET", "/v1/definitions/purchase/versions/9", nil).problem(t, http.StatusNotFound)
+	start := c.call("alice", "POST", "/v1/definitions/purchase/form", map[string]any{"inputs": map[string]any{"po": "PO-7"}}).must(t, http.StatusOK)
+	require.Equal(t, false, start["valid"])
+	c.call("alice", "POST", "/v1/definitions/none/form", map[string]any{}).problem(t, http.StatusNotFound)
 
 	// Runs: bad inputs, a start, a second start for the same business key.
 	inputs := map[string]any{"po": "PO-7", "item": "Laptop"}
@@ -95,6 +98,9 @@ func TestOpenAPIConformance(t *testing.T) {
 	task := c.call("alice", "GET", details, nil).must(t, http.StatusOK)
 	require.NotNil(t, task["due_at"])
 	c.call("mallory", "GET", details, nil).problem(t, http.StatusNotFound) // not in the run
+	draft := c.call("alice", "POST", details+"/form", map[string]any{"data": map[string]any{"quantity": 0}}).must(t, http.StatusOK)
+	require.NotEmpty(t, draft["errors"])
+	c.call("mallory", "POST", details+"/form", map[string]any{"data": map[string]any{}}).problem(t, http.StatusNotFound)
 	c.call("mallory", "GET", "/v1/tasks?assignee=alice", nil).problem(t, http.StatusForbidden)
 	fields := c.call("alice", "POST", details+"/complete",
 		map[string]any{"data": map[string]any{"category": "furniture", "quantity": 0}}).problem(t, http.StatusUnprocessableEntity)

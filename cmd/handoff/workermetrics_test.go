@@ -31,4 +31,11 @@ func TestWorkerMetrics(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode == http.StatusOK && strings.Contains(string(b), "temporal_")
 	}, "the worker's metrics include the Temporal SDK's")
+	req, err := http.NewRequest("GET", "http://"+m.metricsAddr+"/metrics", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Contains(t, res.Header.Get("Content-Type"), "application/openmetrics-text", "the same handler as the API's")
 }

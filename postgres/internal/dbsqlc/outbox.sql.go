@@ -170,11 +170,13 @@ SELECT 'email',
        jsonb_build_object('to', rc.email, 'user', rc.user_id, 'event', rc.event,
            'task', jsonb_strip_nulls(jsonb_build_object(
                'id', t.id, 'run_id', t.run_id, 'title', t.title,
-               'summary', COALESCE(r.summary, ''), 'due_at', outbox_time(t.due_at)))),
+               'summary', COALESCE(r.summary, ''), 'due_at', outbox_time(t.due_at),
+               'time_zone', d.program->>'time_zone'))),
        rc.key || '/' || rc.user_id
 FROM recipients rc
 JOIN tasks t ON t.id = rc.task_id
 LEFT JOIN runs r ON r.id = t.run_id
+LEFT JOIN definitions d ON d.key = r.definition AND d.version = r.version
 WHERE rc.email <> ''
 ON CONFLICT (dedupe_key) DO NOTHING
 `
@@ -190,7 +192,8 @@ type EnqueueTaskEmailsParams struct {
 // Queues one email per recipient about a task as the projection holds it now, so
 // it runs after the task is written. Each wanted row names users to tell: kind
 // 'user' (that user), 'group' (its members) or 'manager_of' (that user's manager).
-// Users without an email address are skipped. Dedupe key: key || '/' || user id.
+// Users without an email address are skipped. Dedupe key: key || '/' || user id. The
+// task carries its definition's time zone, in which the email shows the due time.
 func (q *Queries) EnqueueTaskEmails(ctx context.Context, db DBTX, arg EnqueueTaskEmailsParams) error {
 	_, err := db.Exec(ctx, enqueueTaskEmails,
 		arg.Keys,
