@@ -251,10 +251,23 @@ func inboxSummary(s InboxSync) string {
 	case len(s.Close) > 0:
 		return fmt.Sprintf("Record %d closed task(s)", len(s.Close))
 	case len(s.Notify) > 0:
-		return "Tell people about a task"
+		return notifySummary(s.Notify[0])
 	case s.Started || s.Seq == 0 && s.Run != nil:
 		return "Record run started"
 	default:
-		return "Record what the run decided"
+		return "Record the run's decisions"
 	}
+}
+
+// notifySummary names a deadline's inbox write: marking a task overdue, a reminder, an escalation.
+func notifySummary(n Notification) string {
+	switch n.Event {
+	case EventTaskOverdue:
+		return "Mark overdue: " + n.Title
+	case EventTaskReminder:
+		return "Remind about: " + n.Title
+	case EventTaskEscalated:
+		return "Escalate: " + n.Title
+	}
+	return "Notify about: " + n.Title
 }
