@@ -24,15 +24,9 @@ import (
 //   - a number the history has not reached: the workflow task is still going, or was
 //     discarded and the run has not written that far again; the delivery waits.
 
-// confirmTimeout bounds one run's sync query: a run that does not answer (Temporal away,
-// its workflow task busy) holds its deliveries for a later round, not the others.
-const confirmTimeout = 5 * time.Second
-
 // Confirmed answers Config.InHistory from Temporal: it queries the run.
 func Confirmed(tc client.Client) func(ctx context.Context, runID string) (workflows.SyncLog, error) {
 	return func(ctx context.Context, runID string) (workflows.SyncLog, error) {
-		ctx, cancel := context.WithTimeout(ctx, confirmTimeout)
-		defer cancel()
 		var log workflows.SyncLog
 		v, err := tc.QueryWorkflow(ctx, runID, "", workflows.QuerySync)
 		if err != nil {
