@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/handoffhq/handoff/api"
 	"github.com/handoffhq/handoff/postgres"
 )
 
@@ -76,6 +77,7 @@ func (c *Config) applyDefaults() {
 type Server struct {
 	cfg    Config
 	db     *postgres.DB
+	ops    *api.Server // the API's operations, which the pages call (set by Mount)
 	log    *slog.Logger
 	pages  *pages
 	oidc   *relyingParty // nil when OIDC is off
@@ -114,9 +116,11 @@ func New(cfg Config, db *postgres.DB, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-// Mount registers the pages on e, the API's router. Every page goes through the
-// security headers, cross-origin protection and this transport's error mapping.
-func (s *Server) Mount(e *echo.Echo) {
+// Mount registers the pages on e, the API's router, over ops, the API's operations.
+// Every page goes through the security headers, cross-origin protection and this
+// transport's error mapping.
+func (s *Server) Mount(e *echo.Echo, ops *api.Server) {
+	s.ops = ops
 	g := e.Group("", s.renderErrors, s.headers, echo.WrapMiddleware(s.cop.Handler))
 	g.GET("/assets/*", s.asset)
 	g.GET("/signin", s.signInPage)
