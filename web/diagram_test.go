@@ -52,7 +52,7 @@ func TestDiagramOfEveryExample(t *testing.T) {
 	for name, p := range compiledExamples(t) {
 		t.Run(name, func(t *testing.T) {
 			out := string(flowDiagram(p, nil, "d"))
-			svg := out[strings.Index(out, "<svg"):strings.Index(out, "</svg>")+len("</svg>")]
+			svg := out[strings.Index(out, "<svg") : strings.Index(out, "</svg>")+len("</svg>")]
 			require.NoError(t, xml.Unmarshal([]byte(svg), new(struct{})), "well-formed SVG")
 			var got []string
 			for _, m := range dataStep.FindAllStringSubmatch(svg, -1) {

@@ -136,6 +136,14 @@ func (s *Server) Mount(e *echo.Echo, ops *api.Server) {
 	in := g.Group("", s.signedIn)
 	in.GET("/", s.inboxPage)
 	in.GET("/inbox/events", s.inboxEvents)
+	// Process owners, auditors and admins (issue 17).
+	in.GET("/definitions", s.definitionsPage)
+	in.GET("/definitions/new", s.editorPage)
+	in.POST("/definitions/validate", s.validatePage)
+	in.POST("/definitions/publish", s.publishPage)
+	in.GET("/definitions/:key", s.definitionLatest)
+	in.GET("/definitions/:key/edit", s.editorPage)
+	in.GET("/definitions/:key/versions/:version", s.definitionPage)
 	e.RouteNotFound("/*", s.notFound)
 }
 

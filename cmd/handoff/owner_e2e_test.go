@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/handoffhq/handoff/definitions"
+	"github.com/handoffhq/handoff/definitions/examples"
+	"github.com/handoffhq/handoff/internal/testenv"
+)
+
+// signInAs opens a browser signed in as the user (with a one-time sign-in link, which
+// every Handoff serves).
+func signInAs(t *testing.T, s *stack, userID string) *testenv.Tab {
+	t.Helper()
+	link, err := s.main.web.SignInLink(context.Background(), userID)
+	require.NoError(t, err)
+	tab := testenv.Browser(t)
+	tab.Do(chromedp.Navigate(link), chromedp.Click(chromedp.CSS("main form button"), chromedp.NodeVisible))
+	tab.WaitFor(`location.pathname === "/" && !!document.querySelector("#inbox-list")`, "the inbox after signing in")
+	return tab
+}
+
+// vendorOnboarding is the subprocess the vendor risk review example starts.
+const vendorOnboarding = `key: vendor-onboarding
+inputs:
+  - {id: vendor, required: true}
+roles:
+  ops: {group: ops}
+steps:
+  - id: set_up
+    title: "Set up {{ inputs.vendor }}"
+    assignee: ops
+`
+
+func exampleSource(t *testing.T, name string) string {
+	t.Helper()
+	b, err := examples.FS.ReadFile(name + ".yaml")
+	require.NoError(t, err)
+	return string(b)
+}
+
+// setSource replaces the editor's text as typing would, and says when.
+func setSource(tab *testenv.Tab, src string) time.Time {
+	tab.Do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.getElementById("source");
+		s.focus(); s.value = %q; s.dispatchEvent(new Event("input", {bubbles: true})); })()`, src)))
+	return time.Now()
+}
+
+// TestOwnerEditor is issue 17's test 1: an owner opens the editor on a shipped example,
+// introduces a type error in a decision rule, sees it at its line within a second with
+// the CLI's message, clicks it (the cursor moves there), fixes it, sees the diagram
+// follow and the diff, publishes and lands on version N+1 whose diagram shows the rule.
+func TestOwnerEditor(t *testing.T) {
+	s := webStack(t, false)
+	src := exampleSource(t, "purchase-approval")
+	s.do("dana", "POST", "/v1/definitions", src).must(t, http.StatusCreated)
+	tab := signInAs(t, s, "dana")
+
+	tab.Do(chromedp.Navigate(s.url + "/definitions"))
+	require.Equal(t, "Definitions", tab.Text("h1"))
+	require.Contains(t, tab.Text(`tr[data-definition="purchase-approval"]`), "dana")
+	tab.Axe()
+	tab.Screenshot("owner-definitions")
+
+	tab.Do(chromedp.Click(chromedp.CSS(`tr[data-definition="purchase-approval"] a`), chromedp.NodeVisible))
+	tab.WaitFor(`location.pathname === "/definitions/purchase-approval/versions/1"`, "the version page")
+	tab.Do(chromedp.Click(chromedp.CSS(`a[href="/definitions/purchase-approval/edit"]`), chromedp.NodeVisible))
+	tab.WaitFor(`location.pathname === "/definitions/purchase-approval/edit" && !!document.querySelector("#preview svg")`, "the editor")
+	require.Equal(t, "Valid.", strings.Fields(tab.Text("#checks-status"))[0])
+	// Line numbers beside the text.
+	require.Equal(t, len(strings.Split(strings.TrimSuffix(src, "\n"), "\n"))+1,
+		testenv.Eval[int](tab, `document.getElementById("gutter").textContent.split("\n").length`))
+
+	// The type error, as typed; the CLI's message for it.
+	bad := strings.Replace(src, "inputs.amount >= 50000", `inputs.amount > "5"`, 1)
+	require.NotEqual(t, src, bad)
+	path := filepath.Join(t.TempDir(), "purchase.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(bad), 0o644))
+	cli, err := runCLI(t, Config{}, "validate", path)
+	require.Error(t, err)
+	_, cerr := definitions.Compile([]byte(bad))
+	want := cerr.(*definitions.ErrorList).Errors[0]
+	require.Contains(t, cli, fmt.Sprintf("%d:%d", want.Line, want.Column))
+	require.Contains(t, cli, want.Message)
+
+	typed := setSource(tab, bad)
+	tab.WaitFor(`document.querySelector("#checks .goto") !== null`, "the error to appear")
+	took := time.Since(typed)
+	t.Logf("the error appeared %s after typing", took)
+	require.Less(t, took, time.Second, "the error appears within a second")
+	require.Equal(t, fmt.Sprintf("%d:%d", want.Line, want.Column), tab.Text("#checks .goto .pos"))
+	require.Equal(t, want.Message, tab.Text("#checks .goto .msg"))
+	require.Contains(t, cli, tab.Text("#checks .goto .msg"), "the CLI gives the same message")
+	require.True(t, testenv.Eval[bool](tab, fmt.Sprintf(`!!document.querySelector("#gutter .bad") && document.querySelector("#gutter .bad").textContent === "%d"`, want.Line)),
+		"the line is marked in the gutter")
+	// The diagram still shows the last valid text.
+	require.Contains(t, tab.Text("#preview"), "inputs.amount >= 50000")
+	tab.Axe()
+	tab.Screenshot("owner-editor-error")
+
+	tab.Do(chromedp.Click(chromedp.CSS("#checks .goto"), chromedp.NodeVisible))
+	lines := strings.Split(bad, "\n")
+	at := 0
+	for _, l := range lines[:want.Line-1] {
+		at += len([]rune(l)) + 1
+	}
+	at += want.Column - 1
+	require.Equal(t, at, testenv.Eval[int](tab, `document.getElementById("source").selectionStart`), "the cursor is at the error")
+	require.True(t, testenv.Eval[bool](tab, `document.activeElement === document.getElementById("source")`))
+
+	fixed := strings.Replace(src, "inputs.amount >= 50000", "inputs.amount >= 75000", 1)
+	setSource(tab, fixed)
+	tab.WaitFor(`document.getElementById("checks").dataset.valid === "true"`, "the fix to validate")
+	tab.WaitFor(`[...document.querySelectorAll("#preview svg .edge-label")].some(e => e.textContent === "inputs.amount >= 75000")`, "the diagram to follow")
+	require.Contains(t, tab.Text(".diff-lines tr.del"), "inputs.amount >= 50000")
+	require.Contains(t, tab.Text(".diff-lines tr.add"), "inputs.amount >= 75000")
+	tab.Axe()
+	tab.Screenshot("owner-editor-valid")
+
+	tab.Do(chromedp.Click(chromedp.CSS("#editor button[type=submit]"), chromedp.NodeVisible))
+	tab.WaitFor(`location.pathname === "/definitions/purchase-approval/versions/2"`, "the new version's page")
+	require.Contains(t, tab.Text("h1"), "v2")
+	require.True(t, testenv.Eval[bool](tab, `[...document.querySelectorAll("svg.flow .edge-label")].some(e => e.textContent === "inputs.amount >= 75000")`),
+		"the new version's diagram shows the changed rule")
+	latest := s.do("dana", "GET", "/v1/definitions/purchase-approval", nil).must(t, http.StatusOK)
+	require.EqualValues(t, 2, latest["version"])
+	require.Equal(t, fixed, latest["source"])
+	tab.RequireNoCSPViolation()
+
+	// A member may read definitions but is not offered the editor, and the API refuses it.
+	member := signInAs(t, s, "bob")
+	res := testenv.Value(member, chromedp.NavigateResponse(s.url+"/definitions/purchase-approval/edit"))
+	require.EqualValues(t, http.StatusForbidden, res.Status)
+}
+
+// TestOwnerDefinitionPages is issue 17's test 2: the page of every shipped example
+// renders every step id of its definition in the diagram (read from the SVG in the
+// browser), with back edges for its loops, and a preview of its forms; and a new
+// definition starts from any shipped example.
+func TestOwnerDefinitionPages(t *testing.T) {
+	s := webStack(t, false)
+	s.do("dana", "POST", "/v1/definitions", vendorOnboarding).must(t, http.StatusCreated)
+	names, err := fs.Glob(examples.FS, "*.yaml")
+	require.NoError(t, err)
+	tab := signInAs(t, s, "dana")
+	for _, n := range names {
+		name := strings.TrimSuffix(n, ".yaml")
+		src := exampleSource(t, name)
+		prog, err := definitions.Compile([]byte(src))
+		require.NoError(t, err)
+
+		// Start from the example in the editor, and publish it from there.
+		tab.Do(chromedp.Navigate(s.url + "/definitions/new?example=" + name))
+		tab.WaitFor(`!!document.querySelector("#preview svg")`, "the example's diagram in the editor")
+		require.Equal(t, src, testenv.Eval[string](tab, `document.getElementById("source").value`))
+		tab.Axe()
+		tab.Do(chromedp.Click(chromedp.CSS("#editor button[type=submit]"), chromedp.NodeVisible))
+		tab.WaitFor(fmt.Sprintf(`location.pathname === "/definitions/%s/versions/1"`, prog.Key), "the published example")
+
+		got := testenv.Eval[[]string](tab, `[...document.querySelectorAll("svg.flow g.node[data-step]")].map(g => g.dataset.step)`)
+		require.ElementsMatch(t, allStepIDs(prog.Steps), got, name)
+		backs := testenv.Eval[[]string](tab, `[...document.querySelectorAll("svg.flow g.route:has(.edge.back)")].map(g => g.dataset.from + "→" + g.dataset.to)`)
+		require.Equal(t, len(backs) > 0, hasLoop(prog.Steps), "%s: back edges %v", name, backs)
+		require.Equal(t, len(formsOf(prog)), testenv.Eval[int](tab, `document.querySelectorAll(".form-preview").length`), name)
+		tab.Axe()
+		tab.Screenshot("owner-definition-" + name)
+	}
+	tab.RequireNoCSPViolation()
+}
+
+func allStepIDs(steps []definitions.Step) []string {
+	var ids []string
+	for _, s := range steps {
+		ids = append(ids, s.ID)
+		for _, b := range s.Branches {
+			ids = append(ids, allStepIDs(b.Steps)...)
+		}
+	}
+	return ids
+}
+
+// hasLoop says whether a sequence jumps back (send back, next or a rule to an earlier step).
+func hasLoop(steps []definitions.Step) bool {
+	at := map[string]int{}
+	for i, s := range steps {
+		at[s.ID] = i
+	}
+	for i, s := range steps {
+		for _, to := range append([]string{s.SendBackTo, s.Next}, func() (r []string) {
+			for _, rule := range s.Rules {
+				r = append(r, rule.Goto)
+			}
+			return
+		}()...) {
+			if j, ok := at[to]; ok && j <= i {
+				return true
+			}
+		}
+		for _, b := range s.Branches {
+			if hasLoop(b.Steps) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func formsOf(p *definitions.Program) []string {
+	var out []string
+	if len(p.Inputs) > 0 {
+		out = append(out, "start")
+	}
+	var walk func([]definitions.Step)
+	walk = func(steps []definitions.Step) {
+		for _, s := range steps {
+			if len(s.Form) > 0 && s.Kind != definitions.KindWait {
+				out = append(out, s.ID)
+			}
+			for _, b := range s.Branches {
+				walk(b.Steps)
+			}
+		}
+	}
+	walk(p.Steps)
+	return out
+}
