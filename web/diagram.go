@@ -270,7 +270,7 @@ func (d *diagram) write() {
 	if d.states != nil {
 		what = "This run's position in the flow of " + name
 	}
-	fmt.Fprintf(&d.b, `<figure class="diagram"><div class="diagram-scroll"><svg xmlns="http://www.w3.org/2000/svg" class="flow" role="img" aria-labelledby="%[1]s-title %[1]s-desc" width="%[2]d" height="%[3]d" viewBox="0 0 %[2]d %[3]d">`, d.id, w, h)
+	fmt.Fprintf(&d.b, `<figure class="diagram"><div class="diagram-scroll" tabindex="0" role="group" aria-label="Diagram (scrolls sideways when wide)"><svg xmlns="http://www.w3.org/2000/svg" class="flow" role="img" aria-labelledby="%[1]s-title %[1]s-desc" width="%[2]d" height="%[3]d" viewBox="0 0 %[2]d %[3]d">`, d.id, w, h)
 	fmt.Fprintf(&d.b, `<title id="%s-title">%s</title>`, d.id, esc(what))
 	fmt.Fprintf(&d.b, `<desc id="%s-desc">%s</desc>`, d.id, esc(d.describe()))
 	fmt.Fprintf(&d.b, `<defs><marker id="%s-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path class="arrowhead" d="M0,0 L10,5 L0,10 z"/></marker></defs>`, d.id)
@@ -354,8 +354,8 @@ func (d *diagram) seq(seq *diagramSeq) {
 
 var kindWords = map[definitions.StepKind]string{
 	definitions.KindTask: "task", definitions.KindApproval: "approval", definitions.KindDecision: "decision",
-	definitions.KindParallel: "parallel", definitions.KindWait: "wait", definitions.KindHTTP: "automation: http",
-	definitions.KindNotify: "automation: notify", definitions.KindSet: "automation: set",
+	definitions.KindParallel: "parallel", definitions.KindWait: "wait", definitions.KindHTTP: "http call",
+	definitions.KindNotify: "notify", definitions.KindSet: "set data",
 	definitions.KindSubprocess: "subprocess", definitions.KindEnd: "end",
 }
 
