@@ -55,9 +55,8 @@ type Config struct {
 	// Default 64 MiB; negative turns the read caches off.
 	CacheBytes int64
 	// Web is the browser app (package web), mounted on this router after the API's
-	// routes: one port, one router, and handed this server so that its pages call the
-	// same operations as the API. nil serves the API alone.
-	Web interface{ Mount(*echo.Echo, *Server) }
+	// routes: one port, one router. nil serves the API alone.
+	Web interface{ Mount(*echo.Echo) }
 }
 
 func (c *Config) applyDefaults() {
@@ -189,7 +188,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.POST("/schedules/:id/pause", s.pauseSchedule)
 	authed.POST("/schedules/:id/unpause", s.unpauseSchedule)
 	if cfg.Web != nil {
-		cfg.Web.Mount(e, s)
+		cfg.Web.Mount(e)
 	}
 	return s
 }

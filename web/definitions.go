@@ -41,13 +41,13 @@ const activeRunsPage = 200
 
 func (s *Server) definitionsPage(c echo.Context) error {
 	me, ctx := user(c), c.Request().Context()
-	defs, err := s.ops.ListDefinitions(ctx, me)
+	defs, err := s.api.ListDefinitions(ctx, me)
 	if err != nil {
 		return err
 	}
 	v := definitionsView{MayEdit: mayDesign(me), Examples: exampleNames()}
 	for _, d := range defs {
-		runs, err := s.ops.ListRuns(ctx, me, api.RunQuery{Definition: d.Key, Status: workflows.StatusRunning, Limit: activeRunsPage})
+		runs, err := s.api.ListRuns(ctx, me, api.RunQuery{Definition: d.Key, Status: workflows.StatusRunning, Limit: activeRunsPage})
 		if err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ type formPreview struct {
 }
 
 func (s *Server) definitionLatest(c echo.Context) error {
-	d, err := s.ops.GetDefinition(c.Request().Context(), user(c), c.Param("key"), 0)
+	d, err := s.api.GetDefinition(c.Request().Context(), user(c), c.Param("key"), 0)
 	if err != nil {
 		return err
 	}
@@ -103,11 +103,11 @@ func (s *Server) definitionPage(c echo.Context) error {
 	if err != nil || n < 1 {
 		return failure(http.StatusNotFound, "Versions are numbered from 1.")
 	}
-	d, err := s.ops.GetDefinition(ctx, me, c.Param("key"), n)
+	d, err := s.api.GetDefinition(ctx, me, c.Param("key"), n)
 	if err != nil {
 		return err
 	}
-	latest, err := s.ops.GetDefinition(ctx, me, d.Key, 0)
+	latest, err := s.api.GetDefinition(ctx, me, d.Key, 0)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (s *Server) editorPage(c echo.Context) error {
 	v := editorView{Key: c.Param("key")}
 	switch {
 	case v.Key != "":
-		d, err := s.ops.GetDefinition(ctx, me, v.Key, 0)
+		d, err := s.api.GetDefinition(ctx, me, v.Key, 0)
 		if err != nil {
 			return err
 		}
@@ -221,7 +221,7 @@ func (s *Server) editorPage(c echo.Context) error {
 // diffs it against the latest published version of its key.
 func (s *Server) check(c echo.Context, src []byte) (checksView, error) {
 	me, ctx := user(c), c.Request().Context()
-	res, err := s.ops.ValidateDefinition(ctx, me, src)
+	res, err := s.api.ValidateDefinition(ctx, me, src)
 	if err != nil {
 		return checksView{}, err
 	}
@@ -235,7 +235,7 @@ func (s *Server) check(c echo.Context, src []byte) (checksView, error) {
 	}
 	v.Key = prog.Key
 	v.Diagram = flowDiagram(prog, nil, "preview")
-	latest, err := s.ops.GetDefinition(ctx, me, prog.Key, 0)
+	latest, err := s.api.GetDefinition(ctx, me, prog.Key, 0)
 	var p *api.Problem
 	switch {
 	case errors.As(err, &p) && p.Status == http.StatusNotFound:
@@ -262,7 +262,7 @@ func (s *Server) validatePage(c echo.Context) error {
 func (s *Server) publishPage(c echo.Context) error {
 	me, ctx := user(c), c.Request().Context()
 	src := formSource(c)
-	res, err := s.ops.PublishDefinition(ctx, me, []byte(src))
+	res, err := s.api.PublishDefinition(ctx, me, []byte(src))
 	var list *definitions.ErrorList
 	if errors.As(err, &list) {
 		v := editorView{Source: src, Key: c.FormValue("key")}

@@ -77,7 +77,7 @@ func (c *Config) applyDefaults() {
 type Server struct {
 	cfg    Config
 	db     *postgres.DB
-	ops    *api.Server // the API's operations, which the pages call (set by Mount)
+	api    *api.Server // the operations the pages call; set by UseAPI before serving
 	log    *slog.Logger
 	pages  *pages
 	oidc   *relyingParty // nil when OIDC is off
@@ -116,11 +116,14 @@ func New(cfg Config, db *postgres.DB, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-// Mount registers the pages on e, the API's router, over ops, the API's operations.
-// Every page goes through the security headers, cross-origin protection and this
-// transport's error mapping.
-func (s *Server) Mount(e *echo.Echo, ops *api.Server) {
-	s.ops = ops
+// UseAPI gives the pages the API's operations, the same Go code that answers /v1:
+// authorisation, form resolution and validation are the API's. Call it before serving
+// (the API is built with this app mounted on its router, hence after New).
+func (s *Server) UseAPI(a *api.Server) { s.api = a }
+
+// Mount registers the pages on e, the API's router. Every page goes through the
+// security headers, cross-origin protection and this transport's error mapping.
+func (s *Server) Mount(e *echo.Echo) {
 	g := e.Group("", s.renderErrors, s.headers, echo.WrapMiddleware(s.cop.Handler))
 	g.GET("/assets/*", s.asset)
 	g.GET("/signin", s.signInPage)
