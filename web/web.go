@@ -147,6 +147,11 @@ func (s *Server) Mount(e *echo.Echo) {
 	in.GET("/definitions/:key", s.definitionLatest)
 	in.GET("/definitions/:key/edit", s.editorPage)
 	in.GET("/definitions/:key/versions/:version", s.definitionPage)
+	in.GET("/admin/users", s.usersPage)
+	in.POST("/admin/users", s.addUser)
+	in.GET("/admin/users/:id", s.userPage)
+	in.POST("/admin/users/:id/keys", s.createKey)
+	in.POST("/admin/users/:id/keys/:key/revoke", s.revokeKey)
 	e.RouteNotFound("/*", s.notFound)
 }
 

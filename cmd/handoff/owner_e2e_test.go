@@ -235,3 +235,59 @@ func formsOf(p *definitions.Program) []string {
 	walk(p.Steps)
 	return out
 }
+
+// TestOwnerAdmin is issue 17's test 6: an admin creates a user, gives them a key (shown
+// once), sees its last use, revokes it, and the key then gets 401. A refused form keeps
+// what was typed and names the field.
+func TestOwnerAdmin(t *testing.T) {
+	s := webStack(t, false)
+	tab := signInAs(t, s, "admin")
+	tab.Do(chromedp.Click(chromedp.CSS(`.bar nav a[href="/admin/users"]`), chromedp.NodeVisible))
+	tab.WaitFor(`location.pathname === "/admin/users"`, "the users page")
+	require.Contains(t, tab.Text(`tr[data-user="dana"]`), "designer")
+	tab.Axe()
+
+	// A bad email: the API's words, next to the field, the rest kept.
+	tab.Do(chromedp.SendKeys(chromedp.ID("u-id"), "kim"), chromedp.SendKeys(chromedp.ID("u-name"), "Kim Lee"),
+		chromedp.SetValue(chromedp.ID("u-email"), "kim-at-example"), chromedp.SendKeys(chromedp.ID("u-groups"), "ops, finance"),
+		chromedp.SendKeys(chromedp.ID("u-manager"), "dana"))
+	tab.Do(chromedp.Evaluate[chromedp.Void](`document.getElementById("u-email").type = "text"`)) // past the browser's own check
+	tab.Do(chromedp.Click(chromedp.CSS(".admin-form button"), chromedp.NodeVisible))
+	tab.WaitFor(`!!document.querySelector("#u-email-err")`, "the email refused")
+	require.Equal(t, "Kim Lee", testenv.Eval[string](tab, `document.getElementById("u-name").value`))
+	tab.Axe()
+	tab.Screenshot("owner-admin-users")
+	tab.Do(chromedp.SetValue(chromedp.ID("u-email"), "kim@example.com"), chromedp.Click(chromedp.CSS(".admin-form button"), chromedp.NodeVisible))
+	tab.WaitFor(`location.pathname === "/admin/users/kim"`, "the new user's page")
+	kim := s.do("admin", "GET", "/v1/users/kim", nil).must(t, http.StatusOK)
+	require.Equal(t, []any{"ops", "finance"}, kim["groups"])
+	require.Equal(t, "dana", kim["manager"])
+
+	tab.Do(chromedp.Click(chromedp.CSS(`form[action="/admin/users/kim/keys"] button`), chromedp.NodeVisible))
+	tab.WaitFor(`!!document.getElementById("new-key")`, "the new key")
+	key := tab.Text("#new-key")
+	require.True(t, strings.HasPrefix(key, "hk_") || len(key) > 20, key)
+	tab.Axe()
+	tab.Screenshot("owner-admin-key")
+	// The key works, and its use is listed; it is never shown again.
+	res := rawRequest(t, s, "GET", "/v1/tasks", "", "Authorization", "Bearer "+key)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	tab.Do(chromedp.Navigate(s.url + "/admin/users/kim"))
+	require.Zero(t, testenv.Eval[int](tab, `document.querySelectorAll("#new-key").length`))
+	require.NotContains(t, testenv.Eval[string](tab, `document.body.innerHTML`), key)
+	require.NotEqual(t, "never", tab.Text(".last-used"), "the last use is listed")
+
+	tab.Do(chromedp.Click(chromedp.CSS(`tr[data-key] form button`), chromedp.NodeVisible))
+	tab.WaitFor(`location.search.includes("revoked=") && document.querySelectorAll("tr[data-key]").length === 0`, "the key revoked")
+	res = rawRequest(t, s, "GET", "/v1/tasks", "", "Authorization", "Bearer "+key)
+	res.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, res.StatusCode, "a revoked key gets 401")
+	tab.RequireNoCSPViolation()
+
+	// Only admins: a designer gets the API's refusal.
+	designer := signInAs(t, s, "dana")
+	r := testenv.Value(designer, chromedp.NavigateResponse(s.url+"/admin/users"))
+	require.EqualValues(t, http.StatusForbidden, r.Status)
+	require.Zero(t, testenv.Eval[int](designer, `document.querySelectorAll('.bar nav a[href="/admin/users"]').length`))
+}
