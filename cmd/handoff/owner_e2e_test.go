@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -290,4 +291,68 @@ func TestOwnerAdmin(t *testing.T) {
 	r := testenv.Value(designer, chromedp.NavigateResponse(s.url+"/admin/users"))
 	require.EqualValues(t, http.StatusForbidden, r.Status)
 	require.Zero(t, testenv.Eval[int](designer, `document.querySelectorAll('.bar nav a[href="/admin/users"]').length`))
+}
+
+// sessionGet GETs a page with the tab's session cookie.
+func sessionGet(t *testing.T, s *stack, tab *testenv.Tab, path string) (*http.Response, []byte) {
+	t.Helper()
+	ck := tab.Cookie("handoff_session")
+	require.NotNil(t, ck)
+	req, err := http.NewRequest("GET", s.url+path, nil)
+	require.NoError(t, err)
+	req.AddCookie(&http.Cookie{Name: "handoff_session", Value: ck.Value})
+	res, err := noRedirects.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return res, b
+}
+
+// TestOwnerEvidence is issue 17's test 5: an auditor opens a finished run's evidence
+// page (definition version and hash, every action, the digest, verified against
+// Temporal now); its download passes `handoff evidence verify`, and a tampered copy
+// fails it.
+func TestOwnerEvidence(t *testing.T) {
+	s := webStack(t, false)
+	s.do("dana", "POST", "/v1/definitions", webLaptopOrder).must(t, http.StatusCreated)
+	run, task := startLaptopOrder(t, s, "Jane Doe")
+	s.do("olga", "POST", "/v1/tasks/"+task+"/complete", map[string]any{"data": map[string]any{"model": "X1"}}).must(t, http.StatusOK)
+	waitStatus(t, s, run, "completed")
+
+	tab := signInAs(t, s, "audrey")
+	tab.Do(chromedp.Navigate(s.url + "/runs/" + run + "/evidence"))
+	require.Contains(t, tab.Text("#verdict"), "Verified")
+	api := s.do("audrey", "GET", "/v1/runs/"+run+"/evidence", nil).must(t, http.StatusOK)
+	require.Equal(t, api["history"].(map[string]any)["digest"], tab.Text("#digest"))
+	require.Contains(t, tab.Text("main"), "laptop-order v1")
+	rows := testenv.Eval[[]string](tab, `[...document.querySelectorAll(".actions-table tbody tr")].map(r => r.innerText)`)
+	require.Len(t, rows, len(api["audit"].(map[string]any)["events"].([]any)))
+	require.True(t, strings.Contains(strings.Join(rows, "\n"), "olga"), "who completed the task: %v", rows)
+	tab.Axe()
+	tab.Screenshot("owner-evidence")
+	tab.RequireNoCSPViolation()
+
+	res, body := sessionGet(t, s, tab, "/runs/"+run+"/evidence.json")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Contains(t, res.Header.Get("Content-Disposition"), "attachment")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "evidence.json")
+	require.NoError(t, os.WriteFile(file, body, 0o600))
+	out, err := runCLI(t, s.main.Config, "evidence", "verify", file)
+	require.NoError(t, err, out)
+	require.Contains(t, out, "OK: the evidence of run "+run+" matches")
+
+	tampered := strings.Replace(string(body), `"actor": "olga"`, `"actor": "mallory"`, 1)
+	require.NotEqual(t, string(body), tampered)
+	edited := filepath.Join(dir, "edited.json")
+	require.NoError(t, os.WriteFile(edited, []byte(tampered), 0o600))
+	out, err = runCLI(t, s.main.Config, "evidence", "verify", edited)
+	require.Error(t, err)
+	require.Contains(t, out, "MISMATCH")
+
+	// Someone who may not see the run gets nothing.
+	other := signInAs(t, s, "mallory")
+	r := testenv.Value(other, chromedp.NavigateResponse(s.url+"/runs/"+run+"/evidence"))
+	require.EqualValues(t, http.StatusNotFound, r.Status)
 }
