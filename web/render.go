@@ -82,6 +82,7 @@ func parsePages() (*pages, error) {
 		"due":      dueWords,
 		"when":     when,
 		"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"seconds":  func(p *float64) string { return seconds(*p) },
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

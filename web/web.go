@@ -147,6 +147,8 @@ func (s *Server) Mount(e *echo.Echo) {
 	in.GET("/definitions/:key", s.definitionLatest)
 	in.GET("/definitions/:key/edit", s.editorPage)
 	in.GET("/definitions/:key/versions/:version", s.definitionPage)
+	in.GET("/reports/:key", s.reportPage)
+	in.GET("/reports/:key/csv", s.reportCSV)
 	in.GET("/runs/:id/evidence", s.evidencePage)
 	in.GET("/runs/:id/evidence.json", s.evidenceDownload)
 	in.GET("/admin/users", s.usersPage)

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -355,4 +358,84 @@ func TestOwnerEvidence(t *testing.T) {
 	other := signInAs(t, s, "mallory")
 	r := testenv.Value(other, chromedp.NavigateResponse(s.url+"/runs/"+run+"/evidence"))
 	require.EqualValues(t, http.StatusNotFound, r.Status)
+}
+
+// TestOwnerReport is issue 17's test 4: a report page renders its charts for a
+// definition with completed runs, and its CSV equals the API's figures.
+func TestOwnerReport(t *testing.T) {
+	s := webStack(t, false)
+	s.do("dana", "POST", "/v1/definitions", webLaptopOrder).must(t, http.StatusCreated)
+	done, task := startLaptopOrder(t, s, "Jane Doe")
+	startLaptopOrder(t, s, "Omar Haddad")
+	s.do("olga", "POST", "/v1/tasks/"+task+"/complete", map[string]any{"data": map[string]any{"model": "X1"}}).must(t, http.StatusOK)
+	waitStatus(t, s, done, "completed")
+
+	tab := signInAs(t, s, "dana")
+	tab.Do(chromedp.Navigate(s.url + "/definitions/laptop-order/versions/1"))
+	tab.Do(chromedp.Click(chromedp.CSS(`a[href="/reports/laptop-order"]`), chromedp.NodeVisible))
+	tab.WaitFor(`location.pathname === "/reports/laptop-order"`, "the report")
+	charts := testenv.Eval[[]string](tab, `[...document.querySelectorAll(".report-chart h2")].map(e => e.textContent)`)
+	require.Contains(t, charts, "Cycle time of the completed runs")
+	require.Contains(t, charts, "Wait per step (where work stalls)")
+	require.Contains(t, charts, "Runs started per day, and how many of them completed")
+	require.GreaterOrEqual(t, testenv.Eval[int](tab, `document.querySelectorAll(".report-chart svg.chart rect").length`), 6)
+	tab.Axe()
+	tab.Screenshot("owner-report")
+	tab.RequireNoCSPViolation()
+
+	href := testenv.Eval[string](tab, `document.querySelector('.report-chart a[href*="table=steps"]').getAttribute("href")`)
+	q, err := url.Parse(href)
+	require.NoError(t, err)
+	rep := s.do("dana", "GET", "/v1/reports/definitions/laptop-order?"+url.Values{"from": {q.Query().Get("from")}, "to": {q.Query().Get("to")}}.Encode(), nil).must(t, http.StatusOK)
+	runs := rep["runs"].(map[string]any)
+	require.EqualValues(t, 2, runs["started"])
+	require.EqualValues(t, 1, runs["completed"])
+
+	readCSV := func(path string) [][]string {
+		res, body := sessionGet(t, s, tab, path)
+		require.Equal(t, http.StatusOK, res.StatusCode, string(body))
+		require.Contains(t, res.Header.Get("Content-Type"), "text/csv")
+		rows, err := csv.NewReader(strings.NewReader(string(body))).ReadAll()
+		require.NoError(t, err)
+		return rows
+	}
+	num := func(v any) string {
+		if v == nil {
+			return ""
+		}
+		return strconv.FormatFloat(v.(float64), 'f', -1, 64)
+	}
+	steps := readCSV(href)
+	require.Equal(t, []string{"step", "tasks", "completed", "wait_p50_seconds", "wait_p90_seconds", "overdue", "rework", "exceptions", "rejected"}, steps[0])
+	apiSteps := rep["steps"].([]any)
+	require.Len(t, steps, len(apiSteps)+1)
+	for i, st := range apiSteps {
+		m := st.(map[string]any)
+		w := m["wait"].(map[string]any)
+		require.Equal(t, []string{m["step"].(string), num(m["tasks"]), num(m["completed"]), num(w["p50_seconds"]), num(w["p90_seconds"]),
+			num(m["overdue"]), num(m["rework"]), num(m["exceptions"]), num(m["rejected"])}, steps[i+1])
+	}
+	require.Equal(t, "pick", steps[1][0])
+	require.Equal(t, "2", steps[1][1])
+	base := strings.Replace(href, "table=steps", "table=", 1)
+	require.Equal(t, [][]string{{"started", "running", "completed", "failed", "cancelled"},
+		{num(runs["started"]), num(runs["running"]), num(runs["completed"]), num(runs["failed"]), num(runs["cancelled"])}},
+		readCSV(strings.Replace(base, "table=", "table=runs", 1)))
+	ct := rep["cycle_time"].(map[string]any)
+	require.NotNil(t, ct["p50_seconds"])
+	require.Equal(t, [][]string{{"p50_seconds", "p90_seconds"}, {num(ct["p50_seconds"]), num(ct["p90_seconds"])}},
+		readCSV(strings.Replace(base, "table=", "table=cycle_time", 1)))
+	daily := readCSV(strings.Replace(base, "table=", "table=daily", 1))
+	started := 0
+	for _, row := range daily[1:] {
+		n, err := strconv.Atoi(row[1])
+		require.NoError(t, err)
+		started += n
+	}
+	require.Equal(t, 2, started, "the days add up to the range")
+
+	// A member may not read reports: the API's refusal.
+	member := signInAs(t, s, "bob")
+	r := testenv.Value(member, chromedp.NavigateResponse(s.url+"/reports/laptop-order"))
+	require.EqualValues(t, http.StatusForbidden, r.Status)
 }
