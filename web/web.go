@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/handoffhq/handoff/api"
 	"github.com/handoffhq/handoff/postgres"
 )
 
@@ -76,6 +77,7 @@ func (c *Config) applyDefaults() {
 type Server struct {
 	cfg    Config
 	db     *postgres.DB
+	api    *api.Server // the operations the pages call; set by UseAPI before serving
 	log    *slog.Logger
 	pages  *pages
 	oidc   *relyingParty // nil when OIDC is off
@@ -114,6 +116,11 @@ func New(cfg Config, db *postgres.DB, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
+// UseAPI gives the pages the API's operations, the same Go code that answers /v1:
+// authorisation, form resolution and validation are the API's. Call it before serving
+// (the API is built with this app mounted on its router, hence after New).
+func (s *Server) UseAPI(a *api.Server) { s.api = a }
+
 // Mount registers the pages on e, the API's router. Every page goes through the
 // security headers, cross-origin protection and this transport's error mapping.
 func (s *Server) Mount(e *echo.Echo) {
@@ -132,6 +139,14 @@ func (s *Server) Mount(e *echo.Echo) {
 	in := g.Group("", s.signedIn)
 	in.GET("/", s.inboxPage)
 	in.GET("/inbox/events", s.inboxEvents)
+	// Participants' pages (task.go, run.go, start.go).
+	in.GET("/tasks/:id", s.taskPage)
+	in.POST("/tasks/:id", s.completeTask)
+	in.POST("/tasks/:id/form", s.resolveTaskForm)
+	in.POST("/tasks/:id/claim", s.claimTask)
+	in.POST("/tasks/:id/reassign", s.handTask)
+	in.POST("/tasks/:id/delegate", s.handTask)
+	in.GET("/people", s.people)
 	e.RouteNotFound("/*", s.notFound)
 }
 
