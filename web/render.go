@@ -104,7 +104,23 @@ func parsePages() (*pages, error) {
 			}
 			return "text"
 		},
-		"show":          show,
+		"show":       show,
+		"auditNotes": auditNotes,
+		"words":      func(s string) string { return strings.NewReplacer(".", " ", "_", " ").Replace(s) },
+		"stateClass": func(s string) string { return strings.ReplaceAll(s, " ", "-") },
+		"stateMark": func(s string) string {
+			switch s {
+			case "done":
+				return "✓"
+			case "open", "waiting":
+				return "●"
+			case "failed":
+				return "✕"
+			case "skipped", "cancelled":
+				return "–"
+			}
+			return "○"
+		},
 		"stepsWithData": stepsWithData,
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/oauth2-proxy/mockoidc"
@@ -113,6 +115,7 @@ func oidcWebStack(t *testing.T) (*stack, *mockoidc.MockOIDC) {
 	t.Cleanup(func() { _ = idp.Shutdown() })
 	s := webStack(t, false, func(c *Config) {
 		c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret = idp.Issuer(), idp.ClientID, idp.ClientSecret
+		c.TemporalWebURL = "http://localhost:8233"
 	})
 	webUsers(s)
 	return s, idp
@@ -299,4 +302,62 @@ func openFirstTask(tab *testenv.Tab) {
 	href := testenv.Eval[string](tab, `document.querySelector("#inbox-list a.title").href`)
 	tab.Do(chromedp.Navigate(href))
 	tab.WaitFor(`location.pathname.startsWith("/tasks/") && !!document.querySelector("h1")`, "the task page")
+}
+
+// TestWebStartAndRun is issue 16's test 4: a person starts a run from a definition's
+// start form (a refused start shows the error next to its field and keeps what was
+// typed), lands on the run page: the checklist of every step, the audit timeline, the
+// link to Temporal Web; the starter cancels it with a reason. Someone who may not see
+// the run gets the page of a run that does not exist.
+func TestWebStartAndRun(t *testing.T) {
+	s, idp := oidcWebStack(t)
+	s.do("dana", "POST", "/v1/definitions", webExpense).must(t, http.StatusCreated)
+	olga := signIn(t, s, idp, "olga@example.com")
+	olga.Do(chromedp.Click(`nav a[href="/start"]`, chromedp.NodeVisible))
+	olga.WaitFor(`location.pathname === "/start"`, "the list of processes")
+	olga.Axe()
+	olga.Do(chromedp.Click(`a[href="/definitions/web-expense/start"]`, chromedp.NodeVisible))
+	olga.WaitFor(`!!document.getElementById("f-employee")`, "the start form")
+	require.Equal(t, "Whose expenses these are.", olga.Text("#f-employee-help"))
+	olga.Axe()
+	olga.Screenshot("web-start")
+	olga.Do(chromedp.SendKeys("#f-note", "Trip "+hostile), chromedp.Click(`.task-form button.primary`, chromedp.NodeVisible))
+	olga.WaitFor(`!!document.getElementById("f-employee-error")`, "the refusal")
+	require.Equal(t, "is required", olga.Text("#f-employee-error"))
+	require.Equal(t, "Trip "+hostile, testenv.Eval[string](olga, `document.getElementById("f-note").value`))
+	olga.Do(chromedp.SendKeys("#f-employee", "Omar "+hostile), chromedp.Click(`.task-form button.primary`, chromedp.NodeVisible))
+	olga.WaitFor(`location.pathname.startsWith("/runs/")`, "the run page")
+	runID := strings.TrimPrefix(pathOf(t, testenv.Value(olga, chromedp.Location())), "/runs/")
+	require.Equal(t, "Expense of Omar "+hostile, olga.Text("h1"))
+	steps := testenv.Eval[[]string](olga, `[...document.querySelectorAll(".checklist .check")].map(e => e.querySelector(".step-title").textContent + ": " + e.querySelector(".state").textContent)`)
+	require.Equal(t, []string{"Claim expenses for Omar " + hostile + ": open", "Check: not reached", "Pay: not reached"}, steps)
+	require.Contains(t, olga.Text(".checklist .check-open"), "olga")
+	require.Contains(t, olga.Text(".timeline"), "run started")
+	require.Contains(t, testenv.Eval[string](olga, `document.querySelector("a[href*='/namespaces/']").href`), "/namespaces/default/workflows/"+runID)
+	require.Zero(t, testenv.Eval[int](olga, `document.querySelectorAll("main script, main img, main [onerror]").length`), "hostile text stays text")
+	olga.Axe()
+	olga.Screenshot("web-run")
+	olga.Do(chromedp.EmulateViewport(375, 812), chromedp.Reload())
+	olga.WaitFor(`!!document.querySelector(".checklist")`, "the run page on a phone")
+	require.LessOrEqual(t, testenv.Eval[int](olga, `document.documentElement.scrollWidth`), 375, "no sideways scrolling")
+	olga.Screenshot("web-run-phone")
+	olga.Do(chromedp.EmulateViewport(1280, 900))
+
+	// Someone who may not see it: as if there were no such run.
+	gus := signIn(t, s, idp, "gus@example.com")
+	res := testenv.Value(gus, chromedp.NavigateResponse(s.url+"/runs/"+runID))
+	require.EqualValues(t, http.StatusNotFound, res.Status)
+	require.NotContains(t, gus.Text("main"), "Omar")
+
+	// The starter cancels it, with a reason.
+	olga.Do(chromedp.Click(`.handover summary`, chromedp.NodeVisible), chromedp.Click(`.handover button[type=submit]`, chromedp.NodeVisible))
+	olga.WaitFor(`!!document.querySelector(".alert")`, "the reason asked for")
+	olga.Do(chromedp.Click(`.handover summary`, chromedp.NodeVisible), chromedp.SendKeys("#reason", "Booked twice"), chromedp.Click(`.handover button[type=submit]`, chromedp.NodeVisible))
+	olga.WaitFor(`!document.querySelector(".alert") && !!document.querySelector(".checklist")`, "the run page after cancelling")
+	require.Eventually(t, func() bool {
+		olga.Do(chromedp.Navigate(s.url + "/runs/" + runID))
+		return strings.Contains(olga.Text(".meta"), "cancelled")
+	}, 20*time.Second, 200*time.Millisecond)
+	require.Contains(t, olga.Text(".timeline"), "Booked twice")
+	olga.RequireNoCSPViolation()
 }
