@@ -6,8 +6,10 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -78,11 +80,27 @@ type definitionView struct {
 	MayEdit  bool
 }
 
-// formPreview is one form of a definition: the start form or a step's.
+// formPreview is one form of a definition, the start form or a step's, as the
+// participant sees it (the one form rendering, form.go), disabled.
 type formPreview struct {
-	Title  string
-	Step   string
-	Fields []definitions.Field
+	Title string
+	Step  string
+	Form  formView
+}
+
+// preview renders fields with their defaults, a table with one row, under a prefix of
+// its own so that several forms share a page.
+func preview(fields []definitions.Field, n int, loc *time.Location) formView {
+	ff := api.FormFields(fields)
+	prefix := fmt.Sprintf("p%d.", n)
+	vals := url.Values{}
+	putValues(vals, ff, nil, true, prefix, loc)
+	for _, f := range ff {
+		if f.Type == definitions.TypeTable {
+			vals.Set(prefix+f.ID+".n", "1")
+		}
+	}
+	return formView{Disabled: true, Fields: fieldViews(ff, vals, nil, nil, prefix, "")}
 }
 
 func (s *Server) definitionLatest(c echo.Context) error {
@@ -116,7 +134,7 @@ func (s *Server) definitionPage(c echo.Context) error {
 		return err
 	}
 	v := definitionView{Def: d, Latest: latest.Version, MayEdit: mayDesign(me),
-		Diagram: flowDiagram(prog, nil, "flow"), Forms: formPreviews(prog)}
+		Diagram: flowDiagram(prog, nil, "flow"), Forms: formPreviews(prog, zone(c))}
 	for i := latest.Version; i >= 1; i-- {
 		v.Versions = append(v.Versions, i)
 	}
@@ -141,10 +159,10 @@ func compiled(d api.Definition) (*definitions.Program, error) {
 }
 
 // formPreviews lists the start form and every step's form, in flow order.
-func formPreviews(p *definitions.Program) []formPreview {
+func formPreviews(p *definitions.Program, loc *time.Location) []formPreview {
 	var out []formPreview
 	if len(p.Inputs) > 0 {
-		out = append(out, formPreview{Title: "Start form", Fields: p.Inputs})
+		out = append(out, formPreview{Title: "Start form", Form: preview(p.Inputs, 0, loc)})
 	}
 	var walk func([]definitions.Step)
 	walk = func(steps []definitions.Step) {
@@ -154,7 +172,7 @@ func formPreviews(p *definitions.Program) []formPreview {
 				if title == "" {
 					title = s.ID
 				}
-				out = append(out, formPreview{Title: title, Step: s.ID, Fields: s.Form})
+				out = append(out, formPreview{Title: title, Step: s.ID, Form: preview(s.Form, len(out)+1, loc)})
 			}
 			for _, b := range s.Branches {
 				walk(b.Steps)

@@ -32,6 +32,9 @@ type Config struct {
 	SessionLifetime time.Duration
 	// Dev turns on what only `handoff dev` may offer: "sign in as" any directory user.
 	Dev bool
+	// TemporalWebURL is Temporal Web's address, for the run page's link to a run;
+	// "" shows no link. Namespace is the runs' Temporal namespace (default "default").
+	TemporalWebURL, Namespace string
 	// MaxStreams bounds the live-update streams (server-sent events) open at once.
 	// Default 4096.
 	MaxStreams int
@@ -61,6 +64,10 @@ func (c *Config) applyDefaults() {
 	if c.SessionLifetime <= 0 {
 		c.SessionLifetime = 12 * time.Hour
 	}
+	if c.Namespace == "" {
+		c.Namespace = "default"
+	}
+	c.TemporalWebURL = strings.TrimSuffix(c.TemporalWebURL, "/")
 	if c.MaxStreams <= 0 {
 		c.MaxStreams = 4096
 	}
@@ -139,6 +146,20 @@ func (s *Server) Mount(e *echo.Echo) {
 	in := g.Group("", s.signedIn)
 	in.GET("/", s.inboxPage)
 	in.GET("/inbox/events", s.inboxEvents)
+	// Participants' pages (task.go, run.go, start.go).
+	in.GET("/tasks/:id", s.taskPage)
+	in.POST("/tasks/:id", s.completeTask)
+	in.POST("/tasks/:id/form", s.resolveTaskForm)
+	in.POST("/tasks/:id/claim", s.claimTask)
+	in.POST("/tasks/:id/reassign", s.handTask)
+	in.POST("/tasks/:id/delegate", s.handTask)
+	in.GET("/people", s.people)
+	in.GET("/runs/:id", s.runPage)
+	in.POST("/runs/:id/cancel", s.cancelRun)
+	in.GET("/start", s.startList)
+	in.GET("/definitions/:key/start", s.startPage)
+	in.POST("/definitions/:key/start", s.startRun)
+	in.POST("/definitions/:key/start/form", s.resolveStartForm)
 	// Process owners, auditors and admins (issue 17).
 	in.GET("/definitions", s.definitionsPage)
 	in.GET("/definitions/new", s.editorPage)
