@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,6 +25,8 @@ type runView struct {
 	// TemporalURL is the run in Temporal Web; "" when not configured.
 	TemporalURL string
 	Error       string
+	// Diagram is the flow of the run's version with each step's state (diagram.go).
+	Diagram template.HTML
 }
 
 // checkItem is one step of the run's checklist.
@@ -69,6 +72,7 @@ func (s *Server) renderRun(c echo.Context, status int, refusal string) error {
 		return err
 	}
 	v.Checklist = checklist(prog.Steps, run, 0)
+	v.Diagram = flowDiagram(prog, diagramStates(v.Checklist), "run-flow")
 	return s.render(c, status, "run", "", view{Title: or(run.Summary, run.ID), Page: v})
 }
 
@@ -104,6 +108,29 @@ func checklist(steps []definitions.Step, run api.Run, depth int) []checkItem {
 }
 
 // stepState is the checklist's word for a step's status.
+// diagramStates are the checklist's states as the run's diagram marks them: a step
+// with open tasks is the current one; steps not reached are left out.
+func diagramStates(items []checkItem) map[string]string {
+	out := make(map[string]string, len(items))
+	for _, it := range items {
+		switch it.State {
+		case "done":
+			out[it.ID] = stateDone
+		case "open":
+			out[it.ID] = stateCurrent
+		case "waiting":
+			out[it.ID] = stateWaiting
+		case "skipped":
+			out[it.ID] = stateSkipped
+		case "failed":
+			out[it.ID] = stateFailed
+		case "cancelled":
+			out[it.ID] = "cancelled"
+		}
+	}
+	return out
+}
+
 func stepState(status string, openTasks bool) string {
 	switch status {
 	case workflows.StepCompleted:

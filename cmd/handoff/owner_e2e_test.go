@@ -439,3 +439,60 @@ func TestOwnerReport(t *testing.T) {
 	r := testenv.Value(member, chromedp.NavigateResponse(s.url+"/reports/laptop-order"))
 	require.EqualValues(t, http.StatusForbidden, r.Status)
 }
+
+// ownerFlow routes small amounts to one task and big ones to another.
+const ownerFlow = `key: owner-flow
+name: Owner flow
+inputs:
+  - {id: amount, type: number, required: true}
+roles:
+  buyer: {user: olga}
+steps:
+  - id: route
+    kind: decision
+    rules:
+      - when: inputs.amount > 100
+        goto: big
+    default: small
+  - id: big
+    title: Big order
+    assignee: buyer
+    next: finish
+  - id: small
+    title: Small order
+    assignee: buyer
+  - id: check
+    title: Check the order
+    assignee: buyer
+  - id: finish
+    kind: end
+`
+
+// TestOwnerRunDiagram is issue 17's test 3: the run page's diagram marks the steps the
+// run has passed, its current step and the steps not reached, and follows the run.
+func TestOwnerRunDiagram(t *testing.T) {
+	s := webStack(t, false)
+	s.do("dana", "POST", "/v1/definitions", ownerFlow).must(t, http.StatusCreated)
+	run := s.do("olga", "POST", "/v1/runs", map[string]any{"definition": "owner-flow", "inputs": map[string]any{"amount": 5}}).must(t, http.StatusCreated)
+	id := run["id"].(string)
+	task := run["open_tasks"].([]any)[0].(map[string]any)["id"].(string)
+
+	tab := signInAs(t, s, "olga")
+	states := func() map[string]string {
+		return testenv.Eval[map[string]string](tab, `Object.fromEntries([...document.querySelectorAll("svg.flow g.node[data-step]")].map(g =>
+			[g.dataset.step, (g.getAttribute("class").match(/st-([a-z-]+)/) || [,""])[1]]))`)
+	}
+	tab.Do(chromedp.Navigate(s.url + "/runs/" + id))
+	require.Equal(t, map[string]string{"route": "done", "small": "current", "big": "not-reached", "check": "not-reached", "finish": "not-reached"}, states())
+	require.Contains(t, testenv.Eval[string](tab, `document.querySelector('svg.flow g.node[data-step="small"] title').textContent`), "current")
+	tab.Axe()
+	tab.Screenshot("owner-run-diagram")
+
+	s.do("olga", "POST", "/v1/tasks/"+task+"/complete", map[string]any{"data": map[string]any{}}).must(t, http.StatusOK)
+	require.Eventually(t, func() bool {
+		tab.Do(chromedp.Navigate(s.url + "/runs/" + id))
+		return states()["check"] == "current"
+	}, 20*time.Second, 200*time.Millisecond)
+	require.Equal(t, map[string]string{"route": "done", "small": "done", "big": "not-reached", "check": "current", "finish": "not-reached"}, states())
+	tab.RequireNoCSPViolation()
+}
