@@ -491,7 +491,7 @@ func (d *diagram) item(it *diagramItem) {
 			fmt.Fprintf(&d.b, `<text class="detail" x="%d" y="%d" text-anchor="middle">%s</text>`, it.centre(), cy+13, esc(cutTo(t, 34)))
 		}
 		if st != "" {
-			fmt.Fprintf(&d.b, `<text class="state" x="%d" y="%d">%s</text>`, it.x+6, it.y+12, esc(strings.ReplaceAll(st, "-", " ")))
+			fmt.Fprintf(&d.b, `<text class="state" x="%d" y="%d">%s</text>`, it.x+2, it.y-4, esc(strings.ReplaceAll(st, "-", " ")))
 		}
 		d.b.WriteString(`</g>`)
 	}

@@ -140,6 +140,14 @@ func TestOwnerEditor(t *testing.T) {
 	latest := s.do("dana", "GET", "/v1/definitions/purchase-approval", nil).must(t, http.StatusOK)
 	require.EqualValues(t, 2, latest["version"])
 	require.Equal(t, fixed, latest["source"])
+	// On a 375 px phone the pages do not scroll sideways (a wide diagram scrolls in its box).
+	tab.Do(chromedp.EmulateViewport(375, 812))
+	for _, p := range []string{"/definitions", "/definitions/purchase-approval/versions/2", "/definitions/purchase-approval/edit"} {
+		tab.Do(chromedp.Navigate(s.url + p))
+		tab.WaitFor(`document.readyState === "complete"`, "the page on a phone")
+		require.LessOrEqual(t, testenv.Eval[int](tab, `document.documentElement.scrollWidth`), 375, "no sideways scrolling on %s", p)
+	}
+	tab.Screenshot("owner-definition-phone")
 	tab.RequireNoCSPViolation()
 
 	// A member may read definitions but is not offered the editor, and the API refuses it.
