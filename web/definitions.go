@@ -357,12 +357,12 @@ func lineDiff(a, b string) []diffLine {
 			case i < len(mx) && j < len(my) && mx[i] == my[j]:
 				out = append(out, diffLine{Op: " ", Old: pre + i + 1, New: pre + j + 1, Text: mx[i]})
 				i, j = i+1, j+1
-			case j < len(my) && (i == len(mx) || lcs[i][j+1] >= lcs[i+1][j]):
-				out = append(out, diffLine{Op: "+", New: pre + j + 1, Text: my[j]})
-				j++
-			default:
+			case i < len(mx) && (j == len(my) || lcs[i+1][j] >= lcs[i][j+1]): // what went, before what came
 				out = append(out, diffLine{Op: "-", Old: pre + i + 1, Text: mx[i]})
 				i++
+			default:
+				out = append(out, diffLine{Op: "+", New: pre + j + 1, Text: my[j]})
+				j++
 			}
 		}
 	}
