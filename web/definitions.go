@@ -78,6 +78,7 @@ type definitionView struct {
 	Diagram  template.HTML
 	Forms    []formPreview
 	MayEdit  bool
+	Triggers bool // the version has webhook triggers
 }
 
 // formPreview is one form of a definition, the start form or a step's, as the
@@ -134,7 +135,7 @@ func (s *Server) definitionPage(c echo.Context) error {
 		return err
 	}
 	v := definitionView{Def: d, Latest: latest.Version, MayEdit: mayDesign(me),
-		Diagram: flowDiagram(prog, nil, "flow"), Forms: formPreviews(prog, zone(c))}
+		Diagram: flowDiagram(prog, nil, "flow"), Forms: formPreviews(prog, zone(c)), Triggers: len(prog.Triggers) > 0}
 	for i := latest.Version; i >= 1; i-- {
 		v.Versions = append(v.Versions, i)
 	}

@@ -504,3 +504,39 @@ func TestOwnerRunDiagram(t *testing.T) {
 	require.Equal(t, map[string]string{"route": "done", "small": "done", "big": "not-reached", "check": "current", "finish": "not-reached"}, states())
 	tab.RequireNoCSPViolation()
 }
+
+// TestOwnerWebhookSecrets: a designer adds a trigger's secret on its page (shown once),
+// a delivery signed with it is accepted, a second one can be added to rotate, a third
+// is refused in the API's words, and a deleted secret signs nothing.
+func TestOwnerWebhookSecrets(t *testing.T) {
+	s := webStack(t, false, withSecretsKey)
+	s.do("dana", "POST", "/v1/definitions", exampleSource(t, "employee-onboarding")).must(t, http.StatusCreated)
+	tab := signInAs(t, s, "dana")
+	tab.Do(chromedp.Navigate(s.url + "/definitions/employee-onboarding/versions/1"))
+	tab.Do(chromedp.Click(chromedp.CSS(`a[href="/definitions/employee-onboarding/hooks"]`), chromedp.NodeVisible))
+	tab.WaitFor(`!!document.querySelector('section[data-trigger="ats-hired"]')`, "the trigger")
+	tab.Do(chromedp.Click(chromedp.CSS(`section[data-trigger="ats-hired"] form button`), chromedp.NodeVisible))
+	tab.WaitFor(`!!document.getElementById("new-secret")`, "the new secret")
+	secret := tab.Text("#new-secret")
+	require.True(t, strings.HasPrefix(secret, "whsec_"), secret)
+	tab.Axe()
+	tab.Screenshot("owner-webhook-secret")
+
+	hook := sender{t: t, url: s.url + "/v1/hooks/employee-onboarding/ats-hired", secret: secret}
+	other := []byte(`{"event": "candidate.withdrawn"}`)
+	require.NotEqual(t, http.StatusUnauthorized, hook.deliver("msg-1", other).status, "the secret signs deliveries")
+
+	tab.Do(chromedp.Navigate(s.url + "/definitions/employee-onboarding/hooks"))
+	require.NotContains(t, testenv.Eval[string](tab, `document.body.innerHTML`), secret, "shown once")
+	tab.Do(chromedp.Click(chromedp.CSS(`section[data-trigger="ats-hired"] > form button`), chromedp.NodeVisible))
+	tab.WaitFor(`!!document.getElementById("new-secret")`, "the second secret")
+	tab.Do(chromedp.Click(chromedp.CSS(`section[data-trigger="ats-hired"] > form button`), chromedp.NodeVisible))
+	tab.WaitFor(`!!document.querySelector(".problem")`, "the third refused")
+	require.Contains(t, tab.Text(".problem"), "already has 2 secrets")
+
+	first := testenv.Eval[string](tab, `document.querySelector('tr[data-secret]').dataset.secret`)
+	tab.Do(chromedp.Click(chromedp.CSS(`tr[data-secret="`+first+`"] button`), chromedp.NodeVisible))
+	tab.WaitFor(`location.search.includes("deleted=") && document.querySelectorAll("tr[data-secret]").length === 1`, "the secret deleted")
+	require.Equal(t, http.StatusUnauthorized, hook.deliver("msg-2", other).status, "a deleted secret signs nothing")
+	tab.RequireNoCSPViolation()
+}
