@@ -540,3 +540,41 @@ func TestOwnerWebhookSecrets(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, hook.deliver("msg-2", other).status, "a deleted secret signs nothing")
 	tab.RequireNoCSPViolation()
 }
+
+// TestOwnerSchedules: a designer creates a schedule from the start form (a refused one
+// keeps what was typed and names the field), sees its next runs, pauses, unpauses and
+// deletes it, each through the API's operations.
+func TestOwnerSchedules(t *testing.T) {
+	s := webStack(t, false)
+	s.do("dana", "POST", "/v1/definitions", webLaptopOrder).must(t, http.StatusCreated)
+	tab := signInAs(t, s, "dana")
+	tab.Do(chromedp.Navigate(s.url + "/definitions/laptop-order/versions/1"))
+	tab.Do(chromedp.Click(chromedp.CSS(`a[href="/definitions/laptop-order/schedules"]`), chromedp.NodeVisible))
+	tab.WaitFor(`location.pathname === "/definitions/laptop-order/schedules"`, "the schedules page")
+	tab.Do(chromedp.SendKeys(chromedp.ID("cron"), "not a cron"), chromedp.SendKeys(chromedp.ID("f-employee"), "Jane Doe"),
+		chromedp.Click(chromedp.CSS(`form[action="/definitions/laptop-order/schedules"] button[type=submit]`), chromedp.NodeVisible))
+	tab.WaitFor(`!!document.querySelector(".problem")`, "the refusal")
+	require.Equal(t, "Jane Doe", testenv.Eval[string](tab, `document.getElementById("f-employee").value`))
+	require.Equal(t, "not a cron", testenv.Eval[string](tab, `document.getElementById("cron").value`))
+	tab.Axe()
+
+	tab.Do(chromedp.Evaluate[chromedp.Void](`document.getElementById("cron").value = ""`), chromedp.SendKeys(chromedp.ID("interval"), "24h"),
+		chromedp.Click(chromedp.CSS(`form[action="/definitions/laptop-order/schedules"] button[type=submit]`), chromedp.NodeVisible))
+	tab.WaitFor(`document.querySelectorAll("tr[data-schedule]").length === 1`, "the schedule listed")
+	require.Contains(t, tab.Text(".sched-state"), "active")
+	require.NotEqual(t, "none", tab.Text(".next-runs"))
+	list := s.do("dana", "GET", "/v1/schedules?definition=laptop-order", nil).must(t, http.StatusOK)
+	sched := list["schedules"].([]any)[0].(map[string]any)
+	require.Equal(t, map[string]any{"employee": "Jane Doe"}, sched["inputs"])
+	tab.Axe()
+	tab.Screenshot("owner-schedules")
+
+	tab.Do(chromedp.Click(chromedp.CSS(`tr[data-schedule] button[aria-label^="Pause"]`), chromedp.NodeVisible))
+	tab.WaitFor(`document.querySelector(".sched-state") && document.querySelector(".sched-state").textContent.includes("paused")`, "paused")
+	tab.Do(chromedp.Click(chromedp.CSS(`tr[data-schedule] button[aria-label^="Unpause"]`), chromedp.NodeVisible))
+	tab.WaitFor(`document.querySelector(".sched-state") && document.querySelector(".sched-state").textContent.includes("active")`, "unpaused")
+	tab.Do(chromedp.Click(chromedp.CSS(`tr[data-schedule] button[aria-label^="Delete"]`), chromedp.NodeVisible))
+	tab.WaitFor(`document.querySelectorAll("tr[data-schedule]").length === 0`, "deleted")
+	require.Empty(t, s.do("dana", "GET", "/v1/schedules?definition=laptop-order", nil).must(t, http.StatusOK)["schedules"])
+	tab.RequireNoCSPViolation()
+}
