@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoffhq/handoff/api"
+	"github.com/handoffhq/handoff/outbox"
 )
 
 // The admin's pages: the directory and API keys. Each calls the API's operation of the
@@ -129,4 +130,53 @@ func (s *Server) revokeKey(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/users/"+c.Param("id")+"?revoked="+c.Param("key"))
+}
+
+// subscriptionsView is the admin's subscriptions page: each with its URL and events
+// (ListSubscriptions), a new one's signing secret shown once (CreateSubscription), and
+// delete (DeleteSubscription).
+type subscriptionsView struct {
+	Subscriptions []api.Subscription
+	Events        []string // every event type, for the form
+	New           *api.Subscription
+	Form          api.CreateSubscriptionRequest
+	Errors        map[string]string
+	Error         string
+}
+
+func (s *Server) subscriptionsPage(c echo.Context) error {
+	return s.renderSubscriptions(c, http.StatusOK, subscriptionsView{})
+}
+
+func (s *Server) renderSubscriptions(c echo.Context, status int, v subscriptionsView) error {
+	page, err := s.api.ListSubscriptions(c.Request().Context(), user(c), api.PageRequest{Limit: 200})
+	if err != nil {
+		return err
+	}
+	v.Subscriptions, v.Events = page.Subscriptions, outbox.EventTypes()
+	return s.render(c, status, "admin_subscriptions", "", view{Title: "Subscriptions", Page: v})
+}
+
+func (s *Server) addSubscription(c echo.Context) error {
+	vals, err := c.FormParams()
+	if err != nil {
+		return failure(http.StatusBadRequest, "The form could not be read.")
+	}
+	req := api.CreateSubscriptionRequest{URL: strings.TrimSpace(vals.Get("url")), Events: vals["events"],
+		Description: strings.TrimSpace(vals.Get("description"))}
+	sub, err := s.api.CreateSubscription(c.Request().Context(), user(c), req)
+	if v, ok := formProblem(err); ok {
+		return s.renderSubscriptions(c, v.status, subscriptionsView{Form: req, Errors: v.fields, Error: v.detail})
+	}
+	if err != nil {
+		return err
+	}
+	return s.renderSubscriptions(c, http.StatusCreated, subscriptionsView{New: &sub})
+}
+
+func (s *Server) deleteSubscription(c echo.Context) error {
+	if err := s.api.DeleteSubscription(c.Request().Context(), user(c), c.Param("id")); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/subscriptions?deleted="+c.Param("id"))
 }

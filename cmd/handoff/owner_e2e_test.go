@@ -578,3 +578,31 @@ func TestOwnerSchedules(t *testing.T) {
 	require.Empty(t, s.do("dana", "GET", "/v1/schedules?definition=laptop-order", nil).must(t, http.StatusOK)["schedules"])
 	tab.RequireNoCSPViolation()
 }
+
+// TestOwnerSubscriptions: an admin subscribes a URL to events (the signing secret shown
+// once; a bad URL refused next to its field), sees it listed and deletes it.
+func TestOwnerSubscriptions(t *testing.T) {
+	s := webStack(t, false, withSecretsKey, func(c *Config) { c.HTTPAllow = "127.0.0.1:9" })
+	tab := signInAs(t, s, "admin")
+	tab.Do(chromedp.Navigate(s.url+"/admin/users"), chromedp.Click(chromedp.CSS(`a[href="/admin/subscriptions"]`), chromedp.NodeVisible))
+	tab.WaitFor(`location.pathname === "/admin/subscriptions"`, "the subscriptions page")
+	tab.Do(chromedp.SendKeys(chromedp.ID("s-url"), "ftp://nowhere"), chromedp.Click(chromedp.CSS(`input[value="run.completed"]`), chromedp.NodeVisible),
+		chromedp.Click(chromedp.CSS(`form[action="/admin/subscriptions"] button`), chromedp.NodeVisible))
+	tab.WaitFor(`!!document.getElementById("s-url-err")`, "the URL refused")
+	require.True(t, testenv.Eval[bool](tab, `document.querySelector('input[value="run.completed"]').checked`), "what was chosen is kept")
+	tab.Axe()
+	tab.Do(chromedp.Evaluate[chromedp.Void](`document.getElementById("s-url").value = "http://127.0.0.1:9/hook"`),
+		chromedp.Click(chromedp.CSS(`form[action="/admin/subscriptions"] button`), chromedp.NodeVisible))
+	tab.WaitFor(`!!document.getElementById("new-secret")`, "the new subscription's secret")
+	require.True(t, strings.HasPrefix(tab.Text("#new-secret"), "whsec_"))
+	require.Contains(t, tab.Text("tr[data-subscription]"), "run.completed")
+	tab.Axe()
+	tab.Screenshot("owner-subscriptions")
+	subs := s.do("admin", "GET", "/v1/subscriptions", nil).must(t, http.StatusOK)["subscriptions"].([]any)
+	require.Len(t, subs, 1)
+	require.Equal(t, []any{"run.completed"}, subs[0].(map[string]any)["events"])
+	tab.Do(chromedp.Click(chromedp.CSS(`tr[data-subscription] button`), chromedp.NodeVisible))
+	tab.WaitFor(`location.search.includes("deleted=") && document.querySelectorAll("tr[data-subscription]").length === 0`, "deleted")
+	require.Empty(t, s.do("admin", "GET", "/v1/subscriptions", nil).must(t, http.StatusOK)["subscriptions"])
+	tab.RequireNoCSPViolation()
+}
