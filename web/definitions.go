@@ -199,6 +199,7 @@ type checksView struct {
 	Valid   bool
 	Errors  []api.DefinitionError
 	Diagram template.HTML // the last valid text's; empty while invalid
+	Forms   []formPreview // the last valid text's form previews
 	Diff    []diffLine
 	Base    int // the published version the diff is against; 0: none
 	Key     string
@@ -254,6 +255,7 @@ func (s *Server) check(c echo.Context, src []byte) (checksView, error) {
 	}
 	v.Key = prog.Key
 	v.Diagram = flowDiagram(prog, nil, "preview")
+	v.Forms = formPreviews(prog, zone(c))
 	latest, err := s.api.GetDefinition(ctx, me, prog.Key, 0)
 	var p *api.Problem
 	switch {

@@ -127,6 +127,7 @@ func TestOwnerEditor(t *testing.T) {
 	setSource(tab, fixed)
 	tab.WaitFor(`document.getElementById("checks").dataset.valid === "true"`, "the fix to validate")
 	tab.WaitFor(`[...document.querySelectorAll("#preview svg .edge-label")].some(e => e.textContent === "inputs.amount >= 75000")`, "the diagram to follow")
+	require.Equal(t, 3, testenv.Eval[int](tab, `document.querySelectorAll("#preview .form-preview").length`), "the form previews follow")
 	require.Contains(t, tab.Text(".diff-lines tr.del"), "inputs.amount >= 50000")
 	require.Contains(t, tab.Text(".diff-lines tr.add"), "inputs.amount >= 75000")
 	tab.Axe()
