@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/oauth2-proxy/mockoidc"
 	"github.com/stretchr/testify/require"
 
+	"github.com/handoffhq/handoff/internal/smtptest"
 	"github.com/handoffhq/handoff/internal/testenv"
 	"github.com/handoffhq/handoff/postgres"
 )
@@ -360,4 +363,86 @@ func TestWebStartAndRun(t *testing.T) {
 	}, 20*time.Second, 200*time.Millisecond)
 	require.Contains(t, olga.Text(".timeline"), "Booked twice")
 	olga.RequireNoCSPViolation()
+}
+
+// webSignOff asks carl to approve.
+const webSignOff = `key: web-signoff
+name: Sign-off
+inputs:
+  - id: what
+    required: true
+roles:
+  approver: { user: carl }
+steps:
+  - id: sign
+    kind: approval
+    title: "Sign off {{ inputs.what }}"
+    assignee: approver
+`
+
+// TestWebEmailApprove is issue 16's test 5: an approval email links to the task page and
+// carries approve and reject links; opening one (as a mail scanner would, or a person)
+// shows a confirmation and changes nothing; its button approves once, as the person the
+// email was for; the link used again is refused, and the other one finds it decided.
+func TestWebEmailApprove(t *testing.T) {
+	mail := smtptest.Start(t)
+	s := webStack(t, false, func(c *Config) { c.SMTPAddr, c.SMTPFrom = mail.Addr, "flows@example.com" })
+	webUsers(s)
+	s.do("dana", "POST", "/v1/definitions", webSignOff).must(t, http.StatusCreated)
+	run := s.do("admin", "POST", "/v1/runs", map[string]any{"definition": "web-signoff",
+		"inputs": map[string]any{"what": "the budget " + hostile}}).must(t, http.StatusCreated)
+	taskID := run["open_tasks"].([]any)[0].(map[string]any)["id"].(string)
+
+	msg := mail.WaitFor(t, 1, 20*time.Second)[0]
+	require.Equal(t, []string{"carl@example.com"}, msg.To)
+	body := msg.Text()
+	require.Contains(t, body, "Link:  "+s.url+"/tasks/"+taskID)
+	links := regexp.MustCompile(`(?m)^(Approve|Reject): +(\S+)$`).FindAllStringSubmatch(body, -1)
+	require.Len(t, links, 2, body)
+	approve, reject := links[0][2], links[1][2]
+	require.True(t, strings.HasPrefix(approve, s.url+"/approve?token="), approve)
+	require.NotEqual(t, approve, reject)
+
+	// A scanner fetches both links: nothing is decided.
+	for _, l := range []string{approve, reject, approve} {
+		res, err := noRedirects.Get(l)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.NotEmpty(t, res.Header.Get("Content-Security-Policy"))
+	}
+	require.Equal(t, "open", s.do("admin", "GET", "/v1/tasks/"+taskID, nil).must(t, http.StatusOK)["status"])
+
+	tab := testenv.Browser(t) // not signed in: the link is enough
+	tab.Do(chromedp.Navigate(approve))
+	require.Contains(t, tab.Text("main"), "You are deciding as Carl Checker")
+	require.Equal(t, "Sign off the budget "+hostile, tab.Text("main .text strong"))
+	require.Zero(t, testenv.Eval[int](tab, `document.querySelectorAll("main script, main img, main [onerror]").length`))
+	tab.Axe()
+	tab.Screenshot("web-email-approve")
+	tab.Do(chromedp.SendKeys("#comment", "OK from my phone"), chromedp.Click(`main form button.primary`, chromedp.NodeVisible))
+	tab.WaitFor(`document.body.innerText.includes("Approved. Thank you.")`, "the approval done")
+	got := s.do("admin", "GET", "/v1/tasks/"+taskID, nil).must(t, http.StatusOK)
+	require.Equal(t, "completed", got["status"])
+	require.Equal(t, "approved", got["outcome"])
+	require.Equal(t, "carl", got["completed_by"])
+
+	// Used again: refused, by GET and by POST; the reject link finds it decided.
+	res := testenv.Value(tab, chromedp.NavigateResponse(approve))
+	require.EqualValues(t, http.StatusGone, res.Status)
+	require.Contains(t, tab.Text("main"), "used already")
+	tab.Axe()
+	token := strings.TrimPrefix(approve, s.url+"/approve?token=")
+	again, err := noRedirects.PostForm(s.url+"/approve", url.Values{"token": {token}})
+	require.NoError(t, err)
+	again.Body.Close()
+	require.Equal(t, http.StatusGone, again.StatusCode)
+	tab.Do(chromedp.Navigate(reject))
+	require.Contains(t, tab.Text("main"), "decided already")
+	require.Zero(t, testenv.Eval[int](tab, `document.querySelectorAll("main form").length`), "nothing to press")
+	unknown, err := noRedirects.Get(s.url + "/approve?token=forged")
+	require.NoError(t, err)
+	unknown.Body.Close()
+	require.Equal(t, http.StatusNotFound, unknown.StatusCode)
+	tab.RequireNoCSPViolation()
 }
