@@ -169,6 +169,13 @@ func TestWebTaskPage(t *testing.T) {
 	}
 	require.Equal(t, "datetime-local", testenv.Eval[string](olga, `document.getElementById("f-booked").type`))
 	olga.Axe()
+	olga.Screenshot("web-task")
+	requireCSP(t, olga, s.url+"/tasks/"+taskID)
+	olga.Do(chromedp.EmulateViewport(375, 812), chromedp.Reload())
+	olga.WaitFor(`!!document.getElementById("f-amount")`, "the task page on a phone")
+	require.LessOrEqual(t, testenv.Eval[int](olga, `document.documentElement.scrollWidth`), 375, "no sideways scrolling")
+	olga.Screenshot("web-task-phone")
+	olga.Do(chromedp.EmulateViewport(1280, 900))
 
 	// visible_when, evaluated by the server as the person types.
 	hidden := `document.getElementById("w-f-reason").hidden`
@@ -319,7 +326,9 @@ func TestWebStartAndRun(t *testing.T) {
 	olga.Do(chromedp.Click(`nav a[href="/start"]`, chromedp.NodeVisible))
 	olga.WaitFor(`location.pathname === "/start"`, "the list of processes")
 	olga.Axe()
-	olga.Do(chromedp.Click(`a[href="/definitions/web-expense/start"]`, chromedp.NodeVisible))
+	requireCSP(t, olga, s.url+"/start")
+	requireCSP(t, olga, s.url+"/definitions/web-expense/start")
+	olga.Do(chromedp.Navigate(s.url+"/start"), chromedp.Click(`a[href="/definitions/web-expense/start"]`, chromedp.NodeVisible))
 	olga.WaitFor(`!!document.getElementById("f-employee")`, "the start form")
 	require.Equal(t, "Whose expenses these are.", olga.Text("#f-employee-help"))
 	olga.Axe()
@@ -332,14 +341,15 @@ func TestWebStartAndRun(t *testing.T) {
 	olga.WaitFor(`location.pathname.startsWith("/runs/")`, "the run page")
 	runID := strings.TrimPrefix(pathOf(t, testenv.Value(olga, chromedp.Location())), "/runs/")
 	require.Equal(t, "Expense of Omar "+hostile, olga.Text("h1"))
-	steps := testenv.Eval[[]string](olga, `[...document.querySelectorAll(".checklist .check")].map(e => e.querySelector(".step-title").textContent + ": " + e.querySelector(".state").textContent)`)
+	steps := testenv.Eval[[]string](olga, `[...document.querySelectorAll(".checklist .step")].map(e => e.querySelector(".step-title").textContent + ": " + e.querySelector(".state").textContent)`)
 	require.Equal(t, []string{"Claim expenses for Omar " + hostile + ": open", "Check: not reached", "Pay: not reached"}, steps)
-	require.Contains(t, olga.Text(".checklist .check-open"), "olga")
+	require.Contains(t, olga.Text(".checklist .step-open"), "olga")
 	require.Contains(t, olga.Text(".timeline"), "run started")
 	require.Contains(t, testenv.Eval[string](olga, `document.querySelector("a[href*='/namespaces/']").href`), "/namespaces/default/workflows/"+runID)
 	require.Zero(t, testenv.Eval[int](olga, `document.querySelectorAll("main script, main img, main [onerror]").length`), "hostile text stays text")
 	olga.Axe()
 	olga.Screenshot("web-run")
+	requireCSP(t, olga, s.url+"/runs/"+runID)
 	olga.Do(chromedp.EmulateViewport(375, 812), chromedp.Reload())
 	olga.WaitFor(`!!document.querySelector(".checklist")`, "the run page on a phone")
 	require.LessOrEqual(t, testenv.Eval[int](olga, `document.documentElement.scrollWidth`), 375, "no sideways scrolling")
@@ -445,4 +455,15 @@ func TestWebEmailApprove(t *testing.T) {
 	unknown.Body.Close()
 	require.Equal(t, http.StatusNotFound, unknown.StatusCode)
 	tab.RequireNoCSPViolation()
+}
+
+// requireCSP opens url in the tab and requires the strict Content-Security-Policy on
+// the answer.
+func requireCSP(t *testing.T, tab *testenv.Tab, url string) {
+	t.Helper()
+	res := testenv.Value(tab, chromedp.NavigateResponse(url))
+	require.EqualValues(t, http.StatusOK, res.Status, url)
+	csp, _ := res.Headers["Content-Security-Policy"].(string)
+	require.Contains(t, csp, "script-src 'self'", url)
+	require.NotContains(t, csp, "unsafe-inline", url)
 }
