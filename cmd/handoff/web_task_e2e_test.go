@@ -112,15 +112,15 @@ func webUsers(s *stack) {
 }
 
 // oidcWebStack is a web stack signing in through mockoidc.
-func oidcWebStack(t *testing.T) (*stack, *mockoidc.MockOIDC) {
+func oidcWebStack(t *testing.T, opts ...func(*Config)) (*stack, *mockoidc.MockOIDC) {
 	t.Helper()
 	idp, err := mockoidc.Run()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = idp.Shutdown() })
-	s := webStack(t, false, func(c *Config) {
+	s := webStack(t, false, append([]func(*Config){func(c *Config) {
 		c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret = idp.Issuer(), idp.ClientID, idp.ClientSecret
 		c.TemporalWebURL = "http://localhost:8233"
-	})
+	}}, opts...)...)
 	webUsers(s)
 	return s, idp
 }
@@ -488,4 +488,66 @@ func requireCSP(t *testing.T, tab *testenv.Tab, url string) {
 func press(tab *testenv.Tab, css string) {
 	js, _ := json.Marshal(css)
 	tab.Do(chromedp.Evaluate[chromedp.Void](`document.querySelector(` + string(js) + `).click()`))
+}
+
+// webCRM has an http step that falls back to a fix-it task for olga.
+const webCRM = `key: web-crm
+name: CRM push
+summary: "CRM push of {{ inputs.employee }}"
+inputs:
+  - id: employee
+    required: true
+roles:
+  ops: { user: olga }
+steps:
+  - id: push
+    kind: http
+    title: "Push {{ inputs.employee }} to the CRM"
+    method: POST
+    url: "%s/people"
+    body:
+      name: "{{ inputs.employee }}"
+    retry: {attempts: 1, interval: 1 second}
+    on_failure: {fix: ops}
+`
+
+// TestWebFixIt: a failed automation's fix-it task in the browser: the run page shows
+// the step with its error and the task's choices; the task page offers them as buttons;
+// Retry, once the service is back, completes the run.
+func TestWebFixIt(t *testing.T) {
+	sink := newCRMSink(t)
+	s, idp := oidcWebStack(t, func(c *Config) { c.HTTPAllow = sink.Listener.Addr().String() })
+	s.do("dana", "POST", "/v1/definitions", fmt.Sprintf(webCRM, sink.URL)).must(t, http.StatusCreated)
+	run := s.do("admin", "POST", "/v1/runs", map[string]any{"definition": "web-crm",
+		"inputs": map[string]any{"employee": "Jane"}}).must(t, http.StatusCreated)
+	runID := run["id"].(string)
+
+	olga := signIn(t, s, idp, "olga@example.com")
+	olga.WaitFor(`document.querySelectorAll("#inbox-list .task").length === 1`, "the fix-it task in the inbox")
+	olga.Do(chromedp.Navigate(s.url + "/runs/" + runID))
+	olga.WaitFor(`!!document.querySelector(".checklist .step-open")`, "the run page")
+	require.Contains(t, olga.Text(".checklist .step-open"), "Retry, Skip, Edit and retry")
+	olga.Axe()
+	openFirstTaskOf(olga, s.url)
+	require.Contains(t, olga.Text(".desc"), "CRM database unavailable")
+	require.Contains(t, olga.Text(".meta"), "Fix-it task")
+	require.Equal(t, []string{"Retry", "Skip", "Edit and retry"}, testenv.Eval[[]string](olga, `[...document.querySelectorAll(".task-form .actions button")].map(b => b.textContent)`))
+	olga.Axe()
+	olga.Screenshot("web-fixit")
+	sink.recover()
+	press(olga, `button[value="retry"]`)
+	olga.WaitFor(`location.pathname === "/"`, "the inbox after retrying")
+	require.Eventually(t, func() bool {
+		return s.do("admin", "GET", "/v1/runs/"+runID, nil).must(t, http.StatusOK)["status"] == "completed"
+	}, 20*time.Second, 100*time.Millisecond)
+	olga.Do(chromedp.Navigate(s.url + "/runs/" + runID))
+	require.Contains(t, olga.Text(".meta"), "completed")
+	require.Contains(t, olga.Text(".checklist .step-done"), "Push")
+	olga.RequireNoCSPViolation()
+}
+
+// openFirstTaskOf opens the first task of the inbox at base.
+func openFirstTaskOf(tab *testenv.Tab, base string) {
+	tab.Do(chromedp.Navigate(base + "/"))
+	openFirstTask(tab)
 }
