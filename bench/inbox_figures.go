@@ -23,7 +23,7 @@ func (b *bencher) measureR5(ctx context.Context, churnRate float64) ([]Figure, e
 	if churnRate <= 0 {
 		churnRate, how = 30, "30/s (R4's rate is unknown: set BENCH_R4_RATE or run R2)"
 	}
-	in, err := b.seedInbox(ctx, total)
+	in, err := b.seedInbox(ctx, "handoff_inbox", total)
 	if err != nil {
 		return nil, fmt.Errorf("R5: %w", err)
 	}

@@ -102,7 +102,10 @@ func openMigrated(ctx context.Context, url string) (*postgres.DB, error) {
 }
 
 // servedAPI is Handoff's API served on a loopback port.
-type servedAPI struct{ srv *http.Server }
+type servedAPI struct {
+	srv *http.Server
+	api *api.Server
+}
 
 func (a *servedAPI) Close() error { return a.srv.Close() }
 
@@ -114,7 +117,8 @@ func (s *stack) serveAPI(db *postgres.DB, cfg api.Config) (*servedAPI, string, e
 	}
 	logger := slog.New(slog.NewTextHandler(s.logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg.Namespace, cfg.Secrets = s.temporal.Namespace, s.box
-	a := &servedAPI{srv: &http.Server{Handler: api.New(cfg, db, s.tc, s.engine, logger)}}
+	h := api.New(cfg, db, s.tc, s.engine, logger)
+	a := &servedAPI{srv: &http.Server{Handler: h}, api: h}
 	go func() { _ = a.srv.Serve(ln) }()
 	return a, "http://" + ln.Addr().String(), nil
 }

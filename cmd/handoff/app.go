@@ -59,6 +59,7 @@ type Main struct {
 	worker        worker.Worker
 	outbox        *outbox.Dispatcher // delivers emails and webhooks; runs with the worker
 	server        *http.Server
+	api           *api.Server
 	web           *web.Server
 	listener      net.Listener
 	served        chan error
@@ -163,7 +164,9 @@ func (m *Main) serve() error {
 		return fmt.Errorf("web app: %w", err)
 	}
 	apiCfg.Web = m.web
-	m.server = &http.Server{Handler: api.New(apiCfg, m.DB, m.Temporal, m.Engine, m.Logger), ReadHeaderTimeout: 10 * time.Second}
+	m.api = api.New(apiCfg, m.DB, m.Temporal, m.Engine, m.Logger)
+	m.web.UseAPI(m.api)
+	m.server = &http.Server{Handler: m.api, ReadHeaderTimeout: 10 * time.Second}
 	m.server.RegisterOnShutdown(m.web.Close) // open event streams end, so that Shutdown need not wait for them
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(ln) }()
