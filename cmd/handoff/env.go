@@ -30,7 +30,6 @@ var settings = []setting{
 	{"HANDOFF_CONTINUE_AS_NEW_AFTER", "0 (when Temporal suggests)", "history events after which runs continue as new", true, false},
 	{"HANDOFF_CODEC_CORS_ORIGIN", defaultCodecCORSOrigin, "Temporal Web origins allowed to call /codec", true, false},
 	{"HANDOFF_MAX_INFLIGHT", "256", "API requests in progress at once; more are shed with 503", true, false},
-	{"HANDOFF_READ_CACHE_BYTES", "67108864", "inbox pages the API keeps in memory; off turns the caches off", true, false},
 	{"HANDOFF_OIDC_ISSUER", "none: no single sign-on", "the OpenID Connect provider people sign in to the web app with", true, false},
 	{"HANDOFF_OIDC_CLIENT_ID", "none", "Handoff's client id at the provider (required with an issuer)", true, false},
 	{"HANDOFF_OIDC_CLIENT_SECRET", "none", "Handoff's client secret at the provider", true, false},
