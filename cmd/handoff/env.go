@@ -36,6 +36,7 @@ var settings = []setting{
 	{"HANDOFF_OIDC_REDIRECT_URL", "HANDOFF_PUBLIC_URL/signin/callback", "the callback registered with the provider", true, false},
 	{"HANDOFF_OIDC_CLAIM", "email", "the verified claim naming the directory user (email: by email; else by id)", true, false},
 	{"HANDOFF_SESSION_LIFETIME", "12h", "how long a web sign-in lasts", true, false},
+	{"HANDOFF_TEMPORAL_WEB_URL", "http://localhost:8233", "Temporal Web as people reach it (the run page links there)", true, false},
 	{"HANDOFF_METRICS_ADDR", ":9090", "where a worker-only process serves GET /metrics", false, true},
 	{"HANDOFF_HTTP_MAX_BODY", "1048576", "largest integration response body, in bytes", false, true},
 	{"HANDOFF_SMTP_ADDR", "none: no email", "SMTP server host:port for notification emails", false, true},
