@@ -365,6 +365,18 @@ func TestOwnerReport(t *testing.T) {
 	startLaptopOrder(t, s, "Omar Haddad")
 	s.do("olga", "POST", "/v1/tasks/"+task+"/complete", map[string]any{"data": map[string]any{"model": "X1"}}).must(t, http.StatusOK)
 	waitStatus(t, s, done, "completed")
+	// The report reads the projection, which follows the run: wait until it has the
+	// completed task.
+	eventually(t, func() bool {
+		rep := s.do("dana", "GET", "/v1/reports/definitions/laptop-order", nil).must(t, http.StatusOK)
+		steps, _ := rep["steps"].([]any)
+		for _, st := range steps {
+			if st.(map[string]any)["completed"] == float64(1) {
+				return true
+			}
+		}
+		return false
+	}, "the report to count the completed task")
 
 	tab := signInAs(t, s, "dana")
 	tab.Do(chromedp.Navigate(s.url + "/definitions/laptop-order/versions/1"))
