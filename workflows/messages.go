@@ -18,8 +18,9 @@ const (
 
 	// UpdateComplete completes a task (validated before anything is written).
 	UpdateComplete = "complete"
-	// UpdateSettle waits until the run has opened its next tasks and returns its state;
-	// the API sends it with the start so that the 201 names the first open tasks.
+	// UpdateSettle waits until the run has opened its next tasks and returns its state
+	// (brief from interpreter version 3, brief.go); the API sends it with the start so
+	// that the 201 names the first open tasks.
 	UpdateSettle = "settle"
 	// UpdateClaim, UpdateReassign and UpdateDelegate change who holds a task.
 	UpdateClaim    = "claim"

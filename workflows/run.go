@@ -23,8 +23,9 @@ func NewInterpreter(engine *definitions.Engine) *Interpreter {
 	return &Interpreter{engine: engine}
 }
 
-// Run interprets input.Program until the run ends, and returns its final state.
-func (in *Interpreter) Run(ctx workflow.Context, input RunInput) (RunState, error) {
+// Run interprets input.Program until the run ends, and returns its final state (from
+// version 3, how it ended: RunResult).
+func (in *Interpreter) Run(ctx workflow.Context, input RunInput) (any, error) {
 	if input.Program == nil {
 		return RunState{}, temporal.NewNonRetryableApplicationError("run input has no program", ErrTypeInvalidInput, nil)
 	}
@@ -40,7 +41,8 @@ func (in *Interpreter) Run(ctx workflow.Context, input RunInput) (RunState, erro
 	if errors.Is(err, errContinue) {
 		return RunState{}, r.continueAsNew(ctx, input)
 	}
-	return r.finish(err)
+	err = r.finish(err)
+	return r.result(), err
 }
 
 // run is the interpreter's state for one workflow execution.
@@ -137,7 +139,7 @@ func (r *run) execute(ctx workflow.Context) error {
 }
 
 // finish records the run's end in state and projection and waits for handlers.
-func (r *run) finish(runErr error) (RunState, error) {
+func (r *run) finish(runErr error) error {
 	now := r.now()
 	r.state.CompletedAt = &now
 	switch {
@@ -159,7 +161,7 @@ func (r *run) finish(runErr error) (RunState, error) {
 	r.updateVisibility()
 	r.busy--
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-	return r.state, runErr
+	return runErr
 }
 
 // cancelOpenTasks moves open tasks (of the given steps, or all when steps is nil) to the

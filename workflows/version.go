@@ -19,6 +19,8 @@ import (
 //	3: rendered titles and the summary are clipped to 500 characters, descriptions to
 //	   10,000 (edge limits).
 //	   (api) a completion of a task with several outcomes must name one.
+//	   (cost) the settle and complete Updates answer briefly and the result says only
+//	   how the run ended (brief.go); the API fills in the rest from the projection.
 const (
 	versionChange      = "handoff-interpreter"
 	interpreterVersion = workflow.Version(3)
