@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 )
 
@@ -98,4 +100,35 @@ func stepIDs2(steps []StepState) []string {
 		out[i] = s.ID + ":" + s.Status
 	}
 	return out
+}
+
+// upserts runs twoTasks on an interpreter version and lists the HandoffOpenSteps values
+// it upserted, in order.
+func upserts(t *testing.T, version int) [][]string {
+	h, in := newHarness(t, twoTasks)
+	in.Interpreter = version
+	var out [][]string
+	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil).Run(func(args mock.Arguments) {
+		sa := args.Get(0).(temporal.SearchAttributes)
+		if steps, ok := sa.GetKeywordList(AttrOpenSteps); ok {
+			out = append(out, steps)
+		}
+	})
+	h.env.RegisterDelayedCallback(func() {
+		h.complete(CompleteRequest{TaskID: taskID("details"), Actor: "alice", Data: map[string]any{"laptop": "X1"}})
+	}, time.Second)
+	h.env.RegisterDelayedCallback(func() {
+		h.complete(CompleteRequest{TaskID: taskID("budget"), Actor: "bob", ActorGroups: []string{"finance"}, Data: map[string]any{"cost": 10.0}})
+	}, 2*time.Second)
+	h.env.ExecuteWorkflow(WorkflowName, in)
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.NoError(t, h.env.GetWorkflowError())
+	return out
+}
+
+// From version 3 a run that ends does not clear its search attributes: it keeps the
+// ones of its last wait, one upsert (an event and an action) fewer.
+func TestNoClearingUpsertFromVersion3(t *testing.T) {
+	require.Equal(t, [][]string{{"details"}, {"budget"}, nil}, upserts(t, 2), "version 2 clears them at the end")
+	require.Equal(t, [][]string{{"details"}, {"budget"}}, upserts(t, 3))
 }

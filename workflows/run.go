@@ -158,7 +158,13 @@ func (r *run) finish(runErr error) error {
 	if err := r.sync(ctx, InboxSync{}); err != nil && runErr == nil {
 		runErr = err
 	}
-	r.updateVisibility()
+	if r.version >= 3 {
+		// A closed run keeps the search attributes of its last wait (docs/operations.md):
+		// open work is ExecutionStatus='Running'; clearing them cost an event and an action.
+		workflow.SetCurrentDetails(r.ctx, r.currentDetails())
+	} else {
+		r.updateVisibility()
+	}
 	r.busy--
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	return runErr

@@ -21,6 +21,7 @@ import (
 //	   (api) a completion of a task with several outcomes must name one.
 //	   (cost) the settle and complete Updates answer briefly and the result says only
 //	   how the run ended (brief.go); the API fills in the rest from the projection.
+//	   (cost) a run that ends keeps the search attributes of its last wait.
 const (
 	versionChange      = "handoff-interpreter"
 	interpreterVersion = workflow.Version(3)
