@@ -37,6 +37,12 @@ func (r *run) registerHandlers() error {
 			return fmt.Errorf("register %s update: %w", u.name, err)
 		}
 	}
+	if r.version >= 3 {
+		// No coroutine of its own, whose stack every waiting run kept (8 KiB): resting
+		// coroutines take the signals (rest.go, takeSignals).
+		r.signals = workflow.GetSignalChannel(r.ctx, SignalComplete)
+		return nil
+	}
 	workflow.Go(r.ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, SignalComplete)
 		for {

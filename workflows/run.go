@@ -76,6 +76,9 @@ type run struct {
 	projected bool
 	// version is the interpreter behaviour this run was started with (see version.go).
 	version workflow.Version
+	// signals is the completion signal channel that resting coroutines take from
+	// (version 3; nil before, when a coroutine of its own reads it).
+	signals workflow.ReceiveChannel
 	// pos is the index of the top-level step being executed; resuming is true until a
 	// continued run has taken up the step it stopped at.
 	pos       int

@@ -67,7 +67,10 @@ func (r *run) execSubprocess(ctx workflow.Context, step *definitions.Step) error
 	})
 	r.stepState(step).Data = map[string]any{"run_id": childID}
 	var result RunState
-	err := r.restOn(ctx, func(ctx workflow.Context) error { return child.Get(ctx, &result) })
+	err := r.restOn(ctx, func(ctx workflow.Context) error {
+		r.takeSignals(ctx, child.IsReady)
+		return child.Get(ctx, &result)
+	})
 	if err != nil {
 		if temporal.IsCanceledError(err) {
 			return r.cancelled(step, err)
