@@ -20,7 +20,7 @@ import (
 // transaction, so a notification is queued if and only if its change is written; every
 // part is idempotent, so a retried attempt converges on the same rows and queues nothing
 // twice (see outbound for the dedupe keys).
-func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (workflows.InboxResult, error) {
+func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (syncAnswer, error) {
 	var w postgres.InboxWrite
 	if s.Run != nil {
 		run := runRow(*s.Run)
@@ -29,7 +29,7 @@ func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (work
 	for _, t := range s.Close {
 		row, err := taskRow(t)
 		if err != nil {
-			return workflows.InboxResult{}, err
+			return syncAnswer{}, err
 		}
 		w.Close = append(w.Close, row)
 	}
@@ -38,12 +38,12 @@ func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (work
 	for _, o := range s.Open {
 		assignees, err := a.resolveManagers(ctx, o)
 		if err != nil {
-			return workflows.InboxResult{}, err
+			return syncAnswer{}, err
 		}
 		o.Task.Assignees = assignees
 		row, err := taskRow(o.Task)
 		if err != nil {
-			return workflows.InboxResult{}, err
+			return syncAnswer{}, err
 		}
 		w.Open = append(w.Open, row)
 		opened = append(opened, o.Task)
@@ -51,13 +51,14 @@ func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (work
 	}
 	w.Emails, w.Events = outbound(ctx, s, opened)
 	if err := a.DB.WriteInbox(ctx, w); err != nil {
-		return workflows.InboxResult{}, fmt.Errorf("sync inbox: %w", err)
+		return syncAnswer{}, fmt.Errorf("sync inbox: %w", err)
 	}
 	a.logInbox(ctx, s.Close, opened)
+	out := syncAnswer{InboxResult: res}
 	if activity.IsActivity(ctx) && activity.GetInfo(ctx).IsLocalActivity {
-		res.Written = &s
+		out.Written = echo(s) // echo.go
 	}
-	return res, nil
+	return out, nil
 }
 
 // resolveManagers adds the managers of the users named by o.ManagerOf to the task's assignees.

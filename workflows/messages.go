@@ -232,6 +232,7 @@ type InboxResult struct {
 	Assignees [][]string `json:"assignees"`
 	// Written is the write itself, echoed when SyncInbox runs as a local activity
 	// (interpreter version 2): a local activity's input is not in the history, and the
-	// audit trail is built from the history.
+	// audit trail is built from the history. It says what the write changed, as the
+	// history's readers use it (activities/echo.go).
 	Written *InboxSync `json:"written,omitempty"`
 }

@@ -1,0 +1,72 @@
+package activities
+
+import (
+	"time"
+
+	"github.com/handoffhq/handoff/workflows"
+)
+
+// A local activity's input is not in the history, so SyncInbox echoes its write in its
+// result (the LocalActivity marker) for the history's readers: the audit trail, the
+// chaos oracle. The echo is what they read (issue 18: it was the largest part of a
+// run's history beyond the least code), and each write says only what it changed:
+//
+//   - a task opened, as its projection row has it, without the run id and definition
+//     (the run row's) and the run's own bookkeeping (outcomes, votes needed, reminders,
+//     ownership history);
+//   - a task closed, as it ended (the rest is in the write that opened it);
+//   - the run row whole while the run is running (its first write), and at its end only
+//     how it ended (status, completion time, error);
+//   - the journal.
+//
+// It decodes as workflows.InboxResult. A reader that needs whole rows (rebuilding the
+// projection from the history) lays each write over what the earlier ones said.
+
+// syncAnswer is SyncInbox's result: workflows.InboxResult with the echo as echoSync.
+type syncAnswer struct {
+	workflows.InboxResult
+	Written *echoSync `json:"written,omitempty"`
+}
+
+// echoSync is a workflows.InboxSync as echoed.
+type echoSync struct {
+	Run     *workflows.RunRecord     `json:"run,omitempty"`
+	Close   []closedTask             `json:"close,omitempty"`
+	Open    []workflows.TaskOpening  `json:"open,omitempty"`
+	Journal []workflows.JournalEntry `json:"journal,omitempty"`
+}
+
+// closedTask is a workflows.Task as a write that closes it echoes it.
+type closedTask struct {
+	ID          string           `json:"id"`
+	StepID      string           `json:"step_id"`
+	Kind        string           `json:"kind"`
+	Status      string           `json:"status"`
+	Votes       []workflows.Vote `json:"votes,omitempty"`
+	Outcome     string           `json:"outcome,omitempty"`
+	Comment     string           `json:"comment,omitempty"`
+	Data        map[string]any   `json:"data,omitempty"`
+	CompletedBy string           `json:"completed_by,omitempty"`
+	CompletedAt *time.Time       `json:"completed_at,omitempty"`
+}
+
+// echo is the echo of a write.
+func echo(s workflows.InboxSync) *echoSync {
+	out := &echoSync{Run: s.Run, Journal: s.Journal}
+	if r := s.Run; r != nil && r.Status != workflows.StatusRunning {
+		out.Run = &workflows.RunRecord{Status: r.Status, CompletedAt: r.CompletedAt, Error: r.Error}
+	}
+	for _, t := range s.Close {
+		out.Close = append(out.Close, closedTask{ID: t.ID, StepID: t.StepID, Kind: t.Kind, Status: t.Status,
+			Votes: t.Votes, Outcome: t.Outcome, Comment: t.Comment, Data: t.Data, CompletedBy: t.CompletedBy,
+			CompletedAt: t.CompletedAt})
+	}
+	for _, o := range s.Open {
+		t := o.Task
+		t.RunID, t.Definition = "", ""
+		t.Outcomes, t.Policy, t.RequiredVotes, t.Votes, t.History = nil, "", 0, nil, nil
+		t.RemindersSent, t.Escalations, t.Overdue = 0, 0, false
+		out.Open = append(out.Open, workflows.TaskOpening{Task: t, ManagerOf: o.ManagerOf})
+	}
+	return out
+}
