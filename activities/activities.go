@@ -1,6 +1,21 @@
-// Package activities holds the side effects of Handoff runs: the Postgres inbox
-// projection and directory lookups. The interpreter calls them by name; the worker
-// registers them.
+// Package activities holds the side effects of Handoff runs, the Temporal activities the
+// interpreter (package workflows) calls by name and package worker registers, one file
+// per family:
+//
+//   - inbox.go, outbound.go: SyncInbox writes a run's changes to the Postgres projection
+//     (the run row, tasks opened and closed, managers resolved against the directory)
+//     and queues in the same transaction what they cause: emails to the people
+//     concerned and events for subscriptions (delivered by package outbox);
+//   - http.go, http_response.go: HTTPCall makes an http step's request through the
+//     SSRF-guarded client, resolving secret headers, capping and redacting the answer;
+//   - notify.go: Notify queues a notify step's email or posts its Slack or webhook message;
+//   - definitions.go: LoadDefinition reads the published definition a subprocess starts;
+//   - directory.go: LookupUser reads who the actor of a signalled completion is.
+//
+// Activities are methods on Activities, which holds their dependencies; failures that a
+// retry cannot fix are non-retryable application errors, so the step's on_failure
+// decides at once. Each is idempotent by what its input names (the run, the step, its
+// round), as Temporal may run an activity more than once.
 package activities
 
 import (

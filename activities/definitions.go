@@ -26,8 +26,11 @@ func (a *Activities) LoadDefinition(ctx context.Context, req workflows.LoadDefin
 		d, err = a.DB.DefinitionVersion(ctx, req.Key, req.Version)
 	}
 	if errors.Is(err, postgres.ErrNotFound) {
-		return workflows.LoadedDefinition{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("definition %s (version %d) is not published", req.Key, req.Version), "UnknownDefinition", err)
+		msg := fmt.Sprintf("definition %s is not published: publish it (handoff publish) before runs reach this step", req.Key)
+		if req.Version != 0 {
+			msg = fmt.Sprintf("definition %s has no published version %d", req.Key, req.Version)
+		}
+		return workflows.LoadedDefinition{}, temporal.NewNonRetryableApplicationError(msg, "UnknownDefinition", err)
 	}
 	if err != nil {
 		return workflows.LoadedDefinition{}, fmt.Errorf("load definition %s: %w", req.Key, err)

@@ -50,9 +50,11 @@ type Run struct {
 	Summary     string         `json:"summary,omitempty"`
 	StartedAt   time.Time      `json:"started_at"`
 	// StartedBy is a user id, webhook:<trigger> or schedule:<id>.
-	StartedBy   string         `json:"started_by"`
-	CompletedAt *time.Time     `json:"completed_at,omitempty"`
-	Inputs      map[string]any `json:"inputs"`
+	StartedBy   string     `json:"started_by"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	// Cancellation says why a cancelled run was cancelled, and by whom (or which parent run).
+	Cancellation *Cancellation  `json:"cancellation,omitempty"`
+	Inputs       map[string]any `json:"inputs"`
 	// Steps are the steps reached so far, in order.
 	Steps     []Step `json:"steps"`
 	OpenTasks []Task `json:"open_tasks"`
@@ -76,13 +78,29 @@ type Step struct {
 	Votes   []Vote         `json:"votes,omitempty"`
 	// SentBack counts the times an approval sent the work back; Fixes the times a
 	// failed automation was repaired.
-	SentBack    int        `json:"sent_back,omitempty"`
-	Fixes       int        `json:"fixes,omitempty"`
-	Until       *time.Time `json:"until,omitempty"`
+	SentBack int        `json:"sent_back,omitempty"`
+	Fixes    int        `json:"fixes,omitempty"`
+	Until    *time.Time `json:"until,omitempty"`
+	// Expedited says who ended this wait early, when and why.
+	Expedited   *Expedited `json:"expedited,omitempty"`
 	Error       string     `json:"error,omitempty"`
 	StartedAt   *time.Time `json:"started_at,omitempty"`
 	CompletedBy string     `json:"completed_by,omitempty"`
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
+}
+
+// Cancellation is why a run was cancelled; ByRun names the parent run that cancelled a subprocess.
+type Cancellation struct {
+	Reason string `json:"reason"`
+	By     string `json:"by,omitempty"`
+	ByRun  string `json:"by_run,omitempty"`
+}
+
+// Expedited is who ended a wait early (POST /v1/runs/{id}/steps/{step}/expedite), when and why.
+type Expedited struct {
+	By     string    `json:"by"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }
 
 // Vote is one approver's decision on an approval.
@@ -379,6 +397,12 @@ func (s *Server) runResource(st workflows.RunState, runID string) Run {
 			Outcome: step.Outcome, Comment: step.Comment, Data: step.Data, Votes: votes(step.Votes),
 			SentBack: step.SentBack, Fixes: step.Fixes, Until: step.Until, Error: step.Error,
 			StartedAt: step.StartedAt, CompletedBy: step.CompletedBy, CompletedAt: step.CompletedAt})
+		if e := step.Expedited; e != nil {
+			r.Steps[len(r.Steps)-1].Expedited = &Expedited{By: e.By, Reason: e.Reason, At: e.At}
+		}
+	}
+	if c := st.Cancellation; c != nil {
+		r.Cancellation = &Cancellation{Reason: c.Reason, By: c.By, ByRun: c.ByRun}
 	}
 	for _, t := range st.OpenTasks {
 		r.OpenTasks = append(r.OpenTasks, taskFromRun(t))
@@ -565,12 +589,17 @@ func (s *Server) CancelRun(ctx context.Context, me postgres.User, req CancelRunR
 	if r.Status != workflows.StatusRunning {
 		return CancelRunResult{}, problem(http.StatusConflict, fmt.Sprintf("run %s is %s", r.ID, r.Status))
 	}
-	_, err = s.temporal.WorkflowService().RequestCancelWorkflowExecution(ctx, &workflowservice.RequestCancelWorkflowExecutionRequest{
-		Namespace:         s.cfg.Namespace,
-		WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: r.ID},
-		Identity:          me.ID,
-		Reason:            req.Reason,
-	})
+	// The reason goes first, as a signal the run reads (and passes on to its subprocesses):
+	// Temporal's cancellation request carries none that workflow code can see.
+	err = s.temporal.SignalWorkflow(ctx, r.ID, "", workflows.SignalCancelReason, workflows.CancelNotice{Reason: req.Reason, By: me.ID})
+	if err == nil {
+		_, err = s.temporal.WorkflowService().RequestCancelWorkflowExecution(ctx, &workflowservice.RequestCancelWorkflowExecutionRequest{
+			Namespace:         s.cfg.Namespace,
+			WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: r.ID},
+			Identity:          me.ID,
+			Reason:            req.Reason,
+		})
+	}
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {

@@ -149,6 +149,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.GET("/runs/:id", s.getRun)
 	authed.POST("/runs/:id/cancel", s.cancelRun)
 	authed.POST("/runs/:id/events/:name", s.deliverEvent)
+	authed.POST("/runs/:id/steps/:step/expedite", s.expediteStep, require(roleAdmin))
 	authed.GET("/runs/:id/audit", s.getAudit)
 	authed.GET("/runs/:id/evidence", s.getEvidence)
 	authed.GET("/reports/definitions/:key", s.definitionReport)

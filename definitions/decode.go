@@ -15,6 +15,11 @@ import (
 
 var keyRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
+// MaxKeyLength bounds a definition key: it is part of every run id, URL and search
+// attribute of the definition's runs (a run id, key and business key, is at most 1,000
+// bytes in Temporal).
+const MaxKeyLength = 64
+
 // isIdent reports whether s matches ^[A-Za-z_][A-Za-z0-9_]*$ (a CEL
 // identifier). It is called for every step and field id: a regexp costs more
 // than the rest of reading the id.

@@ -45,6 +45,8 @@ func (c *compiler) parseProgram(root *node) {
 		c.errs.add(1, 1, "key", "missing required key \"key\" (a stable id such as purchase-approval)")
 	} else if p.Key != "" && !keyRE.MatchString(p.Key) {
 		c.errs.at(keyNode, "key", "key %q must be lowercase letters, digits and dashes, starting with a letter or digit", p.Key)
+	} else if len(p.Key) > MaxKeyLength {
+		c.errs.at(keyNode, "key", "key is %d characters long; at most %d are allowed", len(p.Key), MaxKeyLength)
 	}
 	if p.Name == "" {
 		p.Name = humanize(p.Key)

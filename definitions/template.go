@@ -1,7 +1,9 @@
 package definitions
 
 import (
+	"fmt"
 	"strings"
+	"time"
 )
 
 // segment is a piece of a template: literal text, or a CEL expression (Expr
@@ -74,3 +76,43 @@ func closeIndex(s string, from int) int {
 
 // isTemplate reports whether s contains an interpolation.
 func isTemplate(s string) bool { return strings.Contains(s, "{{") }
+
+// RenderJSON renders a value of an http step's body. A text that is exactly one
+// {{ expression }} keeps the expression's JSON type: a number, true or false, null,
+// a list or an object (dates and durations inside become their template text, as
+// JSON has no such types). Any other text — literal text, or several parts — renders
+// to a string as Render does.
+func (e *Engine) RenderJSON(p *Program, tmpl string, v Vars) (any, error) {
+	if !isTemplate(tmpl) {
+		return tmpl, nil
+	}
+	ct, pe := e.template(p, tmpl, v.LegacyNumbers)
+	if ct.err != nil {
+		return nil, ct.err
+	}
+	if len(ct.segs) != 1 || ct.segs[0].Expr == "" {
+		return e.Render(p, tmpl, v)
+	}
+	out, err := eval(ct.prgs[0].prg, newActivation(p, pe, &v))
+	if err != nil {
+		return nil, fmt.Errorf("render {{ %s }}: %w", ct.segs[0].Expr, err)
+	}
+	return jsonValue(toNative(out), pe.loc), nil
+}
+
+// jsonValue turns what toNative yields into JSON data, formatting times and durations.
+func jsonValue(v any, loc *time.Location) any {
+	switch x := v.(type) {
+	case time.Time, time.Duration:
+		return formatValue(x, loc)
+	case []any:
+		for i := range x {
+			x[i] = jsonValue(x[i], loc)
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = jsonValue(x[k], loc)
+		}
+	}
+	return v
+}

@@ -33,4 +33,5 @@ func Register(r registry, interp *workflows.Interpreter, acts *activities.Activi
 	r.RegisterActivityWithOptions(acts.LoadDefinition, activity.RegisterOptions{Name: workflows.ActivityLoadDefinition})
 	r.RegisterActivityWithOptions(acts.HTTPCall, activity.RegisterOptions{Name: workflows.ActivityHTTP})
 	r.RegisterActivityWithOptions(acts.Notify, activity.RegisterOptions{Name: workflows.ActivityNotify})
+	r.RegisterActivityWithOptions(acts.LookupUser, activity.RegisterOptions{Name: workflows.ActivityLookupUser})
 }

@@ -56,26 +56,77 @@ type NotifyRequest struct {
 	IdempotencyKey string   `json:"idempotency_key"`
 }
 
-// fixItForm is the form of a fix-it task: edits for "edit", step data for "skip".
-var fixItForm = []definitions.Field{
-	{ID: "url", Label: "Corrected URL (edit)", Type: definitions.TypeURL},
-	{ID: "body", Label: "Corrected JSON body (edit)", Type: definitions.TypeLongText},
-	{ID: "data", Label: "Step data as a JSON object (skip)", Type: definitions.TypeLongText},
+// renderError is a template of an automation step that failed to render. From
+// interpreter version 3 it is a step failure like an activity's, handled by on_failure.
+type renderError struct{ err error }
+
+func (e *renderError) Error() string { return e.err.Error() }
+func (e *renderError) Unwrap() error { return e.err }
+
+// execHTTP runs an http step: the request is rendered, sent with the step's retry
+// policy, and the response mapped into step data. A fix-it "edit" replaces the URL or
+// body of the next attempt.
+func (r *run) execHTTP(ctx workflow.Context, step *definitions.Step) (string, error) {
+	var (
+		req   *HTTPRequest
+		edits httpEdits
+	)
+	attempt := func(ctx workflow.Context) (string, map[string]any, error) {
+		if req == nil {
+			built, err := r.httpRequest(step, edits)
+			if err != nil {
+				return "", nil, &renderError{err}
+			}
+			req = built
+		}
+		data, err := r.callHTTP(ctx, step, req)
+		return "ok", data, err
+	}
+	edit := func(data map[string]any) {
+		if r.version < 3 {
+			applyEdits(req, data)
+			return
+		}
+		edits = edits.with(data)
+		req = nil // rendered again, with the edits in place of the templates
+	}
+	return r.automate(ctx, step, attempt, edit)
 }
 
-// execAutomation runs an http or notify step. When its retries are exhausted the
-// definition decides: a fix-it task (retry, skip with data, or edit and retry), a jump,
-// or failing the run with a typed error. A run never sits stuck without a task for someone.
-func (r *run) execAutomation(ctx workflow.Context, step *definitions.Step) (string, error) {
-	httpReq, notifyReq, err := r.buildRequest(step)
-	if err != nil {
-		return "", r.fail(step, err)
+// execNotify runs a notify step: the message is rendered and sent with the step's retry policy.
+func (r *run) execNotify(ctx workflow.Context, step *definitions.Step) (string, error) {
+	var req *NotifyRequest
+	attempt := func(ctx workflow.Context) (string, map[string]any, error) {
+		if req == nil {
+			built, err := r.notifyRequest(step)
+			if err != nil {
+				return "", nil, &renderError{err}
+			}
+			req = built
+		}
+		summary := fmt.Sprintf("Send %s notification (%s)", step.Notify.Channel, step.ID)
+		actx := r.activityOptions(ctx, step, 30*time.Second, summary)
+		return "ok", nil, r.awaitActivity(actx, summary, workflow.ExecuteActivity(actx, ActivityNotify, *req), nil)
 	}
+	return r.automate(ctx, step, attempt, func(map[string]any) {})
+}
+
+// automate runs a step's attempts, each yielding the step's outcome and data. When one
+// fails for good (an automation's retries are exhausted; from version 3 also a template
+// that does not render, or a subprocess that cannot start or failed) the definition
+// decides: a fix-it task (retry, skip with the data later steps read, or edit and retry),
+// a jump, or failing the run with a typed error. A run never sits stuck without a task
+// for someone.
+func (r *run) automate(ctx workflow.Context, step *definitions.Step,
+	attempt func(workflow.Context) (string, map[string]any, error), edit func(map[string]any)) (string, error) {
 	for {
-		data, err := r.callAutomation(ctx, step, httpReq, notifyReq)
+		outcome, data, err := attempt(ctx)
 		if err == nil {
-			r.complete(step, "ok", data, ActorSystem)
+			r.complete(step, outcome, data, ActorSystem)
 			return "", nil
+		}
+		if rerr := (*renderError)(nil); errors.As(err, &rerr) && r.version < 3 {
+			return "", r.fail(step, rerr.err)
 		}
 		if temporal.IsCanceledError(err) {
 			return "", r.cancelled(step, err)
@@ -99,79 +150,120 @@ func (r *run) execAutomation(ctx workflow.Context, step *definitions.Step) (stri
 			r.note(JournalFixIt, step.ID, choice.ID, choice.CompletedBy, map[string]any{"choice": choice.Outcome, "error": st.Error})
 			switch choice.Outcome {
 			case FixSkip:
-				data, _ := parseJSONObject(choice.Data["data"])
-				r.complete(step, "skipped", data, choice.CompletedBy)
+				r.complete(step, "skipped", r.skipData(step, choice.Data), choice.CompletedBy)
 				return "", nil
 			case FixEdit:
-				applyEdits(httpReq, choice.Data)
+				edit(choice.Data)
 			}
 			continue
 		}
-		return "", r.fail(step, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("step %s failed after its retries: %s", step.ID, st.Error), ErrTypeStepFailed, nil))
+		err = temporal.NewNonRetryableApplicationError(fmt.Sprintf("step %s failed: %s", step.ID, st.Error), ErrTypeStepFailed, nil)
+		if r.version >= 3 {
+			st.Status = StepFailed // the step's error stays the cause, for people to read
+			return "", err
+		}
+		return "", r.fail(step, err)
 	}
 }
 
-// buildRequest renders an http or notify step's request from run data.
-func (r *run) buildRequest(step *definitions.Step) (*HTTPRequest, *NotifyRequest, error) {
+// httpEdits are what fix-it "edit" choices replaced in an http step's request.
+type httpEdits struct {
+	url     string
+	body    any
+	hasBody bool
+}
+
+// with adds a fix-it task's edits (validated by checkFixIt).
+func (e httpEdits) with(data map[string]any) httpEdits {
+	if u, ok := data[fixURL].(string); ok && u != "" {
+		e.url = u
+	}
+	if b, ok := data[fixBody].(string); ok && b != "" {
+		var v any
+		if json.Unmarshal([]byte(b), &v) == nil {
+			e.body, e.hasBody = v, true
+		}
+	}
+	return e
+}
+
+// httpRequest renders an http step's request from run data; what edits replace is not rendered.
+func (r *run) httpRequest(step *definitions.Step, edits httpEdits) (*HTTPRequest, error) {
 	vars := r.vars(nil)
-	render := func(s string) (string, error) {
-		if s == "" {
-			return "", nil
+	h := step.HTTP
+	req := &HTTPRequest{RunID: r.state.ID, StepID: step.ID, Method: h.Method, SecretHeaders: h.SecretHeaders,
+		IdempotencyKey: r.idempotencyKey(step), URL: edits.url, Body: edits.body}
+	var err error
+	if req.URL == "" {
+		if req.URL, err = r.renderTemplate(h.URL, vars); err != nil {
+			return nil, fmt.Errorf("render url: %w", err)
 		}
-		return r.engine.Render(r.prog, s, vars)
 	}
-	key := fmt.Sprintf("%s/%s/%d", r.state.ID, step.ID, r.stepState(step).Round)
-	if h := step.HTTP; h != nil {
-		req := &HTTPRequest{RunID: r.state.ID, StepID: step.ID, Method: h.Method, SecretHeaders: h.SecretHeaders,
-			IdempotencyKey: key}
-		var err error
-		if req.URL, err = render(h.URL); err != nil {
-			return nil, nil, fmt.Errorf("render url: %w", err)
+	for _, hd := range h.Headers {
+		v, err := r.renderTemplate(hd.Value, vars)
+		if err != nil {
+			return nil, fmt.Errorf("render header %s: %w", hd.Name, err)
 		}
-		for _, hd := range h.Headers {
-			v, err := render(hd.Value)
-			if err != nil {
-				return nil, nil, fmt.Errorf("render header %s: %w", hd.Name, err)
-			}
-			req.Headers = append(req.Headers, definitions.Header{Name: hd.Name, Value: v})
-		}
+		req.Headers = append(req.Headers, definitions.Header{Name: hd.Name, Value: v})
+	}
+	if !edits.hasBody {
 		if req.Body, err = r.renderValue(h.Body, vars); err != nil {
-			return nil, nil, fmt.Errorf("render body: %w", err)
+			return nil, fmt.Errorf("render body: %w", err)
 		}
-		if h.Timeout != nil {
-			req.Timeout, _ = h.Timeout.Fixed()
-		}
-		return req, nil, nil
 	}
+	if h.Timeout != nil {
+		req.Timeout, _ = h.Timeout.Fixed()
+	}
+	return req, nil
+}
+
+// notifyRequest renders a notify step's message from run data.
+func (r *run) notifyRequest(step *definitions.Step) (*NotifyRequest, error) {
+	vars := r.vars(nil)
 	n := step.Notify
 	req := &NotifyRequest{RunID: r.state.ID, StepID: step.ID, Channel: n.Channel,
-		URLSecret: n.URLSecret, IdempotencyKey: key}
+		URLSecret: n.URLSecret, IdempotencyKey: r.idempotencyKey(step)}
 	req.Users, req.Groups, req.ManagerOf = r.resolveRoles(n.To)
 	for _, a := range n.Addresses {
-		addr, err := render(a)
+		addr, err := r.renderTemplate(a, vars)
 		if err != nil {
-			return nil, nil, fmt.Errorf("render address %q: %w", a, err)
+			return nil, fmt.Errorf("render address %q: %w", a, err)
 		}
 		req.Addresses = append(req.Addresses, addr)
 	}
 	var err error
-	if req.URL, err = render(n.URL); err != nil {
-		return nil, nil, fmt.Errorf("render url: %w", err)
+	if req.URL, err = r.renderTemplate(n.URL, vars); err != nil {
+		return nil, fmt.Errorf("render url: %w", err)
 	}
-	if req.Subject, err = render(n.Subject); err != nil {
-		return nil, nil, fmt.Errorf("render subject: %w", err)
+	if req.Subject, err = r.renderTemplate(n.Subject, vars); err != nil {
+		return nil, fmt.Errorf("render subject: %w", err)
 	}
-	if req.Message, err = render(n.Message); err != nil {
-		return nil, nil, fmt.Errorf("render message: %w", err)
+	if req.Message, err = r.renderTemplate(n.Message, vars); err != nil {
+		return nil, fmt.Errorf("render message: %w", err)
 	}
-	return nil, req, nil
+	return req, nil
 }
 
-// renderValue renders every string inside a JSON-like value as a template.
+// idempotencyKey is the Idempotency-Key of every attempt of one round of a step.
+func (r *run) idempotencyKey(step *definitions.Step) string {
+	return fmt.Sprintf("%s/%s/%d", r.state.ID, step.ID, r.stepState(step).Round)
+}
+
+func (r *run) renderTemplate(s string, vars definitions.Vars) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	return r.engine.Render(r.prog, s, vars)
+}
+
+// renderValue renders every string inside a JSON-like value as a template. From
+// version 3 a string that is exactly one expression keeps the expression's JSON type.
 func (r *run) renderValue(v any, vars definitions.Vars) (any, error) {
 	switch v := v.(type) {
 	case string:
+		if r.version >= 3 {
+			return r.engine.RenderJSON(r.prog, v, vars)
+		}
 		return r.engine.Render(r.prog, v, vars)
 	case []any:
 		out := make([]any, len(v))
@@ -195,23 +287,26 @@ func (r *run) renderValue(v any, vars definitions.Vars) (any, error) {
 	return v, nil
 }
 
-// callAutomation runs the step's activity with its retry policy and maps an HTTP
-// response into step data.
-func (r *run) callAutomation(ctx workflow.Context, step *definitions.Step, h *HTTPRequest, n *NotifyRequest) (map[string]any, error) {
-	timeout := 30 * time.Second
-	if h != nil && h.Timeout > 0 {
-		timeout = h.Timeout
-	}
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+// activityOptions are an automation activity's: the step's retry policy, an attempt
+// timeout and the summary Temporal Web shows.
+func (r *run) activityOptions(ctx workflow.Context, step *definitions.Step, timeout time.Duration, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout + 5*time.Second,
 		RetryPolicy:         retryPolicy(step.Retry),
-		Summary:             automationSummary(step, h),
+		Summary:             summary,
 	})
-	if n != nil {
-		return nil, workflow.ExecuteActivity(actx, ActivityNotify, *n).Get(actx, nil)
+}
+
+// callHTTP runs ActivityHTTP and maps the response into step data.
+func (r *run) callHTTP(ctx workflow.Context, step *definitions.Step, h *HTTPRequest) (map[string]any, error) {
+	timeout := 30 * time.Second
+	if h.Timeout > 0 {
+		timeout = h.Timeout
 	}
+	summary := fmt.Sprintf("%s %s", h.Method, h.URL)
+	actx := r.activityOptions(ctx, step, timeout, summary)
 	var res HTTPResponse
-	if err := workflow.ExecuteActivity(actx, ActivityHTTP, *h).Get(actx, &res); err != nil {
+	if err := r.awaitActivity(actx, summary, workflow.ExecuteActivity(actx, ActivityHTTP, *h), &res); err != nil {
 		return nil, err
 	}
 	data := map[string]any{"status": float64(res.Status)}
@@ -230,19 +325,45 @@ func (r *run) callAutomation(ctx workflow.Context, step *definitions.Step, h *HT
 	return data, nil
 }
 
+// automationGrace is how long, from version 3, a run stays busy on an automation's
+// activity. A call answered within it belongs to the change that led to it: the answer
+// to a completion or to the start names the tasks opened after it. A call that takes
+// longer (an integration retrying with backoff, or slow) leaves the run at rest while it
+// goes on, so that nobody's answer waits on retries. The timer is started whether or not
+// anyone awaits an answer: the start's settle Update runs only once the run's first
+// coroutine blocks, so a leading call cannot know whether it is awaited (it costs a
+// TimerStarted and a TimerCanceled event per automation step).
+const automationGrace = 2 * time.Second
+
+// awaitActivity waits for an automation's activity (what names it, for Temporal Web),
+// counting the run at rest once automationGrace has passed (version 3).
+func (r *run) awaitActivity(ctx workflow.Context, what string, f workflow.Future, valuePtr any) error {
+	if r.version < 3 {
+		return f.Get(ctx, valuePtr)
+	}
+	gctx, cancel := workflow.WithCancel(ctx)
+	grace := workflow.NewTimerWithOptions(gctx, automationGrace,
+		workflow.TimerOptions{Summary: fmt.Sprintf("Answer without waiting if %s takes over %s", what, automationGrace)})
+	workflow.NewSelector(ctx).
+		AddFuture(f, func(workflow.Future) {}).
+		AddFuture(grace, func(workflow.Future) {}).
+		Select(ctx)
+	if f.IsReady() {
+		cancel()
+		return f.Get(ctx, valuePtr)
+	}
+	return r.restOn(ctx, func(ctx workflow.Context) error {
+		r.takeSignals(ctx, f.IsReady)
+		return f.Get(ctx, valuePtr)
+	})
+}
+
 func stringMap(m map[string]string) map[string]any {
 	out := make(map[string]any, len(m))
 	for _, k := range workflow.DeterministicKeys(m) {
 		out[k] = m[k]
 	}
 	return out
-}
-
-func automationSummary(step *definitions.Step, h *HTTPRequest) string {
-	if h != nil {
-		return fmt.Sprintf("%s %s", h.Method, h.URL)
-	}
-	return fmt.Sprintf("Send %s notification (%s)", step.Notify.Channel, step.ID)
 }
 
 // retryPolicy maps a definition's retry settings (defaults: 3 attempts, 10 s, doubling,
@@ -270,55 +391,6 @@ func retryPolicy(rt *definitions.Retry) *temporal.RetryPolicy {
 		}
 	}
 	return p
-}
-
-// fixIt opens a fix-it task for the failure's assignee, showing the error, and waits for
-// the choice.
-func (r *run) fixIt(ctx workflow.Context, step *definitions.Step, errMsg string) (*Task, error) {
-	st := r.stepState(step)
-	st.Fixes++
-	fix := *step
-	fix.Kind = definitions.KindTask
-	fix.Assignee = step.OnFailure.Assignee
-	fix.Form = fixItForm
-	fix.Due, fix.Reminders, fix.Escalations = nil, nil, nil
-	title := r.render(step.Title, step.ID)
-	fix.Title = "Fix: " + title
-	desc := fmt.Sprintf("The %s step %q failed after its retries:\n\n%s\n\nChoose retry, skip (with step data) or edit (a corrected URL or body) and retry.",
-		step.Kind, title, errMsg)
-	task, err := r.openHumanTask(ctx, &fix, KindFixIt, desc)
-	if err != nil {
-		return nil, r.fail(step, err)
-	}
-	return r.awaitTask(ctx, task.ID, step, false)
-}
-
-// applyEdits changes a request as a fix-it task asked.
-func applyEdits(h *HTTPRequest, data map[string]any) {
-	if h == nil {
-		return
-	}
-	if u, ok := data["url"].(string); ok && u != "" {
-		h.URL = u
-	}
-	if b, ok := data["body"].(string); ok && b != "" {
-		var v any
-		if json.Unmarshal([]byte(b), &v) == nil {
-			h.Body = v
-		}
-	}
-}
-
-func parseJSONObject(v any) (map[string]any, bool) {
-	s, ok := v.(string)
-	if !ok || s == "" {
-		return map[string]any{}, false
-	}
-	var m map[string]any
-	if json.Unmarshal([]byte(s), &m) != nil {
-		return map[string]any{}, false
-	}
-	return m, true
 }
 
 // rootMessage is the innermost message of an activity failure, for people to read:

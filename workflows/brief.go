@@ -19,17 +19,18 @@ import (
 // request sent (id, definition, version, business key, started by, inputs), with each
 // open task brief.
 type Settled struct {
-	Status      string         `json:"status"`
-	Outcome     string         `json:"outcome,omitempty"`
-	Outputs     map[string]any `json:"outputs,omitempty"`
-	Error       string         `json:"error,omitempty"`
-	Summary     string         `json:"summary,omitempty"`
-	StartedAt   time.Time      `json:"started_at"`
-	CompletedAt *time.Time     `json:"completed_at,omitempty"`
-	Steps       []StepState    `json:"steps"`
-	OpenTasks   []TaskBrief    `json:"open_tasks"`
-	Events      []Event        `json:"events,omitempty"`
-	Rejected    []Rejection    `json:"rejected,omitempty"`
+	Status       string         `json:"status"`
+	Outcome      string         `json:"outcome,omitempty"`
+	Outputs      map[string]any `json:"outputs,omitempty"`
+	Error        string         `json:"error,omitempty"`
+	Summary      string         `json:"summary,omitempty"`
+	StartedAt    time.Time      `json:"started_at"`
+	CompletedAt  *time.Time     `json:"completed_at,omitempty"`
+	Cancellation *CancelNotice  `json:"cancellation,omitempty"`
+	Steps        []StepState    `json:"steps"`
+	OpenTasks    []TaskBrief    `json:"open_tasks"`
+	Events       []Event        `json:"events,omitempty"`
+	Rejected     []Rejection    `json:"rejected,omitempty"`
 }
 
 // TaskBrief is what a version 3 answer says of a task: its id and step, how it ended,
@@ -104,7 +105,7 @@ func (r *run) settled() any {
 	}
 	st := r.state
 	return Settled{Status: st.Status, Outcome: st.Outcome, Outputs: st.Outputs, Error: st.Error,
-		Summary: st.Summary, StartedAt: st.StartedAt, CompletedAt: st.CompletedAt, Steps: st.Steps,
+		Summary: st.Summary, StartedAt: st.StartedAt, CompletedAt: st.CompletedAt, Cancellation: st.Cancellation, Steps: st.Steps,
 		OpenTasks: briefTasks(st.OpenTasks), Events: st.Events, Rejected: st.Rejected}
 }
 

@@ -93,10 +93,10 @@ type depthKey struct{}
 // returns the error that starts the next execution.
 func (r *run) continueAsNew(ctx workflow.Context, input RunInput) error {
 	r.busy--
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && r.signalling == 0 }); err != nil {
 		return err
 	}
-	r.drainSignals()
+	r.drainSignals(ctx)
 	if err := r.flush(ctx); err != nil {
 		return err
 	}

@@ -91,6 +91,7 @@ func (r *run) execStep(ctx workflow.Context, step *definitions.Step) (string, er
 		st.Round++
 		st.StartedAt = ptr(r.now())
 		st.Outcome, st.Data, st.CompletedBy, st.CompletedAt, st.Error, st.Until = "", nil, "", nil, "", nil
+		st.Expedited = nil
 	}
 	switch step.Kind {
 	case definitions.KindTask, definitions.KindApproval:
@@ -105,10 +106,12 @@ func (r *run) execStep(ctx workflow.Context, step *definitions.Step) (string, er
 		return "", r.execParallel(ctx, step)
 	case definitions.KindWait:
 		return r.execWait(ctx, step)
-	case definitions.KindHTTP, definitions.KindNotify:
-		return r.execAutomation(ctx, step)
+	case definitions.KindHTTP:
+		return r.execHTTP(ctx, step)
+	case definitions.KindNotify:
+		return r.execNotify(ctx, step)
 	case definitions.KindSubprocess:
-		return "", r.execSubprocess(ctx, step)
+		return r.execSubprocess(ctx, step)
 	}
 	return "", r.fail(step, temporal.NewNonRetryableApplicationError(
 		fmt.Sprintf("step kind %q is not supported by this interpreter", step.Kind), ErrTypeUnsupported, nil))

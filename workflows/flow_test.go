@@ -265,6 +265,60 @@ steps:
 		}
 		require.Equal(t, StatusCancelled, childStatus, "the child run recorded itself cancelled")
 	})
+	t.Run("the parent's cancel reason reaches the child", func(t *testing.T) {
+		src := replace(parent, "n: inputs.n", "n: inputs.n\n      slow: 'true'")
+		h, in := newHarness(t, src)
+		h.env.RegisterActivityWithOptions(load, activity.RegisterOptions{Name: ActivityLoadDefinition})
+		in.Inputs = map[string]any{"n": 1.0}
+		h.at(time.Hour, func() {
+			h.env.SignalWorkflow(SignalCancelReason, CancelNotice{Reason: "the vendor withdrew", By: "ada"})
+			h.env.CancelWorkflow()
+		})
+		st, err := h.run(in)
+		require.True(t, temporal.IsCanceledError(err), "%v", err)
+		require.Equal(t, &CancelNotice{Reason: "the vendor withdrew", By: "ada"}, st.Cancellation)
+		var childJournal []JournalEntry
+		for _, s := range h.inbox.syncs {
+			if s.Run != nil && s.Run.ID == "default-test-workflow-id.child" {
+				childJournal = append(childJournal, s.Journal...)
+			}
+		}
+		var reasons []any
+		for _, j := range childJournal {
+			if j.Kind == JournalCancelled {
+				reasons = append(reasons, j.Detail["reason"], j.Detail["by"], j.Detail["by_run"])
+			}
+		}
+		require.Equal(t, []any{"the vendor withdrew", "ada", "default-test-workflow-id"}, reasons,
+			"the child's audit says why, who, and which run cancelled it")
+	})
+	t.Run("a definition that is not published fails the step with a clear error", func(t *testing.T) {
+		h, in := newHarness(t, replace(parent, "definition: child", "definition: vendor-onboarding"))
+		h.env.RegisterActivityWithOptions(func(context.Context, LoadDefinitionRequest) (LoadedDefinition, error) {
+			return LoadedDefinition{}, temporal.NewNonRetryableApplicationError("definition vendor-onboarding is not published", "UnknownDefinition", nil)
+		}, activity.RegisterOptions{Name: ActivityLoadDefinition})
+		in.Inputs = map[string]any{"n": 1.0}
+		st, err := h.run(in)
+		require.ErrorContains(t, err, "the subprocess cannot start: definition vendor-onboarding is not published")
+		require.Equal(t, StepFailed, step(st, "child").Status)
+		require.Equal(t, "the subprocess cannot start: definition vendor-onboarding is not published", step(st, "child").Error)
+	})
+	t.Run("on_failure handles a subprocess that cannot start", func(t *testing.T) {
+		prog, err := definitions.Compile([]byte(replace(parent, "definition: child", "definition: vendor-onboarding")))
+		require.NoError(t, err)
+		prog.Steps[0].OnFailure = &definitions.OnFailure{Action: definitions.FailureGoto, Goto: "done"}
+		h, in := newHarness(t, twoTasks)
+		in.Program = prog
+		h.env.RegisterActivityWithOptions(func(context.Context, LoadDefinitionRequest) (LoadedDefinition, error) {
+			return LoadedDefinition{}, temporal.NewNonRetryableApplicationError("definition vendor-onboarding is not published", "UnknownDefinition", nil)
+		}, activity.RegisterOptions{Name: ActivityLoadDefinition})
+		in.Inputs = map[string]any{"n": 1.0}
+		st, err := h.run(in)
+		require.Error(t, err, "the end step reads steps.child.data.doubled, which the failed step never saved")
+		require.Equal(t, StepFailed, step(st, "child").Status)
+		require.Contains(t, step(st, "child").Error, "not published")
+		require.Equal(t, StepFailed, step(st, "done").Status, "the run jumped to done")
+	})
 }
 
 func stepIDs(tasks []Task) []string {

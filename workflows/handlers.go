@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -30,6 +31,7 @@ func (r *run) registerHandlers() error {
 		{UpdateDelegate, r.handleOwnership, r.validateOwnership},
 		{UpdateEvent, r.handleEvent, r.validateEvent},
 		{UpdateSettle, r.handleSettle, nil},
+		{UpdateExpedite, r.handleExpedite, r.validateExpedite},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(r.ctx, u.name, u.handler,
@@ -48,7 +50,7 @@ func (r *run) registerHandlers() error {
 		for {
 			var req CompleteRequest
 			ch.Receive(ctx, &req)
-			r.handleCompleteSignal(req)
+			r.handleCompleteSignal(ctx, req)
 		}
 	})
 	return nil
@@ -56,14 +58,14 @@ func (r *run) registerHandlers() error {
 
 // drainSignals processes signals that arrived but were not yet read, so none is dropped
 // when the run ends.
-func (r *run) drainSignals() {
+func (r *run) drainSignals(ctx workflow.Context) {
 	ch := workflow.GetSignalChannel(r.ctx, SignalComplete)
 	for {
 		var req CompleteRequest
 		if !ch.ReceiveAsync(&req) {
 			return
 		}
-		r.handleCompleteSignal(req)
+		r.handleCompleteSignal(ctx, req)
 	}
 }
 
@@ -129,7 +131,11 @@ func (r *run) checkCompletion(req CompleteRequest) (map[string]any, error) {
 		data = map[string]any{}
 	}
 	clean, formErrs := r.engine.ValidateForm(r.prog, t.Form, data, r.vars(data))
-	if errs = append(errs, formErrs...); len(errs) > 0 {
+	errs = append(errs, formErrs...)
+	if t.Kind == KindFixIt && r.version >= 3 && len(formErrs) == 0 {
+		errs = append(errs, r.checkFixIt(t, req.Outcome, clean)...)
+	}
+	if len(errs) > 0 {
 		return nil, invalidForm(errs)
 	}
 	return clean, nil
@@ -181,12 +187,22 @@ func (r *run) handleComplete(ctx workflow.Context, req CompleteRequest) (any, er
 }
 
 // handleCompleteSignal applies a completion sent as a signal, recording it in the run
-// state when it is refused.
-func (r *run) handleCompleteSignal(req CompleteRequest) {
+// state when it is refused. From version 3 the actor's groups and role come from the
+// directory (ActivityLookupUser), not from the signal, which nobody authenticated.
+func (r *run) handleCompleteSignal(ctx workflow.Context, req CompleteRequest) {
 	if _, ok := r.results[req.IdempotencyKey]; ok && req.IdempotencyKey != "" {
 		return
 	}
-	data, err := r.checkCompletion(req)
+	var err error
+	if r.version >= 3 {
+		r.signalling++
+		req, err = r.signalActor(ctx, req)
+		r.signalling--
+	}
+	var data map[string]any
+	if err == nil {
+		data, err = r.checkCompletion(req)
+	}
 	if err != nil {
 		rej := Rejection{At: r.now(), Signal: SignalComplete, TaskID: req.TaskID, Actor: req.Actor, Reason: err.Error()}
 		detail := map[string]any{}
@@ -328,4 +344,27 @@ func (r *run) reassigned(ctx workflow.Context, id string, managerOf []string) {
 		t.Assignees = res.Assignees[0]
 	}
 	r.updateVisibility()
+}
+
+// signalActor fills in a signalled completion's actor from the directory.
+func (r *run) signalActor(ctx workflow.Context, req CompleteRequest) (CompleteRequest, error) {
+	req.ActorGroups, req.Admin = nil, false
+	if req.Actor == "" {
+		return req, temporal.NewNonRetryableApplicationError("actor is required", ErrTypeBadRequest, nil)
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		Summary:             "Look up " + req.Actor + " in the directory",
+		RetryPolicy:         syncRetry,
+	})
+	var u DirectoryUser
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityLookupUser, req.Actor).Get(lctx, &u); err != nil {
+		return req, fmt.Errorf("look up %s: %w", req.Actor, err)
+	}
+	if !u.Found {
+		return req, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("%s is not a user of the directory", req.Actor), ErrTypeNotEligible, nil)
+	}
+	req.ActorGroups, req.Admin = u.Groups, u.Admin
+	return req, nil
 }

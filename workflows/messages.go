@@ -28,8 +28,15 @@ const (
 	UpdateDelegate = "delegate"
 	// UpdateEvent delivers a named external event to the run (a wait step).
 	UpdateEvent = "event"
+	// UpdateExpedite ends a wait step's timer now (ExpediteRequest; see expedite.go).
+	UpdateExpedite = "expedite"
 	// SignalComplete is the signal form of UpdateComplete, for the Temporal CLI and Web UI.
 	SignalComplete = "complete"
+	// SignalCancelReason tells a run why it is about to be cancelled (CancelNotice): the
+	// API sends it before it asks Temporal to cancel the run, and a parent run sends it to
+	// its subprocess before cancelling it, since a Temporal cancellation carries no reason
+	// that workflow code can read.
+	SignalCancelReason = "cancel-reason"
 	// QueryState returns the RunState, the same document as GET /v1/runs/{id}.
 	QueryState = "state"
 
@@ -40,6 +47,8 @@ const (
 	ActivityHTTP = "HTTPCall"
 	// ActivityNotify sends a notify step's message.
 	ActivityNotify = "Notify"
+	// ActivityLookupUser reads who the actor of a signalled completion is (DirectoryUser).
+	ActivityLookupUser = "LookupUser"
 )
 
 // Error types carried by ApplicationErrors that the API maps to HTTP statuses.
@@ -98,6 +107,23 @@ type CompleteRequest struct {
 	Admin       bool     `json:"admin,omitempty"`
 }
 
+// CancelNotice says why a run is cancelled, and by whom.
+type CancelNotice struct {
+	Reason string `json:"reason"`
+	By     string `json:"by,omitempty"`
+	// ByRun is the parent run that cancelled this subprocess.
+	ByRun string `json:"by_run,omitempty"`
+}
+
+// DirectoryUser is what ActivityLookupUser found: whether the user exists, their
+// groups, and whether they are an admin.
+type DirectoryUser struct {
+	ID     string   `json:"id"`
+	Found  bool     `json:"found"`
+	Groups []string `json:"groups,omitempty"`
+	Admin  bool     `json:"admin,omitempty"`
+}
+
 // CompleteResult answers a completion: the task as completed and the run as it now stands.
 type CompleteResult struct {
 	Task Task       `json:"task"`
@@ -148,6 +174,8 @@ const (
 	JournalRejected   = "signal.rejected"
 	JournalWaited     = "wait.ended"
 	JournalBranch     = "branch.skipped"
+	JournalCancelled  = "run.cancel_reason"
+	JournalExpedited  = "wait.expedited"
 )
 
 // Notification events queued through ActivitySyncInbox (task.assigned is implied by

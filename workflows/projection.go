@@ -88,7 +88,24 @@ func inboxSummary(s InboxSync) string {
 		return "Record run " + s.Run.Status
 	case len(s.Close) > 0:
 		return fmt.Sprintf("Record %d closed task(s)", len(s.Close))
-	default:
+	case len(s.Notify) > 0:
+		return notifySummary(s.Notify[0])
+	case s.Run != nil:
 		return "Record run started"
+	default:
+		return "Record the run's decisions"
 	}
+}
+
+// notifySummary names a deadline's inbox write: marking a task overdue, a reminder, an escalation.
+func notifySummary(n Notification) string {
+	switch n.Event {
+	case EventTaskOverdue:
+		return "Mark overdue: " + n.Title
+	case EventTaskReminder:
+		return "Remind about: " + n.Title
+	case EventTaskEscalated:
+		return "Escalate: " + n.Title
+	}
+	return "Notify about: " + n.Title
 }

@@ -86,7 +86,15 @@ func (r *run) wake() {
 // rests first. Versions 1 and 2 return at once.
 func (r *run) takeSignals(ctx workflow.Context, ready func() bool) {
 	for r.signals != nil && !ready() && ctx.Err() == nil {
-		_ = workflow.Await(ctx, func() bool { return ready() || r.signals.Len() > 0 })
-		r.drainSignals()
+		// One coroutine at a time takes them, in the order they came (a signal's actor is
+		// looked up, which waits: signalling counts those in progress).
+		_ = workflow.Await(ctx, func() bool { return ready() || r.signals.Len() > 0 && r.signalling == 0 })
+		if ready() || ctx.Err() != nil {
+			return
+		}
+		// The actor's lookup finishes even if this coroutine's wait is cancelled meanwhile
+		// (a parallel branch no longer needed): the signal may be for another task.
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		r.drainSignals(dctx)
 	}
 }

@@ -86,6 +86,11 @@ type run struct {
 	continued int
 	// continueAfter is RunInput.ContinueAsNewAfter.
 	continueAfter int
+	// signalling counts signalled completions whose actor is being looked up: the run
+	// does not end or continue as new under them.
+	signalling int
+	// cancelNotice is the last CancelNotice read (SignalCancelReason, takeCancelNotices).
+	cancelNotice *CancelNotice
 	// lastOpenSteps, lastAssignees and lastOverdue are the search attribute values last upserted.
 	lastOpenSteps, lastAssignees []string
 	lastOverdue                  bool
@@ -150,13 +155,19 @@ func (r *run) finish(runErr error) error {
 		r.state.Status = StatusCompleted
 	case temporal.IsCanceledError(runErr):
 		r.state.Status = StatusCancelled
+		if r.version >= 3 {
+			runErr = r.recordCancellation()
+		}
 	default:
 		r.state.Status = StatusFailed
 		r.state.Error = runErr.Error()
+		if r.version >= 3 {
+			r.state.Error = rootMessage(runErr) // without Temporal's type and retry annotations
+		}
 	}
 	// A cancelled run's context is done; its last writes go through a disconnected one.
 	ctx, _ := workflow.NewDisconnectedContext(r.ctx)
-	r.drainSignals()
+	r.drainSignals(ctx)
 	r.cancelOpenTasks(nil)
 	if err := r.sync(ctx, InboxSync{}); err != nil && runErr == nil {
 		runErr = err
@@ -169,7 +180,7 @@ func (r *run) finish(runErr error) error {
 		r.updateVisibility()
 	}
 	r.busy--
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && r.signalling == 0 })
 	return runErr
 }
 
@@ -192,7 +203,11 @@ func (r *run) cancelOpenTasks(steps map[string]bool) {
 
 // vars is what CEL sees now; form is the data of a form being validated.
 func (r *run) vars(form map[string]any) definitions.Vars {
-	return r.state.Vars(r.now(), form)
+	v := r.state.Vars(r.now(), form)
+	// Version 3: the numeric model publish checks with (issue 13.1); runs started
+	// before keep the one they were recorded with, so their histories replay.
+	v.LegacyNumbers = r.version < 3
+	return v
 }
 
 // Rendered texts are clipped from interpreter version 3: a template can repeat a value,

@@ -113,7 +113,23 @@ func newHarness(t *testing.T, src string) (*harness, RunInput) {
 	h := &harness{t: t, env: env, inbox: &inbox{}}
 	env.RegisterWorkflowWithOptions(NewInterpreter(definitions.NewEngine()).Run, workflow.RegisterOptions{Name: WorkflowName})
 	env.RegisterActivityWithOptions(h.inbox.SyncInbox, activity.RegisterOptions{Name: ActivitySyncInbox})
+	env.RegisterActivityWithOptions(lookupUser, activity.RegisterOptions{Name: ActivityLookupUser})
 	return h, RunInput{Program: prog, Version: 1, Inputs: map[string]any{"employee": "Jane"}, StartedBy: "admin"}
+}
+
+// directory is the people LookupUser knows in these tests: bob is in finance, admin is an admin.
+var directory = map[string]DirectoryUser{
+	"alice":   {ID: "alice", Found: true, Groups: []string{"hr"}},
+	"bob":     {ID: "bob", Found: true, Groups: []string{"finance"}},
+	"mallory": {ID: "mallory", Found: true},
+	"admin":   {ID: "admin", Found: true, Admin: true},
+}
+
+func lookupUser(_ context.Context, id string) (DirectoryUser, error) {
+	if u, ok := directory[id]; ok {
+		return u, nil
+	}
+	return DirectoryUser{ID: id}, nil
 }
 
 // state queries the run state.
@@ -296,6 +312,33 @@ func TestSignalCompletion(t *testing.T) {
 	require.Equal(t, "laptop", rejected.Rejected[0].Details[0].Field)
 	require.Len(t, rejected.OpenTasks, 1)
 	require.Equal(t, "budget", moved.OpenTasks[0].StepID, "the accepted signal moved the run on")
+}
+
+// TestSignalCompletesGroupTask: a completion signalled from the Temporal CLI names its
+// actor only; the run looks them up in the directory, so a group task can be completed by
+// a member of the group, and nobody else (a group claimed from the signal is not believed).
+func TestSignalCompletesGroupTask(t *testing.T) {
+	h, in := newHarness(t, twoTasks)
+	var refused RunState
+	h.at(time.Second, func() {
+		h.env.SignalWorkflow(SignalComplete, CompleteRequest{TaskID: taskID("details"), Actor: "alice", Data: map[string]any{"laptop": "X1"}})
+	})
+	h.at(2*time.Second, func() {
+		h.env.SignalWorkflow(SignalComplete, CompleteRequest{TaskID: taskID("budget"), Actor: "mallory", ActorGroups: []string{"finance"},
+			Data: map[string]any{"cost": 1.0}})
+		h.env.SignalWorkflow(SignalComplete, CompleteRequest{TaskID: taskID("budget"), Actor: "ghost", Data: map[string]any{"cost": 1.0}})
+	})
+	h.at(3*time.Second, func() {
+		refused = h.state()
+		h.env.SignalWorkflow(SignalComplete, CompleteRequest{TaskID: taskID("budget"), Actor: "bob", Data: map[string]any{"cost": 10.0}})
+	})
+	st, err := h.run(in)
+	require.NoError(t, err)
+	require.Equal(t, StatusCompleted, st.Status, "bob, in finance, completed the group task by signal")
+	require.Equal(t, "bob", step(st, "budget").CompletedBy)
+	require.Len(t, refused.Rejected, 2)
+	require.Contains(t, refused.Rejected[0].Reason, "mallory may not complete", "a group named in the signal is not believed")
+	require.Contains(t, refused.Rejected[1].Reason, "ghost is not a user")
 }
 
 // fieldErrors returns the field errors of an InvalidForm rejection as field → message.

@@ -27,45 +27,63 @@ steps:
       - {id: laptop, type: text, required: true}
 `
 
-// signalWhileBusy sends a completion of the details task as a signal while the run is
-// calling its integration (1 s into a 5 s call), and reads the state at 3 s and at 8 s
-// (or at its end, when it ended before; 8 s cancels it).
-func signalWhileBusy(t *testing.T, version int) (during, after RunState, result RunResult) {
+// signalWhileBusy sends a completion of the details task as a signal 1 s into the run,
+// while it calls its integration (for call), and reads the state at each probe (or at
+// the run's end, when it ended before; 8 s cancels it).
+func signalWhileBusy(t *testing.T, version int, call time.Duration, probes ...time.Duration) (states []RunState, result RunResult) {
 	h, in := newHarness(t, busyFirst)
 	in.Interpreter = version
 	h.env.RegisterActivityWithOptions((&sink{}).call, activity.RegisterOptions{Name: ActivityHTTP})
-	h.env.OnActivity(ActivityHTTP, mock.Anything, mock.Anything).After(5*time.Second).Return(HTTPResponse{Status: 200}, nil)
+	h.env.OnActivity(ActivityHTTP, mock.Anything, mock.Anything).After(call).Return(HTTPResponse{Status: 200}, nil)
 	h.env.RegisterDelayedCallback(func() {
 		h.env.SignalWorkflow(SignalComplete, CompleteRequest{TaskID: taskID("details"), Actor: "alice", Data: map[string]any{"laptop": "X1"}})
 	}, time.Second)
-	h.env.RegisterDelayedCallback(func() { during = h.state() }, 3*time.Second)
-	h.env.RegisterDelayedCallback(func() { after = h.state(); h.env.CancelWorkflow() }, 8*time.Second)
+	states = make([]RunState, len(probes))
+	for i, p := range probes {
+		h.env.RegisterDelayedCallback(func() { states[i] = h.state() }, p)
+	}
+	h.env.RegisterDelayedCallback(func() { h.env.CancelWorkflow() }, 8*time.Second)
 	h.env.ExecuteWorkflow(WorkflowName, in)
 	require.True(t, h.env.IsWorkflowCompleted())
 	if h.env.GetWorkflowError() == nil { // it ended before 8 s
 		require.NoError(t, h.env.GetWorkflowResult(&result))
-		after = h.state()
+		for i := range states {
+			if states[i].ID == "" {
+				states[i] = h.state()
+			}
+		}
 	}
-	return during, after, result
+	return states, result
 }
 
 // TestSignalTakenAtTheNextRest: from version 3 a completion signal has no coroutine of
-// its own and is taken when the run next rests. One sent while the run calls an
-// integration waits in the channel and applies to the tasks open at the next rest;
-// version 2 took it at once and refused it (the task was not open yet).
+// its own and is taken when the run next rests; version 2 took it at once.
 func TestSignalTakenAtTheNextRest(t *testing.T) {
-	during, after, _ := signalWhileBusy(t, 2)
-	require.Len(t, during.Rejected, 1, "version 2 takes the signal at once")
-	require.Contains(t, during.Rejected[0].Reason, "is not open")
-	require.Equal(t, []string{"details"}, stepIDs(after.OpenTasks), "and the task waits")
+	t.Run("the call answers within the grace period", func(t *testing.T) {
+		// A 1.5 s call keeps the run busy (automationGrace): the signal sent at 1 s waits,
+		// and applies to the task open at the next rest.
+		s, _ := signalWhileBusy(t, 2, 1500*time.Millisecond, 1200*time.Millisecond, 3*time.Second)
+		require.Len(t, s[0].Rejected, 1, "version 2 takes the signal at once")
+		require.Contains(t, s[0].Rejected[0].Reason, "is not open")
+		require.Equal(t, []string{"details"}, stepIDs(s[1].OpenTasks), "and the task waits")
 
-	during, after, result := signalWhileBusy(t, 3)
-	require.Empty(t, during.Rejected, "version 3 has not taken it while the run works")
-	require.Equal(t, StepActive, step(during, "call").Status)
-	require.Empty(t, after.Rejected)
-	require.Equal(t, StatusCompleted, after.Status, "the signal completed the task at the next rest")
-	require.Equal(t, "X1", step(after, "details").Data["laptop"])
-	require.Equal(t, StatusCompleted, result.Status)
+		s, result := signalWhileBusy(t, 3, 1500*time.Millisecond, 1200*time.Millisecond, 3*time.Second)
+		require.Empty(t, s[0].Rejected, "version 3 has not taken it while the run works")
+		require.Equal(t, StepActive, step(s[0], "call").Status)
+		require.Empty(t, s[1].Rejected)
+		require.Equal(t, StatusCompleted, s[1].Status, "the signal completed the task at the next rest")
+		require.Equal(t, "X1", step(s[1], "details").Data["laptop"])
+		require.Equal(t, StatusCompleted, result.Status)
+	})
+	t.Run("the call outlasts the grace period", func(t *testing.T) {
+		// A 5 s call leaves the run at rest after 2 s: the signal is taken then, and
+		// refused like version 2's (the task is not open yet).
+		s, _ := signalWhileBusy(t, 3, 5*time.Second, 1500*time.Millisecond, 3*time.Second, 6*time.Second)
+		require.Empty(t, s[0].Rejected, "not taken while the run works")
+		require.Len(t, s[1].Rejected, 1, "taken when the run rests during the call")
+		require.Contains(t, s[1].Rejected[0].Reason, "is not open")
+		require.Equal(t, []string{"details"}, stepIDs(s[2].OpenTasks), "and the task waits")
+	})
 }
 
 // TestSignalTakenByARestingBranch: while one branch of a parallel step calls an

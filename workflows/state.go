@@ -47,9 +47,11 @@ type RunState struct {
 	StartedAt   time.Time      `json:"started_at"`
 	StartedBy   string         `json:"started_by"`
 	CompletedAt *time.Time     `json:"completed_at,omitempty"`
-	Inputs      map[string]any `json:"inputs"`
-	Steps       []StepState    `json:"steps"`
-	OpenTasks   []Task         `json:"open_tasks"`
+	// Cancellation says why a cancelled run was cancelled (interpreter version 3).
+	Cancellation *CancelNotice  `json:"cancellation,omitempty"`
+	Inputs       map[string]any `json:"inputs"`
+	Steps        []StepState    `json:"steps"`
+	OpenTasks    []Task         `json:"open_tasks"`
 	// Events are the external events delivered to the run, in order.
 	Events []Event `json:"events,omitempty"`
 	// Rejected lists signals the run refused, with the reason, so that a completion
@@ -86,21 +88,23 @@ func (st *RunState) Vars(now time.Time, form map[string]any) definitions.Vars {
 
 // StepState is one step of the run as far as it has got.
 type StepState struct {
-	ID          string         `json:"id"`
-	Kind        string         `json:"kind"`
-	Status      string         `json:"status"`
-	Round       int            `json:"round,omitempty"`
-	Outcome     string         `json:"outcome,omitempty"`
-	Comment     string         `json:"comment,omitempty"`
-	Data        map[string]any `json:"data,omitempty"`
-	Votes       []Vote         `json:"votes,omitempty"`
-	SentBack    int            `json:"sent_back,omitempty"`
-	Fixes       int            `json:"fixes,omitempty"`
-	Until       *time.Time     `json:"until,omitempty"`
-	Error       string         `json:"error,omitempty"`
-	StartedAt   *time.Time     `json:"started_at,omitempty"`
-	CompletedBy string         `json:"completed_by,omitempty"`
-	CompletedAt *time.Time     `json:"completed_at,omitempty"`
+	ID       string         `json:"id"`
+	Kind     string         `json:"kind"`
+	Status   string         `json:"status"`
+	Round    int            `json:"round,omitempty"`
+	Outcome  string         `json:"outcome,omitempty"`
+	Comment  string         `json:"comment,omitempty"`
+	Data     map[string]any `json:"data,omitempty"`
+	Votes    []Vote         `json:"votes,omitempty"`
+	SentBack int            `json:"sent_back,omitempty"`
+	Fixes    int            `json:"fixes,omitempty"`
+	Until    *time.Time     `json:"until,omitempty"`
+	// Expedited says who ended this wait early, when and why.
+	Expedited   *Expedite  `json:"expedited,omitempty"`
+	Error       string     `json:"error,omitempty"`
+	StartedAt   *time.Time `json:"started_at,omitempty"`
+	CompletedBy string     `json:"completed_by,omitempty"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
 }
 
 // Task is a unit of human work the run waits for.

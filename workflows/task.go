@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"go.temporal.io/sdk/temporal"
@@ -30,7 +31,17 @@ func (r *run) execHuman(ctx workflow.Context, step *definitions.Step) (string, e
 	if err != nil {
 		return "", err
 	}
-	r.complete(step, done.Outcome, done.Data, done.CompletedBy)
+	data := done.Data
+	if step.Kind == definitions.KindApproval && r.version >= 3 {
+		// Version 3: the comment is in the step's data, where the checker declares it
+		// (steps.<id>.data.comment, empty when none was given).
+		data = maps.Clone(data)
+		if data == nil {
+			data = map[string]any{}
+		}
+		data["comment"] = done.Comment
+	}
+	r.complete(step, done.Outcome, data, done.CompletedBy)
 	st := r.stepState(step)
 	st.Comment = done.Comment
 	st.Votes = done.Votes
@@ -52,7 +63,9 @@ func (r *run) openHumanTask(ctx workflow.Context, step *definitions.Step, kind, 
 	}
 	if kind != "" {
 		task.Kind, task.Description = kind, description
-		task.Outcomes = []string{FixRetry, FixSkip, FixEdit}
+		if r.version < 3 {
+			task.Outcomes = []string{FixRetry, FixSkip, FixEdit}
+		}
 		task.ID += fmt.Sprintf(".fix%d", r.stepState(step).Fixes)
 	}
 	res, err := r.syncResult(ctx, InboxSync{Open: []TaskOpening{{Task: task, ManagerOf: managerOf}}})

@@ -16,7 +16,15 @@ import (
 //
 //	1: the first release.
 //	2: inbox projection writes (SyncInbox) run as local activities.
-//	3: rendered titles and the summary are clipped to 500 characters, descriptions to
+//	3: (flow) an http or notify step whose templates do not render takes on_failure;
+//	   fix-it tasks ask for the skipped step's save fields; an http body value that is
+//	   one expression keeps its JSON type; an automation's activity leaves the run at
+//	   rest after a grace period; cancel reasons reach child runs; a missing subprocess
+//	   target takes on_failure; signal completions resolve the actor in the directory;
+//	   wait steps can be expedited; expressions evaluate with the numeric model publish
+//	   checks with (Vars.LegacyNumbers is false); an approval's comment is in its step's
+//	   data (steps.<id>.data.comment).
+//	   (edge) rendered titles and the summary are clipped to 500 characters, descriptions to
 //	   10,000 (edge limits).
 //	   (api) a completion of a task with several outcomes must name one.
 //	   (cost) the settle and complete Updates answer briefly and the result says only

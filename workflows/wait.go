@@ -34,21 +34,21 @@ func (r *run) execWait(ctx workflow.Context, step *definitions.Step) (string, er
 			st.Until = &until
 		}
 		until := *st.Until
-		cont := func() bool { return r.shouldContinue(ctx) }
+		cont := func() bool { return r.expedited(step) || r.shouldContinue(ctx) }
 		again, err := r.restFor(ctx, until.Sub(r.now()), "Wait until "+until.Format(time.RFC3339), cont)
 		if err != nil {
 			return "", r.cancelled(step, err)
 		}
-		if again {
+		if again && !r.expedited(step) {
 			return "", errContinue
 		}
 		r.complete(step, OutcomeElapsed, nil, ActorSystem)
-		r.note(JournalWaited, step.ID, "", ActorSystem, map[string]any{"outcome": OutcomeElapsed, "until": until.Format(time.RFC3339)})
+		r.note(JournalWaited, step.ID, "", ActorSystem, r.expediteDetail(step, map[string]any{"outcome": OutcomeElapsed, "until": until.Format(time.RFC3339)}))
 		return "", nil
 	}
 	again := false
 	has := func() bool {
-		if r.pendingEvent(w.Event) >= 0 {
+		if r.pendingEvent(w.Event) >= 0 || r.expedited(step) {
 			return true
 		}
 		again = r.shouldContinue(ctx)
@@ -72,12 +72,15 @@ func (r *run) execWait(ctx workflow.Context, step *definitions.Step) (string, er
 	if err != nil {
 		return "", r.cancelled(step, err)
 	}
-	if again && r.pendingEvent(w.Event) < 0 {
+	if again && r.pendingEvent(w.Event) < 0 && !r.expedited(step) {
 		return "", errContinue
+	}
+	if r.pendingEvent(w.Event) < 0 && r.expedited(step) {
+		received = false // an operator ended the wait: it times out now
 	}
 	if !received {
 		r.complete(step, OutcomeTimeout, nil, ActorSystem)
-		r.note(JournalWaited, step.ID, "", ActorSystem, map[string]any{"outcome": OutcomeTimeout, "event": w.Event, "goto": w.OnTimeout})
+		r.note(JournalWaited, step.ID, "", ActorSystem, r.expediteDetail(step, map[string]any{"outcome": OutcomeTimeout, "event": w.Event, "goto": w.OnTimeout}))
 		if w.OnTimeout != "" && r.takeJump(step.ID, w.OnTimeout, step.MaxRounds, r.sequenceOf(step.ID)) {
 			return w.OnTimeout, nil
 		}

@@ -38,6 +38,10 @@ type Main struct {
 	API, Worker bool
 	// Migrate applies database migrations before starting.
 	Migrate bool
+	// Outbound, when set, replaces the SSRF-guarded transport of http and notify steps:
+	// tests serve the integrations of the shipped definitions (https://erp.example.com,
+	// …) in process with it. Subscriptions keep the guarded client.
+	Outbound http.RoundTripper
 	// Dev turns on what only `handoff dev` offers: the web app's "sign in as".
 	Dev bool
 
@@ -108,8 +112,12 @@ func (m *Main) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		outbound := safehttp.NewClient(httpCfg)
+		if m.Outbound != nil {
+			outbound = &http.Client{Transport: m.Outbound, Timeout: outbound.Timeout}
+		}
 		acts := &activities.Activities{DB: db, Logger: slog.New(activities.LogHandler(m.Logger.Handler())),
-			HTTP: safehttp.NewClient(httpCfg), HTTPMaxBody: httpCfg.MaxBodyBytes,
+			HTTP: outbound, HTTPMaxBody: httpCfg.MaxBodyBytes,
 			Secrets: &secrets.Resolver{LookupEnv: os.LookupEnv, Store: db, Box: m.secrets}}
 		if m.Config.StickyCacheSize > 0 {
 			worker.SetStickyWorkflowCacheSize(m.Config.StickyCacheSize) // process-wide: set before any worker starts

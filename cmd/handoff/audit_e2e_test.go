@@ -129,7 +129,9 @@ func TestAuditTrailOfContentApproval(t *testing.T) {
 		{"task.assigned", sys, "brand_review"},
 		{"approval.approved", "bea", "brand_review"},
 		{"task.completed", "bea", "brand_review"},
+		{"decision", sys, "reviews_gate"},
 		{"step.skipped", sys, "expert_review"},
+		{"decision", sys, "expert_gate"},
 		{"integration.call", sys, "publish"},
 		{"integration.failed", sys, "publish"},
 		{"task.assigned", sys, "publish_failed"},
@@ -234,7 +236,8 @@ steps:
 `
 
 // TestAuditTrailOfCancelledRun cancels a run whose subprocess waits for a person: the
-// parent's trail names who cancelled and why, the child's its cancelled task.
+// parent's trail names who cancelled and why, the child's its cancelled task and the
+// parent's reason.
 func TestAuditTrailOfCancelledRun(t *testing.T) {
 	s := newStack(t)
 	s.do("dana", "POST", "/v1/definitions", subprocessChild).must(t, http.StatusCreated)
@@ -260,12 +263,18 @@ func TestAuditTrailOfCancelledRun(t *testing.T) {
 			require.Equal(t, "Duplicate request", m["detail"].(map[string]any)["reason"])
 		}
 	}
-	kids, _ := auditActions(t, s, "alice", child)
+	kids, kidEvents := auditActions(t, s, "alice", child)
 	require.Equal(t, []auditAction{
 		{"run.started", "alice", ""},
 		{"task.assigned", "system", "accounts"},
 		{"run.cancel_requested", "system", ""},
 		{"task.cancelled", "system", "accounts"},
+		{"run.cancel_reason", "system", ""},
 		{"run.cancelled", "system", ""},
 	}, kids)
+	for _, e := range kidEvents {
+		if m := e.(map[string]any); m["kind"] == "run.cancel_reason" {
+			require.Equal(t, map[string]any{"reason": "Duplicate request", "by": "admin", "by_run": id}, m["detail"])
+		}
+	}
 }

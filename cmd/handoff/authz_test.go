@@ -74,6 +74,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/v1/api-keys", func() any { return map[string]any{"user": "bob"} }, []int{401, 401, 403, 403, 201, 403, 403}},
 		{"GET", "/v1/api-keys?user=bob", nil, []int{401, 401, 403, 403, 200, 403, 403}},
 		{"DELETE", "/v1/api-keys/none", nil, []int{401, 401, 403, 403, 404, 403, 403}},
+		{"POST", "/v1/runs/" + runID + "/steps/details/expedite", func() any { return map[string]any{"reason": "test"} }, []int{401, 401, 403, 403, 422, 403, 403}},
 		{"POST", "/v1/runs/" + runID + "/cancel", func() any { return map[string]any{"reason": "test"} }, []int{401, 401, 404, 404, 202, 403, 403}},
 		{"GET", "/v1/subscriptions", nil, []int{401, 401, 403, 403, 200, 403, 403}},
 		{"GET", "/v1/subscriptions/sub_none", nil, []int{401, 401, 403, 403, 404, 403, 403}},

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -122,24 +124,45 @@ func runDev(ctx context.Context, cfg Config, out io.Writer) (err error) {
 	return nil
 }
 
-// publishExamples publishes definitions/examples/*.yaml; an invalid one is reported, not fatal.
+// publishExamples publishes definitions/examples/*.yaml (see publishAll).
 func publishExamples(ctx context.Context, db *postgres.DB, out io.Writer) {
 	files, _ := filepath.Glob(filepath.Join("definitions", "examples", "*.yaml"))
-	for _, f := range files {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			fmt.Fprintf(out, "  %s: %v\n", f, err)
-			continue
+	publishAll(ctx, db, files, out)
+}
+
+// publishAll publishes the files in an order that works whatever their names: one whose
+// subprocess target is not published yet is tried again once another has been published.
+// What cannot be published is reported, not fatal.
+func publishAll(ctx context.Context, db *postgres.DB, files []string, out io.Writer) {
+	failed := map[string]error{}
+	for len(files) > 0 {
+		var again []string
+		for _, f := range files {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				failed[f] = err
+				continue
+			}
+			d, created, err := api.Publish(ctx, db, src, "dev")
+			switch {
+			case err != nil:
+				failed[f] = err
+				again = append(again, f)
+			case created:
+				delete(failed, f)
+				fmt.Fprintf(out, "  published %s v%d\n", d.Key, d.Version)
+			default:
+				delete(failed, f)
+				fmt.Fprintf(out, "  %s v%d is up to date\n", d.Key, d.Version)
+			}
 		}
-		d, created, err := api.Publish(ctx, db, src, "dev")
-		switch {
-		case err != nil:
-			fmt.Fprintf(out, "  %s: not published: %v\n", f, err)
-		case created:
-			fmt.Fprintf(out, "  published %s v%d\n", d.Key, d.Version)
-		default:
-			fmt.Fprintf(out, "  %s v%d is up to date\n", d.Key, d.Version)
+		if len(again) == len(files) {
+			break // no progress
 		}
+		files = again
+	}
+	for _, f := range slices.Sorted(maps.Keys(failed)) {
+		fmt.Fprintf(out, "  %s: not published: %v\n", f, failed[f])
 	}
 }
 

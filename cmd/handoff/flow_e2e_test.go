@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/handoffhq/handoff/workflows"
 )
 
 // TestExternalEvent: an event resumes a waiting run; a second delivery changes nothing;
@@ -71,6 +73,18 @@ func TestCancelCascades(t *testing.T) {
 	eventually(t, func() bool {
 		return len(s.do("alice", "GET", "/v1/tasks?assignee=me", nil).must(t, http.StatusOK)["tasks"].([]any)) == 0
 	}, "the inbox drops the child's task")
+	// The child was told why: its state and audit trail carry the parent's reason.
+	cs := s.do("admin", "GET", "/v1/runs/"+child, nil).must(t, http.StatusOK)
+	require.Equal(t, map[string]any{"reason": "hired elsewhere", "by": "alice", "by_run": id}, cs["cancellation"])
+	_, events := auditActions(t, s, "admin", child)
+	var reason map[string]any
+	for _, e := range events {
+		if m := e.(map[string]any); m["kind"] == workflows.JournalCancelled {
+			reason = m["detail"].(map[string]any)
+		}
+	}
+	require.Equal(t, "hired elsewhere", reason["reason"], "the child's audit says why it was cancelled")
+	require.Equal(t, map[string]any{"reason": "hired elsewhere", "by": "alice"}, s.do("admin", "GET", "/v1/runs/"+id, nil).must(t, http.StatusOK)["cancellation"])
 	s.do("alice", "POST", "/v1/runs/"+id+"/cancel", map[string]any{"reason": "again"}).problem(t, http.StatusConflict)
 }
 

@@ -68,6 +68,8 @@ func historyScenarios() []scenario {
 			actions: func(t *testing.T, s *stack, run map[string]any) { waitStatus(t, s, run["id"].(string), "completed") }},
 		{name: "example-employee-onboarding", source: "definitions/examples/employee-onboarding.yaml"},
 		{name: "example-purchase-approval", source: "definitions/examples/purchase-approval.yaml"},
+		{name: "example-vendor-onboarding", source: "definitions/examples/vendor-onboarding.yaml",
+			overrides: map[string]any{"vendor_id": "V-12345"}},
 		{name: "example-vendor-risk-review", source: "definitions/examples/vendor-risk-review.yaml",
 			overrides: map[string]any{"vendor_id": "V-12345"}},
 		{name: "example-content-approval", source: "definitions/examples/content-approval.yaml"},

@@ -84,6 +84,7 @@ func TestRecordHistories(t *testing.T) {
 			executions[sc.name+".json"] = recordedExecution{WorkflowID: id, RunID: run["temporal"].(map[string]any)["run_id"].(string)}
 		})
 	}
+	t.Run("participant walks", func(t *testing.T) { recordWalks(t, dir, executions) })
 }
 
 // writeHistory saves a run's history as the JSON the Temporal CLI prints.

@@ -121,7 +121,7 @@ func runUntilSignal(ctx context.Context, m *Main) error {
 		m.Logger.Info("api listening", "addr", m.Addr())
 	}
 	if m.Worker {
-		m.Logger.Info("worker polling", "task_queue", "handoff", "temporal", m.Config.TemporalAddress)
+		m.Logger.Info("worker polling", "task_queue", m.Config.TaskQueue, "temporal", m.Config.TemporalAddress)
 	}
 	<-ctx.Done()
 	m.Logger.Info("shutting down")

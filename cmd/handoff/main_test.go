@@ -56,11 +56,17 @@ func (b *logBuffer) String() string {
 // Options adjust the configuration before it starts (e.g. allowlisting a loopback sink).
 func newStack(t *testing.T, opts ...func(*Config)) *stack {
 	t.Helper()
-	return startStack(t, false, opts...)
+	return newStackWith(t, nil, opts...)
 }
 
 // startStack is newStack; dev turns on what only `handoff dev` offers (Main.Dev).
 func startStack(t *testing.T, dev bool, opts ...func(*Config)) *stack {
+	t.Helper()
+	return newStackWith(t, func(m *Main) { m.Dev = dev }, opts...)
+}
+
+// newStackWith is newStack with Main adjusted before it runs (e.g. its outbound transport).
+func newStackWith(t *testing.T, adjust func(*Main), opts ...func(*Config)) *stack {
 	t.Helper()
 	tmp := testenv.Temporal(t)
 	cfg := Config{
@@ -75,7 +81,10 @@ func startStack(t *testing.T, dev bool, opts ...func(*Config)) *stack {
 	}
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(io.MultiWriter(testLogOutput(), logs), nil))
-	m := &Main{Config: cfg, Logger: logger, API: true, Worker: true, Migrate: true, Dev: dev}
+	m := &Main{Config: cfg, Logger: logger, API: true, Worker: true, Migrate: true}
+	if adjust != nil {
+		adjust(m)
+	}
 	require.NoError(t, m.Run(context.Background()))
 	t.Cleanup(func() { require.NoError(t, m.Close()) })
 	s := &stack{t: t, main: m, url: "http://" + m.Addr(), keys: map[string]string{}, logs: logs}
