@@ -18,9 +18,10 @@ import (
 // TestEchoKeepsTheAuditTrail: the audit trail built from a history whose inbox writes
 // are echoed whole (as before) is the one built from the same history with each echo
 // as SyncInbox now writes it (echo), for every recorded history with inbox markers
-// (the replay corpus of interpreter versions 2 and 3, the audit package's v2 histories);
-// and what the chaos oracle reads of each write (task ids, statuses, outcomes, who,
-// data, due dates, journal, how the run ended) is unchanged. The echo is smaller.
+// (the replay corpus of interpreter version 2 and the audit package's v2 histories,
+// echoed whole; the v3 corpus, recorded with the echo, must not change by echoing it
+// again); and what the chaos oracle reads of each write (task ids, statuses, outcomes,
+// who, data, due dates, journal, how the run ended) is unchanged. The echo is smaller.
 func TestEchoKeepsTheAuditTrail(t *testing.T) {
 	dc := converter.GetDefaultDataConverter()
 	var paths []string
@@ -52,12 +53,17 @@ func TestEchoKeepsTheAuditTrail(t *testing.T) {
 					continue
 				}
 				details := ev.GetMarkerRecordedEventAttributes().GetDetails()
-				whole += proto.Size(details["result"])
-				p, err := dc.ToPayloads(syncAnswer{InboxResult: workflows.InboxResult{Assignees: res.Assignees}, Written: echo(*res.Written)})
+				size := proto.Size(details["result"])
+				rest := res
+				rest.Written = nil
+				p, err := dc.ToPayloads(syncAnswer{InboxResult: rest, Written: echo(*res.Written)})
 				require.NoError(t, err)
 				details["result"] = p
-				echoed += proto.Size(p)
-				markers++
+				if filepath.Base(filepath.Dir(path)) == "v3" {
+					require.Equal(t, size, proto.Size(p), "the v3 corpus is echoed as SyncInbox echoes")
+				} else {
+					whole, echoed, markers = whole+size, echoed+proto.Size(p), markers+1
+				}
 				again, ok, err := workflows.SyncInboxWritten(ev, dc)
 				require.NoError(t, err)
 				require.True(t, ok)
