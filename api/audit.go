@@ -63,6 +63,27 @@ func (s *Server) RunEvidence(ctx context.Context, me postgres.User, id string) (
 	return ev, nil
 }
 
+// VerifyEvidence checks evidence against its run's history in Temporal as it is now,
+// as `handoff evidence verify` does (evidence.Verify), for whoever may see the run: a
+// *evidence.MismatchError names every difference.
+func (s *Server) VerifyEvidence(ctx context.Context, me postgres.User, ev *evidence.Evidence) error {
+	if ev.Temporal.WorkflowID != ev.RunID {
+		return &evidence.MismatchError{Problems: []string{fmt.Sprintf("the evidence names run %q but workflow %q", ev.RunID, ev.Temporal.WorkflowID)}}
+	}
+	if err := s.seeRun(ctx, me, ev.RunID); err != nil {
+		return err
+	}
+	history, _, err := evidence.FetchHistory(ctx, s.temporal, ev.Temporal.WorkflowID, ev.Temporal.RunID)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return problem(http.StatusNotFound, fmt.Sprintf("no run %q", ev.RunID))
+	}
+	if err != nil {
+		return err
+	}
+	return evidence.Verify(ev, history, s.cfg.DataConverter)
+}
+
 // runHistory reads a run's whole history (every execution, continue-as-new included).
 func (s *Server) runHistory(ctx context.Context, id string) ([]*historypb.HistoryEvent, string, error) {
 	history, lastRun, err := evidence.FetchHistory(ctx, s.temporal, id, "")

@@ -148,3 +148,9 @@ func HashKey(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:])
 }
+
+// MayWorkOn reports whether u may complete, claim, reassign or delegate t by the rule
+// the operations apply (for pages deciding which actions to offer).
+func MayWorkOn(u postgres.User, t Task) bool {
+	return mayWorkOn(u, postgres.Task{ClaimedBy: t.ClaimedBy, Assignees: t.Assignees, CandidateGroups: t.CandidateGroups})
+}

@@ -244,6 +244,10 @@ func formField(f definitions.Field) FormField {
 	return ff
 }
 
+// FormFields is the language's form fields as the API answers them (for the web app's
+// form previews); never nil.
+func FormFields(fs []definitions.Field) []FormField { return formFields(fs) }
+
 // formFields converts the language's form fields; never nil.
 func formFields(fs []definitions.Field) []FormField {
 	out := make([]FormField, 0, len(fs))

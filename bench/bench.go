@@ -79,6 +79,15 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			celErr = err
 		}
 	}
+	if b.wantsGroup("D3") { // CPU-bound too: the owner's diagrams (editor.go)
+		d3, err := b.measureD3(ctx)
+		figs = append(figs, b.selected(d3)...)
+		if err != nil {
+			b.logf("D3 failed: %v", err)
+			figs = append(figs, Figure{ID: "D3", Name: "did not complete", Target: "run", Note: err.Error(), failed: true})
+			celErr = errors.Join(celErr, err)
+		}
+	}
 	if !b.needsServers() {
 		return errors.Join(b.report(figs), celErr)
 	}
@@ -93,7 +102,16 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	}()
 	b.d = &driver{s: b.s}
 	more, err := b.measure(ctx)
-	figs = append(more, figs...)
+	// The editor's round trips (D2) are reported beside D1 and D3, after the servers' figures.
+	var servers, d2 []Figure
+	for _, f := range more {
+		if strings.HasPrefix(f.ID, "D2") {
+			d2 = append(d2, f)
+		} else {
+			servers = append(servers, f)
+		}
+	}
+	figs = append(append(servers, figs...), d2...)
 	if rerr := b.report(figs); rerr != nil {
 		return rerr
 	}
@@ -115,7 +133,7 @@ func (b *bencher) report(figs []Figure) error {
 
 // needsServers reports whether any selected figure runs on the servers.
 func (b *bencher) needsServers() bool {
-	for _, id := range []string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R9", "P"} {
+	for _, id := range []string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R9", "P", "D2"} {
 		if b.wantsGroup(id) {
 			return true
 		}
@@ -140,6 +158,9 @@ func (b *bencher) measure(ctx context.Context) ([]Figure, error) {
 			figs = append(figs, Figure{ID: id, Name: "did not complete", Target: "run", Note: err.Error(), failed: true})
 			errs = append(errs, err)
 		}
+	}
+	if b.wantsGroup("D2") { // beside D1: the editor's validate round trip, on a quiet stack
+		step("D2", func() ([]Figure, error) { return b.measureD2(ctx) })
 	}
 	if b.wants("R1") || b.wants("R7") {
 		step("R1", func() (f []Figure, err error) { f, hist, err = b.measureR1(ctx); return f, err })

@@ -31,7 +31,7 @@ func (b *bencher) measureC1D1(ctx context.Context) ([]Figure, error) {
 	if b.cfg.Short {
 		count, benchtime = 1, "100ms"
 	}
-	res, err := goBench(ctx, b.cfg.Root, "^(BenchmarkCompileExamples|BenchmarkCompile500Steps|BenchmarkEvalRoutingRule)$", benchtime, count)
+	res, err := goBench(ctx, b.cfg.Root, "./definitions/", "^(BenchmarkCompileExamples|BenchmarkCompile500Steps|BenchmarkEvalRoutingRule)$", benchtime, count)
 	if err != nil {
 		return nil, fmt.Errorf("C1/D1: %w", err)
 	}
@@ -86,11 +86,11 @@ func scale(xs []float64, k float64) []float64 {
 
 var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`)
 
-// goBench runs `go test -bench` on the definitions package and returns ns/op per
+// goBench runs `go test -bench` on a package ("./definitions/") and returns ns/op per
 // benchmark (sub-benchmarks as Name/sub), one value per -count repetition.
-func goBench(ctx context.Context, root, pattern, benchtime string, count int) (map[string][]float64, error) {
+func goBench(ctx context.Context, root, pkg, pattern, benchtime string, count int) (map[string][]float64, error) {
 	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", pattern, "-benchtime", benchtime,
-		"-count", strconv.Itoa(count), "./definitions/")
+		"-count", strconv.Itoa(count), pkg)
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/handoffhq/handoff/postgres/internal/dbsqlc"
@@ -239,4 +240,24 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// Person is a directory user as a picker shows them: id and name.
+type Person struct {
+	ID, Name string
+}
+
+// FindPeople returns up to limit people whose id or a word of whose name starts with
+// prefix (case ignored), by name. LIKE's wildcards in prefix match themselves.
+func (db *DB) FindPeople(ctx context.Context, prefix string, limit int) ([]Person, error) {
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix)
+	rows, err := db.q.FindPeople(ctx, db.pool, dbsqlc.FindPeopleParams{Prefix: esc, Lim: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("find people: %w", interpretError(err))
+	}
+	out := make([]Person, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Person{ID: r.ID, Name: r.Name})
+	}
+	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/handoffhq/handoff/definitions"
 	"github.com/handoffhq/handoff/postgres"
 )
 
@@ -41,6 +42,14 @@ type pages struct {
 type asset struct {
 	body    []byte
 	version string // a hash of the content, in the URL so that it can be cached for good
+}
+
+// fieldIn is what the form's partials get: the field, its form and whether it is a
+// table's cell.
+type fieldIn struct {
+	Field fieldView
+	Form  formView
+	Cell  bool
 }
 
 // view is what every page template gets.
@@ -82,6 +91,38 @@ func parsePages() (*pages, error) {
 		"due":      dueWords,
 		"when":     when,
 		"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"fieldIn":  func(f fieldView, form formView) fieldIn { return fieldIn{f, form, false} },
+		"cellIn":   func(f fieldView, form formView) fieldIn { return fieldIn{f, form, true} },
+		"has":      has,
+		"inc":      func(i int) int { return i + 1 },
+		"inputType": func(typ string) string {
+			switch typ {
+			case definitions.TypeEmail, definitions.TypeURL, definitions.TypeDate:
+				return typ
+			case definitions.TypeDatetime:
+				return "datetime-local"
+			}
+			return "text"
+		},
+		"show":       show,
+		"auditNotes": auditNotes,
+		"words":      func(s string) string { return strings.NewReplacer(".", " ", "_", " ").Replace(s) },
+		"stateClass": func(s string) string { return strings.ReplaceAll(s, " ", "-") },
+		"stateMark": func(s string) string {
+			switch s {
+			case "done":
+				return "✓"
+			case "open", "waiting":
+				return "●"
+			case "failed":
+				return "✕"
+			case "skipped", "cancelled":
+				return "–"
+			}
+			return "○"
+		},
+		"stepsWithData": stepsWithData,
+		"seconds":       func(p *float64) string { return seconds(*p) },
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -89,10 +130,11 @@ func parsePages() (*pages, error) {
 	}
 	for _, n := range names {
 		base := path.Base(n)
-		if base == "layout.html" {
+		if base == "layout.html" || strings.HasPrefix(base, "form") {
 			continue
 		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		// Every page has the layout and the shared partials (form*.html).
+		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/form*.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", n, err)
 		}
@@ -130,6 +172,21 @@ func (s *Server) render(c echo.Context, status int, page, block string, v view) 
 	h := c.Response().Header()
 	h.Set(echo.HeaderCacheControl, "no-store")
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// partial writes one template of a page's set with data as its dot: a fragment for
+// htmx (a form's fields, a picker's choices).
+func (s *Server) partial(c echo.Context, page, name string, data any) error {
+	t, ok := s.pages.sets[page]
+	if !ok {
+		return fmt.Errorf("no page %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		return fmt.Errorf("render %s/%s: %w", page, name, err)
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
 
 // headers sets the security headers of every answer of the web app.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/handoffhq/handoff/api"
 	"github.com/handoffhq/handoff/postgres"
 )
 
@@ -31,6 +32,9 @@ type Config struct {
 	SessionLifetime time.Duration
 	// Dev turns on what only `handoff dev` may offer: "sign in as" any directory user.
 	Dev bool
+	// TemporalWebURL is Temporal Web's address, for the run page's link to a run;
+	// "" shows no link. Namespace is the runs' Temporal namespace (default "default").
+	TemporalWebURL, Namespace string
 	// MaxStreams bounds the live-update streams (server-sent events) open at once.
 	// Default 4096.
 	MaxStreams int
@@ -60,6 +64,10 @@ func (c *Config) applyDefaults() {
 	if c.SessionLifetime <= 0 {
 		c.SessionLifetime = 12 * time.Hour
 	}
+	if c.Namespace == "" {
+		c.Namespace = "default"
+	}
+	c.TemporalWebURL = strings.TrimSuffix(c.TemporalWebURL, "/")
 	if c.MaxStreams <= 0 {
 		c.MaxStreams = 4096
 	}
@@ -76,6 +84,7 @@ func (c *Config) applyDefaults() {
 type Server struct {
 	cfg    Config
 	db     *postgres.DB
+	api    *api.Server // the operations the pages call; set by UseAPI before serving
 	log    *slog.Logger
 	pages  *pages
 	oidc   *relyingParty // nil when OIDC is off
@@ -114,6 +123,11 @@ func New(cfg Config, db *postgres.DB, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
+// UseAPI gives the pages the API's operations, the same Go code that answers /v1:
+// authorisation, form resolution and validation are the API's. Call it before serving
+// (the API is built with this app mounted on its router, hence after New).
+func (s *Server) UseAPI(a *api.Server) { s.api = a }
+
 // Mount registers the pages on e, the API's router. Every page goes through the
 // security headers, cross-origin protection and this transport's error mapping.
 func (s *Server) Mount(e *echo.Echo) {
@@ -132,6 +146,46 @@ func (s *Server) Mount(e *echo.Echo) {
 	in := g.Group("", s.signedIn)
 	in.GET("/", s.inboxPage)
 	in.GET("/inbox/events", s.inboxEvents)
+	// Participants' pages (task.go, run.go, start.go).
+	in.GET("/tasks/:id", s.taskPage)
+	in.POST("/tasks/:id", s.completeTask)
+	in.POST("/tasks/:id/form", s.resolveTaskForm)
+	in.POST("/tasks/:id/claim", s.claimTask)
+	in.POST("/tasks/:id/reassign", s.handTask)
+	in.POST("/tasks/:id/delegate", s.handTask)
+	in.GET("/people", s.people)
+	in.GET("/runs/:id", s.runPage)
+	in.POST("/runs/:id/cancel", s.cancelRun)
+	in.GET("/start", s.startList)
+	in.GET("/definitions/:key/start", s.startPage)
+	in.POST("/definitions/:key/start", s.startRun)
+	in.POST("/definitions/:key/start/form", s.resolveStartForm)
+	// Process owners, auditors and admins (issue 17).
+	in.GET("/definitions", s.definitionsPage)
+	in.GET("/definitions/new", s.editorPage)
+	in.POST("/definitions/validate", s.validatePage)
+	in.POST("/definitions/publish", s.publishPage)
+	in.GET("/definitions/:key", s.definitionLatest)
+	in.GET("/definitions/:key/edit", s.editorPage)
+	in.GET("/definitions/:key/versions/:version", s.definitionPage)
+	in.GET("/definitions/:key/hooks", s.hooksPage)
+	in.POST("/definitions/:key/hooks/:trigger/secrets", s.addHookSecret)
+	in.POST("/definitions/:key/hooks/:trigger/secrets/:secret/delete", s.deleteHookSecret)
+	in.GET("/definitions/:key/schedules", s.schedulesPage)
+	in.POST("/definitions/:key/schedules", s.addSchedule)
+	in.POST("/definitions/:key/schedules/:id/:action", s.scheduleAction)
+	in.GET("/reports/:key", s.reportPage)
+	in.GET("/reports/:key/csv", s.reportCSV)
+	in.GET("/runs/:id/evidence", s.evidencePage)
+	in.GET("/runs/:id/evidence.json", s.evidenceDownload)
+	in.GET("/admin/subscriptions", s.subscriptionsPage)
+	in.POST("/admin/subscriptions", s.addSubscription)
+	in.POST("/admin/subscriptions/:id/delete", s.deleteSubscription)
+	in.GET("/admin/users", s.usersPage)
+	in.POST("/admin/users", s.addUser)
+	in.GET("/admin/users/:id", s.userPage)
+	in.POST("/admin/users/:id/keys", s.createKey)
+	in.POST("/admin/users/:id/keys/:key/revoke", s.revokeKey)
 	e.RouteNotFound("/*", s.notFound)
 }
 

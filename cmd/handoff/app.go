@@ -163,6 +163,7 @@ func (m *Main) serve() error {
 	}
 	apiCfg.Web = m.web
 	m.api = api.New(apiCfg, m.DB, m.Temporal, m.Engine, m.Logger)
+	m.web.UseAPI(m.api)
 	m.server = &http.Server{Handler: m.api, ReadHeaderTimeout: 10 * time.Second}
 	m.server.RegisterOnShutdown(m.web.Close) // open event streams end, so that Shutdown need not wait for them
 	m.served = make(chan error, 1)

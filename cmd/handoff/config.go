@@ -102,6 +102,9 @@ type Config struct {
 	// SessionLifetime is how long a web sign-in lasts (HANDOFF_SESSION_LIFETIME, a Go
 	// duration, default "12h", at least "1m").
 	SessionLifetime time.Duration
+	// TemporalWebURL is where people reach Temporal Web, for the run page's link to a
+	// run (HANDOFF_TEMPORAL_WEB_URL, default http://localhost:8233, the dev server's).
+	TemporalWebURL string
 	// TemporalEnv is where Temporal's own client settings are read (envconfig:
 	// TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_GRPC_META_*, TEMPORAL_CONFIG_FILE,
 	// TEMPORAL_PROFILE); nil means the process environment. See docs/operations.md.
@@ -161,6 +164,7 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		OIDCRedirectURL:    get("HANDOFF_OIDC_REDIRECT_URL", ""),
 		OIDCClaim:          get("HANDOFF_OIDC_CLAIM", "email"),
 		SessionLifetime:    duration(get("HANDOFF_SESSION_LIFETIME", "12h")),
+		TemporalWebURL:     get("HANDOFF_TEMPORAL_WEB_URL", "http://localhost:8233"),
 	}
 	c.fileErr = fileErr
 	return c

@@ -43,6 +43,7 @@ func (c Config) validateWeb() error {
 // Web is the web app's configuration; dev turns on what only `handoff dev` offers.
 func (c Config) Web(dev bool) web.Config {
 	return web.Config{PublicURL: c.PublicURL, SessionLifetime: c.SessionLifetime, Dev: dev,
+		TemporalWebURL: c.TemporalWebURL, Namespace: c.TemporalNamespace,
 		OIDC: web.OIDCConfig{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: c.OIDCClientSecret,
 			RedirectURL: c.OIDCRedirectURL, Claim: c.OIDCClaim}}
 }

@@ -61,3 +61,10 @@ DELETE FROM api_keys WHERE hash = @hash AND scope = @scope;
 -- name: DeleteExpiredAPIKeys :execrows
 -- Forgets the expired keys of a scope (codec sessions: they are never shown again).
 DELETE FROM api_keys WHERE scope = @scope AND expires_at <= now();
+
+-- name: FindPeople :many
+-- People whose id or name starts a word with the text, for a picker; ids and names only.
+SELECT id, name FROM users
+WHERE id ILIKE @prefix::text || '%' OR name ILIKE @prefix::text || '%' OR name ILIKE '% ' || @prefix::text || '%'
+ORDER BY name, id
+LIMIT @lim::int;

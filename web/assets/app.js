@@ -32,4 +32,19 @@
     });
     events.addEventListener("error", function () { body.dataset.live = "retrying"; });
   }
+
+  // A form's fields post to the server as the person types (htmx, on the element with
+  // data-resolve); the server answers the fields as they stand and this shows and
+  // hides them as the answer says, without replacing what is being typed. Which field
+  // shows is the server's decision alone (visible_when, evaluated in Go).
+  body.addEventListener("htmx:afterRequest", function (e) {
+    var elt = e.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-resolve") || !e.detail.successful) { return; }
+    var answer = new DOMParser().parseFromString(e.detail.xhr.responseText, "text/html");
+    answer.querySelectorAll("[data-field]").forEach(function (w) {
+      var mine = document.getElementById(w.id);
+      if (mine) { mine.hidden = w.hidden; }
+    });
+    elt.dataset.resolved = String(Number(elt.dataset.resolved || "0") + 1);
+  });
 })();

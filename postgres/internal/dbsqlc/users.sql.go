@@ -181,6 +181,44 @@ func (q *Queries) DeleteExpiredAPIKeys(ctx context.Context, db DBTX, scope strin
 	return result.RowsAffected(), nil
 }
 
+const findPeople = `-- name: FindPeople :many
+SELECT id, name FROM users
+WHERE id ILIKE $1::text || '%' OR name ILIKE $1::text || '%' OR name ILIKE '% ' || $1::text || '%'
+ORDER BY name, id
+LIMIT $2::int
+`
+
+type FindPeopleParams struct {
+	Prefix string
+	Lim    int32
+}
+
+type FindPeopleRow struct {
+	ID   string
+	Name string
+}
+
+// People whose id or name starts a word with the text, for a picker; ids and names only.
+func (q *Queries) FindPeople(ctx context.Context, db DBTX, arg FindPeopleParams) ([]FindPeopleRow, error) {
+	rows, err := db.Query(ctx, findPeople, arg.Prefix, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []FindPeopleRow
+	for rows.Next() {
+		var i FindPeopleRow
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const groupMembers = `-- name: GroupMembers :many
 SELECT id FROM users
 WHERE groups @> ARRAY[$1::text]
