@@ -15,8 +15,9 @@ import (
 //     (the run row's) and the run's own bookkeeping (outcomes, votes needed, reminders,
 //     ownership history);
 //   - a task closed, as it ended (the rest is in the write that opened it);
-//   - the run row whole while the run is running (its first write), and at its end only
-//     how it ended (status, completion time, error);
+//   - the run row, where it is sent (the first write, the run's end: a write cannot tell
+//     whether it is also the first);
+//   - not the notifications;
 //   - the journal.
 //
 // It decodes as workflows.InboxResult. A reader that needs whole rows (rebuilding the
@@ -53,9 +54,6 @@ type closedTask struct {
 // echo is the echo of a write.
 func echo(s workflows.InboxSync) *echoSync {
 	out := &echoSync{Run: s.Run, Journal: s.Journal}
-	if r := s.Run; r != nil && r.Status != workflows.StatusRunning {
-		out.Run = &workflows.RunRecord{Status: r.Status, CompletedAt: r.CompletedAt, Error: r.Error}
-	}
 	for _, t := range s.Close {
 		out.Close = append(out.Close, closedTask{ID: t.ID, StepID: t.StepID, Kind: t.Kind, Status: t.Status,
 			Votes: t.Votes, Outcome: t.Outcome, Comment: t.Comment, Data: t.Data, CompletedBy: t.CompletedBy,
