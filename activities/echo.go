@@ -11,9 +11,8 @@ import (
 // chaos oracle. The echo is what they read (issue 18: it was the largest part of a
 // run's history beyond the least code), and each write says only what it changed:
 //
-//   - a task opened, as its projection row has it, without the run id and definition
-//     (the run row's) and the run's own bookkeeping (outcomes, votes needed, reminders,
-//     ownership history);
+//   - a task opened, as its projection row has it, without the run's own bookkeeping
+//     (outcomes, votes needed, reminders, ownership history);
 //   - a task closed, as it ended (the rest is in the write that opened it);
 //   - the run row, where it is sent (the first write, the run's end: a write cannot tell
 //     whether it is also the first);
@@ -61,7 +60,6 @@ func echo(s workflows.InboxSync) *echoSync {
 	}
 	for _, o := range s.Open {
 		t := o.Task
-		t.RunID, t.Definition = "", ""
 		t.Outcomes, t.Policy, t.RequiredVotes, t.Votes, t.History = nil, "", 0, nil, nil
 		t.RemindersSent, t.Escalations, t.Overdue = 0, 0, false
 		out.Open = append(out.Open, workflows.TaskOpening{Task: t, ManagerOf: o.ManagerOf})
