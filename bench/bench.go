@@ -133,7 +133,7 @@ func (b *bencher) report(figs []Figure) error {
 
 // needsServers reports whether any selected figure runs on the servers.
 func (b *bencher) needsServers() bool {
-	for _, id := range []string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R9", "P", "D2"} {
+	for _, id := range []string{"R1", "R2", "R3", "R4", "R5", "R6", "R7", "R9", "P", "D2", "W"} {
 		if b.wantsGroup(id) {
 			return true
 		}
@@ -182,6 +182,9 @@ func (b *bencher) measure(ctx context.Context) ([]Figure, error) {
 	}
 	if b.wants("R9") {
 		step("R9", func() ([]Figure, error) { return b.measureR9(ctx) })
+	}
+	if b.wants("W") || b.wantsGroup("W") {
+		step("W", func() ([]Figure, error) { return b.measureW(ctx) })
 	}
 	if b.wantsGroup("P") {
 		got, err := b.measureP(ctx) // selects its own figures and reports its own failures

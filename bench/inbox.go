@@ -44,9 +44,10 @@ func (r inboxReader) String() string {
 // seedInbox creates the database and fills it with total tasks, one in ten open: each of
 // total/1000 users owns 1000 of them (100 open), and one task in seven is also offered to
 // one of users/20 groups.
-func (b *bencher) seedInbox(ctx context.Context, total int) (*inboxDB, error) {
+// name is the database's name.
+func (b *bencher) seedInbox(ctx context.Context, name string, total int) (*inboxDB, error) {
 	users := max(total/1000, 1)
-	url, err := b.s.createDatabase(ctx, "handoff_inbox")
+	url, err := b.s.createDatabase(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func (b *bencher) seedInbox(ctx context.Context, total int) (*inboxDB, error) {
 	if err := seedTasks(ctx, db, users, in.groups, total); err != nil {
 		return nil, err
 	}
-	b.logf("R5 seeded %d tasks (%d open) for %d users in %s", total, total/10, users, time.Since(began).Round(time.Second))
+	b.logf("%s seeded %d tasks (%d open) for %d users in %s", name, total, total/10, users, time.Since(began).Round(time.Second))
 	if in.cached, in.cachedURL, err = b.s.serveAPI(db, api.Config{}); err != nil {
 		return nil, err
 	}

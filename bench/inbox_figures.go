@@ -19,7 +19,7 @@ func (b *bencher) measureR5(ctx context.Context) ([]Figure, error) {
 	if b.cfg.Short {
 		total = 20_000
 	}
-	in, err := b.seedInbox(ctx, total)
+	in, err := b.seedInbox(ctx, "handoff_inbox", total)
 	if err != nil {
 		return nil, fmt.Errorf("R5: %w", err)
 	}

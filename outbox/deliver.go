@@ -3,9 +3,15 @@ package outbox
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/handoffhq/handoff/internal/webhook"
 	"github.com/handoffhq/handoff/postgres"
@@ -19,7 +25,40 @@ func (d *Dispatcher) deliverEmail(ctx context.Context, it postgres.OutboxItem) e
 	if err := json.Unmarshal(it.Payload, &e); err != nil {
 		return permanentError{fmt.Errorf("decode email: %w", err)}
 	}
-	return d.mailer.Send(ctx, message(it.ID, e, d.cfg.PublicURL))
+	links, err := d.approvalLinks(ctx, e)
+	if err != nil {
+		return err
+	}
+	return d.mailer.Send(ctx, message(it.ID, e, d.cfg.PublicURL, links))
+}
+
+// ApprovalLinkTTL is how long the approve and reject links of an approval email stay
+// good.
+const ApprovalLinkTTL = 7 * 24 * time.Hour
+
+// decisionLink is an approve or reject link of an approval email.
+type decisionLink struct{ Outcome, URL string }
+
+// approvalLinks are the approve and reject links of an email telling a user about an
+// open approval: each a random token for that task, person and outcome, stored as its
+// hash until it expires (web/approve.go uses it once). Other emails have none.
+func (d *Dispatcher) approvalLinks(ctx context.Context, e Email) ([]decisionLink, error) {
+	if e.Task == nil || e.Task.Kind != "approval" || e.User == "" {
+		return nil, nil
+	}
+	var out []decisionLink
+	for _, outcome := range []string{"approved", "rejected"} {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		token := base64.RawURLEncoding.EncodeToString(b)
+		sum := sha256.Sum256([]byte(token))
+		if err := d.db.CreateApprovalLink(ctx, hex.EncodeToString(sum[:]), postgres.ApprovalLink{TaskID: e.Task.ID,
+			UserID: e.User, Outcome: outcome, ExpiresAt: time.Now().Add(ApprovalLinkTTL)}); err != nil {
+			return nil, err
+		}
+		out = append(out, decisionLink{Outcome: outcome, URL: strings.TrimRight(d.cfg.PublicURL, "/") + "/approve?token=" + token})
+	}
+	return out, nil
 }
 
 func (d *Dispatcher) deliverWebhook(ctx context.Context, it postgres.OutboxItem) error {

@@ -42,7 +42,7 @@ func dueText(due time.Time, zone string) string {
 }
 
 // message turns an email payload into the message to send. id is the outbox id.
-func message(id string, e Email, publicURL string) Message {
+func message(id string, e Email, publicURL string, links []decisionLink) Message {
 	if e.Task == nil {
 		return Message{ID: id, To: e.To, Subject: e.Subject, Body: e.Body}
 	}
@@ -62,5 +62,15 @@ func message(id string, e Email, publicURL string) Message {
 		b.WriteString("Due:   no due date\n")
 	}
 	fmt.Fprintf(&b, "Link:  %s\n", TaskLink(publicURL, t.ID))
+	if len(links) > 0 {
+		b.WriteString("\nDecide from here (each link asks you to confirm, and works once):\n")
+		for _, l := range links {
+			label := "Approve"
+			if l.Outcome == "rejected" {
+				label = "Reject"
+			}
+			fmt.Fprintf(&b, "%-8s %s\n", label+":", l.URL)
+		}
+	}
 	return Message{ID: id, To: e.To, Subject: prefix + ": " + t.Title, Body: b.String()}
 }

@@ -48,9 +48,11 @@ type Email struct {
 
 // TaskNotice is what a task email says about the task.
 type TaskNotice struct {
-	ID      string     `json:"id"`
-	RunID   string     `json:"run_id"`
-	Title   string     `json:"title"`
+	ID    string `json:"id"`
+	RunID string `json:"run_id"`
+	Title string `json:"title"`
+	// Kind is the task's kind: an approval's email carries approve and reject links.
+	Kind    string     `json:"kind,omitempty"`
 	Summary string     `json:"summary,omitempty"`
 	DueAt   *time.Time `json:"due_at,omitempty"`
 	// TimeZone is the definition's IANA time zone, in which the due time is shown; ""

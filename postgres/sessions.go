@@ -134,3 +134,47 @@ func (db *DB) ListenInboxChanges(ctx context.Context, ready func(), changed func
 		changed(strings.Split(n.Payload, "\n"), false)
 	})
 }
+
+// ApprovalLink is an approve or reject link of an approval email (migration 012).
+type ApprovalLink struct {
+	TaskID, UserID, Outcome string
+	ExpiresAt               time.Time
+	UsedAt                  *time.Time
+}
+
+// CreateApprovalLink stores a link for userID to decide taskID with outcome until expires.
+func (db *DB) CreateApprovalLink(ctx context.Context, tokenHash string, l ApprovalLink) error {
+	err := db.q.CreateApprovalLink(ctx, db.pool, dbsqlc.CreateApprovalLinkParams{TokenHash: tokenHash,
+		TaskID: l.TaskID, UserID: l.UserID, Outcome: l.Outcome, ExpiresAt: l.ExpiresAt})
+	if err != nil {
+		return fmt.Errorf("create approval link of task %s: %w", l.TaskID, interpretError(err))
+	}
+	return nil
+}
+
+// ApprovalLink reads a link without using it; ErrNotFound when there is none.
+func (db *DB) ApprovalLink(ctx context.Context, tokenHash string) (ApprovalLink, error) {
+	r, err := db.q.ApprovalLink(ctx, db.pool, tokenHash)
+	if err != nil {
+		return ApprovalLink{}, fmt.Errorf("load approval link: %w", interpretError(err))
+	}
+	return ApprovalLink{TaskID: r.TaskID, UserID: r.UserID, Outcome: r.Outcome, ExpiresAt: r.ExpiresAt, UsedAt: r.UsedAt}, nil
+}
+
+// UseApprovalLink uses a link once: ErrNotFound when it is unknown, used or expired.
+func (db *DB) UseApprovalLink(ctx context.Context, tokenHash string) (ApprovalLink, error) {
+	r, err := db.q.UseApprovalLink(ctx, db.pool, tokenHash)
+	if err != nil {
+		return ApprovalLink{}, fmt.Errorf("use approval link: %w", interpretError(err))
+	}
+	return ApprovalLink{TaskID: r.TaskID, UserID: r.UserID, Outcome: r.Outcome, ExpiresAt: r.ExpiresAt, UsedAt: r.UsedAt}, nil
+}
+
+// DeleteExpiredApprovalLinks deletes links that expired more than a day ago.
+func (db *DB) DeleteExpiredApprovalLinks(ctx context.Context) (int64, error) {
+	n, err := db.q.DeleteExpiredApprovalLinks(ctx, db.pool)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired approval links: %w", interpretError(err))
+	}
+	return n, nil
+}

@@ -178,3 +178,33 @@ func TestAPIKeys(t *testing.T) {
 	_, err = db.Credential(ctx, "c0dec")
 	require.ErrorIs(t, err, ErrNotFound)
 }
+
+// FindPeople matches the start of an id or of a word of a name, case ignored, by name;
+// LIKE's wildcards typed are text.
+func TestFindPeople(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newDB(t)
+	for _, u := range []User{{ID: "hana", Name: "Hana Helper"}, {ID: "hal", Name: "Hal Jordan"}, {ID: "zed", Name: "Ada Halvorsen"},
+		{ID: "pct", Name: "100% Sure"}, {ID: "x_y", Name: "Xavier"}} {
+		_, err := db.CreateUser(ctx, u)
+		require.NoError(t, err)
+	}
+	names := func(q string, limit int) []string {
+		ps, err := db.FindPeople(ctx, q, limit)
+		require.NoError(t, err)
+		out := []string{}
+		for _, p := range ps {
+			out = append(out, p.ID)
+		}
+		return out
+	}
+	require.Equal(t, []string{"zed", "hal", "hana"}, names("ha", 10), "by name: Ada Halvorsen, Hal Jordan, Hana Helper")
+	require.Equal(t, []string{"hana"}, names("HELP", 10))
+	require.Equal(t, []string{"zed"}, names("ha", 1))
+	require.Empty(t, names("elper", 10), "the start of a word only")
+	require.Equal(t, []string{"pct"}, names("100%", 10))
+	require.Empty(t, names("%", 10), "a wildcard is text")
+	require.Equal(t, []string{"x_y"}, names("x_", 10))
+	require.Empty(t, names("_", 10))
+}

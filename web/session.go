@@ -167,3 +167,16 @@ func (s *Server) useSignInLink(c echo.Context) error {
 	}
 	return s.startSession(c, id, "/")
 }
+
+// Session starts a session of userID as signing in does and returns the value of its
+// cookie (named SessionCookie), for tools that drive the pages (the benchmarks).
+func (s *Server) Session(ctx context.Context, userID string) (string, error) {
+	id, hash := newToken()
+	if err := s.db.CreateSession(ctx, hash, userID, time.Now().Add(s.cfg.SessionLifetime)); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = sessionCookie

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -50,12 +51,26 @@ func (s *Server) renderTask(c echo.Context, status int, t api.Task, vals url.Val
 	v.Open = t.Status == workflows.TaskOpen && api.MayWorkOn(me, t)
 	v.Claim = v.Open && t.ClaimedBy == "" && !slices.Contains(t.Assignees, me.ID) && len(t.CandidateGroups) > 0
 	v.Open = v.Open && !v.Claim // a group's task is claimed before it is worked on
-	var hidden []string
+	// The form resolved for the values shown and the run's context: two questions to the
+	// run, asked at once.
+	var (
+		hidden         []string
+		res            api.ResolvedForm
+		run            api.Run
+		resErr, runErr error
+		wg             sync.WaitGroup
+	)
 	if v.Open {
-		res, err := s.api.ResolveTaskForm(ctx, me, api.ResolveTaskFormRequest{TaskID: t.ID, Data: formData(t.Form, vals, zone(c))})
-		if err != nil {
-			return err
-		}
+		wg.Go(func() {
+			res, resErr = s.api.ResolveTaskForm(ctx, me, api.ResolveTaskFormRequest{TaskID: t.ID, Data: formData(t.Form, vals, zone(c))})
+		})
+	}
+	wg.Go(func() { run, runErr = s.api.GetRun(ctx, me, t.RunID) })
+	wg.Wait()
+	if resErr != nil {
+		return resErr
+	}
+	if v.Open {
 		t.Form, hidden = res.Fields, res.Hidden
 	}
 	v.Form = newForm(t.Form, vals, api.FieldMessages(fieldErrs, "data."), trimPrefix(hidden, "data."))
@@ -71,10 +86,10 @@ func (s *Server) renderTask(c echo.Context, status int, t api.Task, vals url.Val
 		v.Error = "Outcome " + msg
 	}
 	v.Picker = fieldView{FormField: api.FormField{ID: "to", Type: "user", Label: "Person"}, Name: "to", ID: "to", Visible: true}
-	if run, err := s.api.GetRun(ctx, me, t.RunID); err == nil {
+	if runErr == nil {
 		v.Run = &run
-	} else if !isProblem(err) {
-		return err
+	} else if !isProblem(runErr) {
+		return runErr
 	}
 	return s.render(c, status, "task", "", view{Title: t.Title, Page: v})
 }

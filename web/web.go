@@ -142,6 +142,8 @@ func (s *Server) Mount(e *echo.Echo) {
 		g.POST("/signin/dev", s.devSignIn)
 	}
 	g.POST("/signout", s.signOut)
+	g.GET("/approve", s.approvePage) // an approval email's link: GET changes nothing
+	g.POST("/approve", s.approve)
 
 	in := g.Group("", s.signedIn)
 	in.GET("/", s.inboxPage)
@@ -217,6 +219,9 @@ func (s *Server) sweepSessions(ctx context.Context) {
 		case <-t.C:
 			if _, err := s.db.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("delete expired sessions", "error", err)
+			}
+			if _, err := s.db.DeleteExpiredApprovalLinks(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("delete expired approval links", "error", err)
 			}
 		}
 	}

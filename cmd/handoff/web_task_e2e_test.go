@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/oauth2-proxy/mockoidc"
 	"github.com/stretchr/testify/require"
 
+	"github.com/handoffhq/handoff/internal/smtptest"
 	"github.com/handoffhq/handoff/internal/testenv"
 	"github.com/handoffhq/handoff/postgres"
 )
@@ -105,18 +108,19 @@ func webUsers(s *stack) {
 	s.addUser(postgres.User{ID: "fay", Name: "Fay Finance", Email: "fay@example.com", Role: "member", Groups: []string{"finance"}})
 	s.addUser(postgres.User{ID: "gus", Name: "Gus Finance", Email: "gus@example.com", Role: "member", Groups: []string{"finance"}})
 	s.addUser(postgres.User{ID: "hana", Name: "Hana Helper", Email: "hana@example.com", Role: "member"})
+	s.addUser(postgres.User{ID: "ivy", Name: "Ivy Outsider", Email: "ivy@example.com", Role: "member"})
 }
 
 // oidcWebStack is a web stack signing in through mockoidc.
-func oidcWebStack(t *testing.T) (*stack, *mockoidc.MockOIDC) {
+func oidcWebStack(t *testing.T, opts ...func(*Config)) (*stack, *mockoidc.MockOIDC) {
 	t.Helper()
 	idp, err := mockoidc.Run()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = idp.Shutdown() })
-	s := webStack(t, false, func(c *Config) {
+	s := webStack(t, false, append([]func(*Config){func(c *Config) {
 		c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret = idp.Issuer(), idp.ClientID, idp.ClientSecret
 		c.TemporalWebURL = "http://localhost:8233"
-	})
+	}}, opts...)...)
 	webUsers(s)
 	return s, idp
 }
@@ -166,6 +170,13 @@ func TestWebTaskPage(t *testing.T) {
 	}
 	require.Equal(t, "datetime-local", testenv.Eval[string](olga, `document.getElementById("f-booked").type`))
 	olga.Axe()
+	olga.Screenshot("web-task")
+	requireCSP(t, olga, s.url+"/tasks/"+taskID)
+	olga.Do(chromedp.EmulateViewport(375, 812), chromedp.Reload())
+	olga.WaitFor(`!!document.getElementById("f-amount")`, "the task page on a phone")
+	require.LessOrEqual(t, testenv.Eval[int](olga, `document.documentElement.scrollWidth`), 375, "no sideways scrolling")
+	olga.Screenshot("web-task-phone")
+	olga.Do(chromedp.EmulateViewport(1280, 900))
 
 	// visible_when, evaluated by the server as the person types.
 	hidden := `document.getElementById("w-f-reason").hidden`
@@ -199,8 +210,8 @@ func TestWebTaskPage(t *testing.T) {
 	// fields, everything typed kept.
 	olga.Do(chromedp.SendKeys("#f-site", "javascript:alert(1)"), chromedp.SendKeys("#f-contact", "olga@example.com"),
 		chromedp.Click(`#f-tags-1`), chromedp.Click(`#f-paid`), chromedp.SetValue("#f-day", "2027-01-04"),
-		chromedp.SetValue("#f-kind", "plane"), chromedp.SendKeys("#comment", "Receipts attached"),
-		chromedp.Click(`.task-form .actions button.primary`, chromedp.NodeVisible))
+		chromedp.SetValue("#f-kind", "plane"), chromedp.SendKeys("#comment", "Receipts attached"))
+	press(olga, `.task-form .actions button.primary`)
 	olga.WaitFor(`!!document.querySelector(".alert")`, "the refusal")
 	require.Equal(t, "Amounts over 1000 need a manager first", olga.Text("#f-amount-error"))
 	require.Equal(t, "is required", olga.Text("#f-reason-error"))
@@ -221,7 +232,7 @@ func TestWebTaskPage(t *testing.T) {
 		chromedp.SendKeys("#f-amount", "800"), chromedp.SendKeys("#f-reason", "Two nights"),
 		chromedp.SetValue("#f-site", "https://rail.example"), chromedp.Click(`button[value="remove:f.lines.1"]`, chromedp.NodeVisible))
 	olga.WaitFor(`!document.getElementById("f-lines-1-what")`+settled, "the empty row removed")
-	olga.Do(chromedp.Click(`.task-form .actions button.primary`, chromedp.NodeVisible))
+	press(olga, `.task-form .actions button.primary`)
 	olga.WaitFor(`location.pathname === "/"`, "the inbox after completing")
 	carl.WaitFor(`[...document.querySelectorAll("#inbox-list .title")].some(e => e.textContent.startsWith("Check the expense of Jane"))`, "the approval in carl's inbox")
 	require.True(t, testenv.Eval[bool](carl, `window.sameDocument === true`), "carl's page was not reloaded")
@@ -231,6 +242,13 @@ func TestWebTaskPage(t *testing.T) {
 	require.Equal(t, "hana", got["buddy"])
 	require.Equal(t, []any{"client"}, got["tags"])
 	require.Equal(t, true, got["paid"])
+	// The completed task: its answers shown, nothing to change; the hostile URL is no link.
+	olga.Do(chromedp.Navigate(s.url + "/tasks/" + taskID))
+	require.Contains(t, olga.Text(".meta"), "completed by olga")
+	require.Equal(t, "800", testenv.Eval[string](olga, `document.getElementById("f-amount").value`))
+	require.True(t, testenv.Eval[bool](olga, `document.getElementById("f-amount").disabled`))
+	require.Zero(t, testenv.Eval[int](olga, `document.querySelectorAll(".task-form button, main a[href^='javascript']").length`))
+	olga.Axe()
 
 	// The approval: policy, votes so far, a comment; carl approves, bob sees his vote.
 	openFirstTask(carl)
@@ -267,6 +285,10 @@ func TestWebTaskPage(t *testing.T) {
 	fay.Do(chromedp.Click(`form.claim button`, chromedp.NodeVisible))
 	fay.WaitFor(`!document.querySelector("form.claim") && document.querySelector(".meta").textContent.includes("claimed by fay")`, "the task claimed")
 	gus.WaitFor(`document.querySelectorAll("#inbox-list .task").length === 0`, "the claimed task to leave gus's inbox")
+	ivy := signIn(t, s, idp, "ivy@example.com")
+	res := testenv.Value(ivy, chromedp.NavigateResponse(s.url+"/tasks/"+taskID))
+	require.EqualValues(t, http.StatusNotFound, res.Status, "a task of a run ivy may not see")
+	require.NotContains(t, ivy.Text("main"), "Jane")
 
 	// Reassigned to a person picked from the directory.
 	fay.Do(chromedp.Click(`.handover summary`, chromedp.NodeVisible), chromedp.SendKeys("#to", "Hana"))
@@ -316,27 +338,32 @@ func TestWebStartAndRun(t *testing.T) {
 	olga.Do(chromedp.Click(`nav a[href="/start"]`, chromedp.NodeVisible))
 	olga.WaitFor(`location.pathname === "/start"`, "the list of processes")
 	olga.Axe()
-	olga.Do(chromedp.Click(`a[href="/definitions/web-expense/start"]`, chromedp.NodeVisible))
+	requireCSP(t, olga, s.url+"/start")
+	requireCSP(t, olga, s.url+"/definitions/web-expense/start")
+	olga.Do(chromedp.Navigate(s.url+"/start"), chromedp.Click(`a[href="/definitions/web-expense/start"]`, chromedp.NodeVisible))
 	olga.WaitFor(`!!document.getElementById("f-employee")`, "the start form")
 	require.Equal(t, "Whose expenses these are.", olga.Text("#f-employee-help"))
 	olga.Axe()
 	olga.Screenshot("web-start")
-	olga.Do(chromedp.SendKeys("#f-note", "Trip "+hostile), chromedp.Click(`.task-form button.primary`, chromedp.NodeVisible))
-	olga.WaitFor(`!!document.getElementById("f-employee-error")`, "the refusal")
+	olga.Do(chromedp.SendKeys("#f-note", "Trip "+hostile))
+	press(olga, `.task-form button.primary`)
+	olga.WaitFor(`!!document.getElementById("f-employee-error") && document.readyState === "complete"`, "the refusal")
 	require.Equal(t, "is required", olga.Text("#f-employee-error"))
 	require.Equal(t, "Trip "+hostile, testenv.Eval[string](olga, `document.getElementById("f-note").value`))
-	olga.Do(chromedp.SendKeys("#f-employee", "Omar "+hostile), chromedp.Click(`.task-form button.primary`, chromedp.NodeVisible))
+	olga.Do(chromedp.WaitVisible("#f-employee"), chromedp.SendKeys("#f-employee", "Omar "+hostile))
+	press(olga, `.task-form button.primary`)
 	olga.WaitFor(`location.pathname.startsWith("/runs/")`, "the run page")
 	runID := strings.TrimPrefix(pathOf(t, testenv.Value(olga, chromedp.Location())), "/runs/")
 	require.Equal(t, "Expense of Omar "+hostile, olga.Text("h1"))
-	steps := testenv.Eval[[]string](olga, `[...document.querySelectorAll(".checklist .check")].map(e => e.querySelector(".step-title").textContent + ": " + e.querySelector(".state").textContent)`)
+	steps := testenv.Eval[[]string](olga, `[...document.querySelectorAll(".checklist .step")].map(e => e.querySelector(".step-title").textContent + ": " + e.querySelector(".state").textContent)`)
 	require.Equal(t, []string{"Claim expenses for Omar " + hostile + ": open", "Check: not reached", "Pay: not reached"}, steps)
-	require.Contains(t, olga.Text(".checklist .check-open"), "olga")
+	require.Contains(t, olga.Text(".checklist .step-open"), "olga")
 	require.Contains(t, olga.Text(".timeline"), "run started")
 	require.Contains(t, testenv.Eval[string](olga, `document.querySelector("a[href*='/namespaces/']").href`), "/namespaces/default/workflows/"+runID)
 	require.Zero(t, testenv.Eval[int](olga, `document.querySelectorAll("main script, main img, main [onerror]").length`), "hostile text stays text")
 	olga.Axe()
 	olga.Screenshot("web-run")
+	requireCSP(t, olga, s.url+"/runs/"+runID)
 	olga.Do(chromedp.EmulateViewport(375, 812), chromedp.Reload())
 	olga.WaitFor(`!!document.querySelector(".checklist")`, "the run page on a phone")
 	require.LessOrEqual(t, testenv.Eval[int](olga, `document.documentElement.scrollWidth`), 375, "no sideways scrolling")
@@ -360,4 +387,167 @@ func TestWebStartAndRun(t *testing.T) {
 	}, 20*time.Second, 200*time.Millisecond)
 	require.Contains(t, olga.Text(".timeline"), "Booked twice")
 	olga.RequireNoCSPViolation()
+}
+
+// webSignOff asks carl to approve.
+const webSignOff = `key: web-signoff
+name: Sign-off
+inputs:
+  - id: what
+    required: true
+roles:
+  approver: { user: carl }
+steps:
+  - id: sign
+    kind: approval
+    title: "Sign off {{ inputs.what }}"
+    assignee: approver
+`
+
+// TestWebEmailApprove is issue 16's test 5: an approval email links to the task page and
+// carries approve and reject links; opening one (as a mail scanner would, or a person)
+// shows a confirmation and changes nothing; its button approves once, as the person the
+// email was for; the link used again is refused, and the other one finds it decided.
+func TestWebEmailApprove(t *testing.T) {
+	mail := smtptest.Start(t)
+	s := webStack(t, false, func(c *Config) { c.SMTPAddr, c.SMTPFrom = mail.Addr, "flows@example.com" })
+	webUsers(s)
+	s.do("dana", "POST", "/v1/definitions", webSignOff).must(t, http.StatusCreated)
+	run := s.do("admin", "POST", "/v1/runs", map[string]any{"definition": "web-signoff",
+		"inputs": map[string]any{"what": "the budget " + hostile}}).must(t, http.StatusCreated)
+	taskID := run["open_tasks"].([]any)[0].(map[string]any)["id"].(string)
+
+	msg := mail.WaitFor(t, 1, 20*time.Second)[0]
+	require.Equal(t, []string{"carl@example.com"}, msg.To)
+	body := msg.Text()
+	require.Contains(t, body, "Link:  "+s.url+"/tasks/"+taskID)
+	links := regexp.MustCompile(`(?m)^(Approve|Reject): +(\S+)$`).FindAllStringSubmatch(body, -1)
+	require.Len(t, links, 2, body)
+	approve, reject := links[0][2], links[1][2]
+	require.True(t, strings.HasPrefix(approve, s.url+"/approve?token="), approve)
+	require.NotEqual(t, approve, reject)
+
+	// A scanner fetches both links: nothing is decided.
+	for _, l := range []string{approve, reject, approve} {
+		res, err := noRedirects.Get(l)
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.NotEmpty(t, res.Header.Get("Content-Security-Policy"))
+	}
+	require.Equal(t, "open", s.do("admin", "GET", "/v1/tasks/"+taskID, nil).must(t, http.StatusOK)["status"])
+
+	tab := testenv.Browser(t) // not signed in: the link is enough
+	tab.Do(chromedp.Navigate(approve))
+	require.Contains(t, tab.Text("main"), "You are deciding as Carl Checker")
+	require.Equal(t, "Sign off the budget "+hostile, tab.Text("main .text strong"))
+	require.Zero(t, testenv.Eval[int](tab, `document.querySelectorAll("main script, main img, main [onerror]").length`))
+	tab.Axe()
+	tab.Screenshot("web-email-approve")
+	tab.Do(chromedp.SendKeys("#comment", "OK from my phone"), chromedp.Click(`main form button.primary`, chromedp.NodeVisible))
+	tab.WaitFor(`document.body.innerText.includes("Approved. Thank you.")`, "the approval done")
+	got := s.do("admin", "GET", "/v1/tasks/"+taskID, nil).must(t, http.StatusOK)
+	require.Equal(t, "completed", got["status"])
+	require.Equal(t, "approved", got["outcome"])
+	require.Equal(t, "carl", got["completed_by"])
+
+	// Used again: refused, by GET and by POST; the reject link finds it decided.
+	res := testenv.Value(tab, chromedp.NavigateResponse(approve))
+	require.EqualValues(t, http.StatusGone, res.Status)
+	require.Contains(t, tab.Text("main"), "used already")
+	tab.Axe()
+	token := strings.TrimPrefix(approve, s.url+"/approve?token=")
+	again, err := noRedirects.PostForm(s.url+"/approve", url.Values{"token": {token}})
+	require.NoError(t, err)
+	again.Body.Close()
+	require.Equal(t, http.StatusGone, again.StatusCode)
+	tab.Do(chromedp.Navigate(reject))
+	require.Contains(t, tab.Text("main"), "decided already")
+	require.Zero(t, testenv.Eval[int](tab, `document.querySelectorAll("main form").length`), "nothing to press")
+	unknown, err := noRedirects.Get(s.url + "/approve?token=forged")
+	require.NoError(t, err)
+	unknown.Body.Close()
+	require.Equal(t, http.StatusNotFound, unknown.StatusCode)
+	tab.RequireNoCSPViolation()
+}
+
+// requireCSP opens url in the tab and requires the strict Content-Security-Policy on
+// the answer.
+func requireCSP(t *testing.T, tab *testenv.Tab, url string) {
+	t.Helper()
+	res := testenv.Value(tab, chromedp.NavigateResponse(url))
+	require.EqualValues(t, http.StatusOK, res.Status, url)
+	csp, _ := res.Headers["Content-Security-Policy"].(string)
+	require.Contains(t, csp, "script-src 'self'", url)
+	require.NotContains(t, csp, "unsafe-inline", url)
+}
+
+// press presses a button (a click in the page: the form is submitted with it as the
+// submitter), for buttons a suggestion list or a moving layout could hide from a mouse
+// click.
+func press(tab *testenv.Tab, css string) {
+	js, _ := json.Marshal(css)
+	tab.Do(chromedp.Evaluate[chromedp.Void](`document.querySelector(` + string(js) + `).click()`))
+}
+
+// webCRM has an http step that falls back to a fix-it task for olga.
+const webCRM = `key: web-crm
+name: CRM push
+summary: "CRM push of {{ inputs.employee }}"
+inputs:
+  - id: employee
+    required: true
+roles:
+  ops: { user: olga }
+steps:
+  - id: push
+    kind: http
+    title: "Push {{ inputs.employee }} to the CRM"
+    method: POST
+    url: "%s/people"
+    body:
+      name: "{{ inputs.employee }}"
+    retry: {attempts: 1, interval: 1 second}
+    on_failure: {fix: ops}
+`
+
+// TestWebFixIt: a failed automation's fix-it task in the browser: the run page shows
+// the step with its error and the task's choices; the task page offers them as buttons;
+// Retry, once the service is back, completes the run.
+func TestWebFixIt(t *testing.T) {
+	sink := newCRMSink(t)
+	s, idp := oidcWebStack(t, func(c *Config) { c.HTTPAllow = sink.Listener.Addr().String() })
+	s.do("dana", "POST", "/v1/definitions", fmt.Sprintf(webCRM, sink.URL)).must(t, http.StatusCreated)
+	run := s.do("admin", "POST", "/v1/runs", map[string]any{"definition": "web-crm",
+		"inputs": map[string]any{"employee": "Jane"}}).must(t, http.StatusCreated)
+	runID := run["id"].(string)
+
+	olga := signIn(t, s, idp, "olga@example.com")
+	olga.WaitFor(`document.querySelectorAll("#inbox-list .task").length === 1`, "the fix-it task in the inbox")
+	olga.Do(chromedp.Navigate(s.url + "/runs/" + runID))
+	olga.WaitFor(`!!document.querySelector(".checklist .step-open")`, "the run page")
+	require.Contains(t, olga.Text(".checklist .step-open"), "Retry, Skip, Edit and retry")
+	olga.Axe()
+	openFirstTaskOf(olga, s.url)
+	require.Contains(t, olga.Text(".desc"), "CRM database unavailable")
+	require.Contains(t, olga.Text(".meta"), "Fix-it task")
+	require.Equal(t, []string{"Retry", "Skip", "Edit and retry"}, testenv.Eval[[]string](olga, `[...document.querySelectorAll(".task-form .actions button")].map(b => b.textContent)`))
+	olga.Axe()
+	olga.Screenshot("web-fixit")
+	sink.recover()
+	press(olga, `button[value="retry"]`)
+	olga.WaitFor(`location.pathname === "/"`, "the inbox after retrying")
+	require.Eventually(t, func() bool {
+		return s.do("admin", "GET", "/v1/runs/"+runID, nil).must(t, http.StatusOK)["status"] == "completed"
+	}, 20*time.Second, 100*time.Millisecond)
+	olga.Do(chromedp.Navigate(s.url + "/runs/" + runID))
+	require.Contains(t, olga.Text(".meta"), "completed")
+	require.Contains(t, olga.Text(".checklist .step-done"), "Push")
+	olga.RequireNoCSPViolation()
+}
+
+// openFirstTaskOf opens the first task of the inbox at base.
+func openFirstTaskOf(tab *testenv.Tab, base string) {
+	tab.Do(chromedp.Navigate(base + "/"))
+	openFirstTask(tab)
 }

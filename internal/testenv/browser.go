@@ -299,3 +299,19 @@ func ArtifactsDir(t testing.TB, kind string) string {
 	}
 	return dir
 }
+
+// StartChromium starts the headless Chromium the browser tests use (the same flags and
+// a fresh profile) for a program that is not a test (the benchmarks); stop ends it.
+// Tabs are chromedp contexts under ctx.
+func StartChromium() (ctx context.Context, stop func() error, err error) {
+	browserMu.Lock()
+	defer browserMu.Unlock()
+	if ctx, err = startBrowser(); err != nil {
+		return nil, nil, err
+	}
+	return ctx, func() error {
+		browserMu.Lock()
+		defer browserMu.Unlock()
+		return stopBrowser()
+	}, nil
+}

@@ -32,7 +32,7 @@ INSERT INTO outbox (kind, payload, dedupe_key)
 SELECT 'email',
        jsonb_build_object('to', rc.email, 'user', rc.user_id, 'event', rc.event,
            'task', jsonb_strip_nulls(jsonb_build_object(
-               'id', t.id, 'run_id', t.run_id, 'title', t.title,
+               'id', t.id, 'run_id', t.run_id, 'title', t.title, 'kind', t.kind,
                'summary', COALESCE(r.summary, ''), 'due_at', outbox_time(t.due_at),
                'time_zone', d.program->>'time_zone'))),
        rc.key || '/' || rc.user_id

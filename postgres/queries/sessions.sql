@@ -56,3 +56,22 @@ SELECT * FROM users WHERE lower(email) = lower(@email::text) ORDER BY id LIMIT 2
 -- name: ListenWebInbox :exec
 -- The web inbox triggers (migration 010) notify the principals whose open tasks changed.
 LISTEN handoff_web_inbox;
+
+-- name: CreateApprovalLink :exec
+INSERT INTO web_approval_links (token_hash, task_id, user_id, outcome, expires_at)
+VALUES (@token_hash, @task_id, @user_id, @outcome, @expires_at);
+
+-- name: ApprovalLink :one
+-- A link as it stands, without using it.
+SELECT token_hash, task_id, user_id, outcome, expires_at, used_at
+FROM web_approval_links WHERE token_hash = @token_hash;
+
+-- name: UseApprovalLink :one
+-- Uses a link that is still good, once.
+UPDATE web_approval_links SET used_at = now()
+WHERE token_hash = @token_hash AND used_at IS NULL AND expires_at > now()
+RETURNING token_hash, task_id, user_id, outcome, expires_at, used_at;
+
+-- name: DeleteExpiredApprovalLinks :execrows
+-- Links expired for a day (until then a used or expired link is refused in words).
+DELETE FROM web_approval_links WHERE expires_at <= now() - interval '1 day';

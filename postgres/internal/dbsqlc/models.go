@@ -137,6 +137,16 @@ type User struct {
 	CreatedAt time.Time
 }
 
+type WebApprovalLink struct {
+	TokenHash string
+	TaskID    string
+	UserID    string
+	Outcome   string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
 type WebSession struct {
 	IDHash    string
 	UserID    string

@@ -10,6 +10,59 @@ import (
 	"time"
 )
 
+const approvalLink = `-- name: ApprovalLink :one
+SELECT token_hash, task_id, user_id, outcome, expires_at, used_at
+FROM web_approval_links WHERE token_hash = $1
+`
+
+type ApprovalLinkRow struct {
+	TokenHash string
+	TaskID    string
+	UserID    string
+	Outcome   string
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// A link as it stands, without using it.
+func (q *Queries) ApprovalLink(ctx context.Context, db DBTX, tokenHash string) (ApprovalLinkRow, error) {
+	row := db.QueryRow(ctx, approvalLink, tokenHash)
+	var i ApprovalLinkRow
+	err := row.Scan(
+		&i.TokenHash,
+		&i.TaskID,
+		&i.UserID,
+		&i.Outcome,
+		&i.ExpiresAt,
+		&i.UsedAt,
+	)
+	return i, err
+}
+
+const createApprovalLink = `-- name: CreateApprovalLink :exec
+INSERT INTO web_approval_links (token_hash, task_id, user_id, outcome, expires_at)
+VALUES ($1, $2, $3, $4, $5)
+`
+
+type CreateApprovalLinkParams struct {
+	TokenHash string
+	TaskID    string
+	UserID    string
+	Outcome   string
+	ExpiresAt time.Time
+}
+
+func (q *Queries) CreateApprovalLink(ctx context.Context, db DBTX, arg CreateApprovalLinkParams) error {
+	_, err := db.Exec(ctx, createApprovalLink,
+		arg.TokenHash,
+		arg.TaskID,
+		arg.UserID,
+		arg.Outcome,
+		arg.ExpiresAt,
+	)
+	return err
+}
+
 const createWebSession = `-- name: CreateWebSession :exec
 
 INSERT INTO web_sessions (id_hash, user_id, expires_at)
@@ -66,6 +119,19 @@ type CreateWebSignInLinkParams struct {
 func (q *Queries) CreateWebSignInLink(ctx context.Context, db DBTX, arg CreateWebSignInLinkParams) error {
 	_, err := db.Exec(ctx, createWebSignInLink, arg.TokenHash, arg.UserID, arg.ExpiresAt)
 	return err
+}
+
+const deleteExpiredApprovalLinks = `-- name: DeleteExpiredApprovalLinks :execrows
+DELETE FROM web_approval_links WHERE expires_at <= now() - interval '1 day'
+`
+
+// Links expired for a day (until then a used or expired link is refused in words).
+func (q *Queries) DeleteExpiredApprovalLinks(ctx context.Context, db DBTX) (int64, error) {
+	result, err := db.Exec(ctx, deleteExpiredApprovalLinks)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const deleteExpiredWebSessions = `-- name: DeleteExpiredWebSessions :one
@@ -134,6 +200,36 @@ func (q *Queries) TakeWebSignInLink(ctx context.Context, db DBTX, tokenHash stri
 	var user_id string
 	err := row.Scan(&user_id)
 	return user_id, err
+}
+
+const useApprovalLink = `-- name: UseApprovalLink :one
+UPDATE web_approval_links SET used_at = now()
+WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+RETURNING token_hash, task_id, user_id, outcome, expires_at, used_at
+`
+
+type UseApprovalLinkRow struct {
+	TokenHash string
+	TaskID    string
+	UserID    string
+	Outcome   string
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// Uses a link that is still good, once.
+func (q *Queries) UseApprovalLink(ctx context.Context, db DBTX, tokenHash string) (UseApprovalLinkRow, error) {
+	row := db.QueryRow(ctx, useApprovalLink, tokenHash)
+	var i UseApprovalLinkRow
+	err := row.Scan(
+		&i.TokenHash,
+		&i.TaskID,
+		&i.UserID,
+		&i.Outcome,
+		&i.ExpiresAt,
+		&i.UsedAt,
+	)
+	return i, err
 }
 
 const usersByEmail = `-- name: UsersByEmail :many
