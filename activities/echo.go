@@ -14,10 +14,13 @@ import (
 //   - a task opened, as its projection row has it, without the run's own bookkeeping
 //     (outcomes, votes needed, reminders, ownership history);
 //   - a task closed, as it ended (the rest is in the write that opened it);
-//   - the run row, where it is sent (the first write, the run's end: a write cannot tell
-//     whether it is also the first);
-//   - not the notifications;
-//   - the journal.
+//   - the run row whole where version 2 sent it (the first write, the run's end), except
+//     that an ordered write (interpreter version 3, which carries the row every time)
+//     after the first says only how the run ended at its end (status, completion time,
+//     error, failed step), and nothing before;
+//   - not the other open tasks an ordered write carries (Held: the writes that opened
+//     them are in the history), nor the notifications;
+//   - the journal, and an ordered write's number and fence.
 //
 // It decodes as workflows.InboxResult. A reader that needs whole rows (rebuilding the
 // projection from the history) lays each write over what the earlier ones said.
@@ -30,10 +33,22 @@ type syncAnswer struct {
 
 // echoSync is a workflows.InboxSync as echoed.
 type echoSync struct {
-	Run     *workflows.RunRecord     `json:"run,omitempty"`
+	Run     any                      `json:"run,omitempty"` // *workflows.RunRecord or *endedRun
 	Close   []closedTask             `json:"close,omitempty"`
 	Open    []workflows.TaskOpening  `json:"open,omitempty"`
 	Journal []workflows.JournalEntry `json:"journal,omitempty"`
+	Seq     int64                    `json:"seq,omitempty"`
+	Fence   int64                    `json:"fence,omitempty"`
+	FenceAt *time.Time               `json:"fence_at,omitempty"`
+	Started bool                     `json:"started,omitempty"`
+}
+
+// endedRun is a workflows.RunRecord as an ordered write at the run's end echoes it.
+type endedRun struct {
+	Status      string     `json:"status"`
+	CompletedAt *time.Time `json:"completed_at,omitempty"`
+	Error       string     `json:"error,omitempty"`
+	FailedStep  string     `json:"failed_step,omitempty"`
 }
 
 // closedTask is a workflows.Task as a write that closes it echoes it.
@@ -52,7 +67,16 @@ type closedTask struct {
 
 // echo is the echo of a write.
 func echo(s workflows.InboxSync) *echoSync {
-	out := &echoSync{Run: s.Run, Journal: s.Journal}
+	out := &echoSync{Journal: s.Journal, Seq: s.Seq, Fence: s.Fence, FenceAt: s.FenceAt, Started: s.Started}
+	if s.Run != nil {
+		out.Run = s.Run
+	}
+	if r := s.Run; r != nil && s.Seq != 0 && !s.Started { // an ordered write after the first
+		out.Run = nil
+		if r.Status != workflows.StatusRunning {
+			out.Run = &endedRun{Status: r.Status, CompletedAt: r.CompletedAt, Error: r.Error, FailedStep: r.FailedStep}
+		}
+	}
 	for _, t := range s.Close {
 		out.Close = append(out.Close, closedTask{ID: t.ID, StepID: t.StepID, Kind: t.Kind, Status: t.Status,
 			Votes: t.Votes, Outcome: t.Outcome, Comment: t.Comment, Data: t.Data, CompletedBy: t.CompletedBy,
