@@ -26,7 +26,7 @@ import (
 // open tasks and is written as the run's whole state; each attempt makes a random write
 // id, returned in the result so that the run's history names the write that counted
 // (workflows/projection.go).
-func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (workflows.InboxResult, error) {
+func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (syncAnswer, error) {
 	var w postgres.InboxWrite
 	if s.Run != nil {
 		run := runRow(*s.Run)
@@ -34,22 +34,22 @@ func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (work
 	}
 	var err error
 	if w.Close, err = taskRows(s.Close); err != nil {
-		return workflows.InboxResult{}, err
+		return syncAnswer{}, err
 	}
 	if w.Held, err = taskRows(s.Held); err != nil {
-		return workflows.InboxResult{}, err
+		return syncAnswer{}, err
 	}
 	res := workflows.InboxResult{Assignees: make([][]string, 0, len(s.Open))}
 	opened := make([]workflows.Task, 0, len(s.Open))
 	for _, o := range s.Open {
 		assignees, err := a.resolveManagers(ctx, o)
 		if err != nil {
-			return workflows.InboxResult{}, err
+			return syncAnswer{}, err
 		}
 		o.Task.Assignees = assignees
 		row, err := taskRow(o.Task)
 		if err != nil {
-			return workflows.InboxResult{}, err
+			return syncAnswer{}, err
 		}
 		w.Open = append(w.Open, row)
 		opened = append(opened, o.Task)
@@ -69,24 +69,14 @@ func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (work
 		// its result never reaches the history either.
 		a.Logger.InfoContext(ctx, "inbox write dropped: the projection holds a later write of the run", "seq", s.Seq)
 	} else if err != nil {
-		return workflows.InboxResult{}, fmt.Errorf("sync inbox: %w", err)
+		return syncAnswer{}, fmt.Errorf("sync inbox: %w", err)
 	}
 	a.logInbox(ctx, s, res.WriteID, opened)
+	out := syncAnswer{InboxResult: res}
 	if activity.IsActivity(ctx) && activity.GetInfo(ctx).IsLocalActivity {
-		res.Written = echo(s)
+		out.Written = echo(s) // echo.go
 	}
-	return res, nil
-}
-
-// echo is the write as the marker records it: without the held tasks (the write that
-// opened each one is in the history), and with the run row only where interpreter
-// version 2 sent it (the first write and the run's end).
-func echo(s workflows.InboxSync) *workflows.InboxSync {
-	s.Held = nil
-	if s.Seq != 0 && !s.Started && s.Run != nil && s.Run.Status == workflows.StatusRunning {
-		s.Run = nil
-	}
-	return &s
+	return out, nil
 }
 
 // resolveManagers adds the managers of the users named by o.ManagerOf to the task's assignees.

@@ -45,10 +45,10 @@ func (a *Activities) Rebuild(ctx context.Context, history []*historypb.HistoryEv
 	for _, res := range writes {
 		w := res.Written
 		if w.Run != nil {
-			run = w.Run
+			run = laidOver(run, *w.Run)
 		}
 		for _, t := range w.Close {
-			tasks[t.ID] = t
+			tasks[t.ID] = closedOver(tasks[t.ID], t)
 		}
 		for _, o := range w.Open {
 			tasks[o.Task.ID] = o.Task
@@ -87,4 +87,31 @@ func (a *Activities) Rebuild(ctx context.Context, history []*historypb.HistoryEv
 		return RebuildOutcome{}, fmt.Errorf("rebuild run %s: %w", run.ID, err)
 	}
 	return RebuildOutcome{Tasks: len(tasks), Written: true}, nil
+}
+
+// Each write's echo says what it changed (echo.go); a whole row is every write's echo laid
+// over the earlier ones'. Echoes written before that (and version 1's activity inputs)
+// are whole: they replace.
+
+// laidOver is the run row after a write that echoed r: r itself when whole, else the
+// earlier row with how the run ended.
+func laidOver(prev *workflows.RunRecord, r workflows.RunRecord) *workflows.RunRecord {
+	if r.ID != "" || prev == nil {
+		return &r
+	}
+	out := *prev
+	out.Status, out.CompletedAt, out.Error, out.FailedStep = r.Status, r.CompletedAt, r.Error, r.FailedStep
+	return &out
+}
+
+// closedOver is a task after a write that closed it: t itself when whole, else the task
+// as opened with how it ended.
+func closedOver(opened, t workflows.Task) workflows.Task {
+	if t.RunID != "" || opened.ID == "" {
+		return t
+	}
+	out := opened
+	out.Kind, out.Status, out.Votes, out.Outcome, out.Comment = t.Kind, t.Status, t.Votes, t.Outcome, t.Comment
+	out.Data, out.CompletedBy, out.CompletedAt = t.Data, t.CompletedBy, t.CompletedAt
+	return out
 }

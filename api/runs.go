@@ -339,6 +339,9 @@ func (s *Server) startRunSettled(ctx context.Context, rs runStart) (workflows.Ru
 	if err := handle.Get(ctx, &state); err != nil {
 		return state, "", fmt.Errorf("wait for run %s to start: %w", rs.workflowID, err)
 	}
+	if err := s.fillSettled(ctx, &state, rs); err != nil {
+		return state, "", fmt.Errorf("read the first tasks of run %s: %w", rs.workflowID, err)
+	}
 	wr, err := start.Get(ctx)
 	if err != nil {
 		return state, "", fmt.Errorf("start run %s: %w", rs.workflowID, err)

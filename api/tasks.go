@@ -237,6 +237,9 @@ func (s *Server) CompleteTask(ctx context.Context, me postgres.User, req Complet
 	if err != nil {
 		return CompleteTaskResult{}, err
 	}
+	if err := s.fillCompleted(ctx, &res, t); err != nil {
+		return CompleteTaskResult{}, err
+	}
 	return CompleteTaskResult{Task: taskFromRun(res.Task), Run: runSummary(res.Run)}, nil
 }
 

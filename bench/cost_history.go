@@ -134,8 +134,8 @@ func partsNote(parts map[string]int) string {
 var eventReason = map[string]string{
 	"MARKER_RECORDED": "SyncInbox local activity markers: the inbox projection writes (run row, tasks opened " +
 		"and closed, notifications), one per rest",
-	"UPSERT_WORKFLOW_SEARCH_ATTRIBUTES": "HandoffOpenSteps/HandoffAssignees upserts when the open tasks change, " +
-		"and cleared at the end",
+	"UPSERT_WORKFLOW_SEARCH_ATTRIBUTES": "HandoffOpenSteps/HandoffAssignees upserts when the open tasks change " +
+		"(cleared at the end before interpreter version 3)",
 	"WORKFLOW_EXECUTION_UPDATE_ACCEPTED": "the settle Update sent with the start (UpdateWithStart), so that " +
 		"POST /v1/runs answers with the first open tasks",
 	"WORKFLOW_EXECUTION_UPDATE_COMPLETED": "the settle Update's answer",

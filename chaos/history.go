@@ -68,6 +68,17 @@ func readHistory(ctx context.Context, tc client.Client, id string) (runHistory, 
 			h.syncsPending++
 		}
 	}
+	if h.result != nil && h.result.Steps == nil {
+		// From interpreter version 3 the result says only how the run ended
+		// (workflows/brief.go); its steps are the state query's, replayed from the history.
+		v, err := tc.QueryWorkflow(ctx, id, "", workflows.QueryState)
+		if err != nil {
+			return h, fmt.Errorf("query the state of run %s: %w", id, err)
+		}
+		if err := v.Get(h.result); err != nil {
+			return h, fmt.Errorf("decode the state of run %s: %w", id, err)
+		}
+	}
 	return h, nil
 }
 

@@ -158,6 +158,20 @@ func (db *DB) Task(ctx context.Context, id string) (Task, error) {
 	return taskFromRow(row), nil
 }
 
+// TasksByID loads the tasks with these ids, in no particular order; an unknown id is
+// left out.
+func (db *DB) TasksByID(ctx context.Context, ids []string) ([]Task, error) {
+	rows, err := db.q.TasksByID(ctx, db.pool, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load tasks: %w", interpretError(err))
+	}
+	out := make([]Task, len(rows))
+	for i, r := range rows {
+		out[i] = taskFromRow(r)
+	}
+	return out, nil
+}
+
 // ListTasks returns a page of tasks ordered by due_at ascending with NULLs
 // last, then created_at, then id, and the cursor of the next page ("" after
 // the last page).

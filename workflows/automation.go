@@ -352,7 +352,10 @@ func (r *run) awaitActivity(ctx workflow.Context, what string, f workflow.Future
 		cancel()
 		return f.Get(ctx, valuePtr)
 	}
-	return r.restOn(ctx, func(ctx workflow.Context) error { return f.Get(ctx, valuePtr) })
+	return r.restOn(ctx, func(ctx workflow.Context) error {
+		r.takeSignals(ctx, f.IsReady)
+		return f.Get(ctx, valuePtr)
+	})
 }
 
 func stringMap(m map[string]string) map[string]any {

@@ -44,6 +44,12 @@ func (r *run) registerHandlers() error {
 			return fmt.Errorf("register %s update: %w", u.name, err)
 		}
 	}
+	if r.version >= 3 {
+		// No coroutine of its own, whose stack every waiting run kept (8 KiB): resting
+		// coroutines take the signals (rest.go, takeSignals).
+		r.signals = workflow.GetSignalChannel(r.ctx, SignalComplete)
+		return nil
+	}
 	workflow.Go(r.ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, SignalComplete)
 		for {
@@ -68,10 +74,11 @@ func (r *run) drainSignals(ctx workflow.Context) {
 	}
 }
 
-// handleSettle answers once the run has come to rest (waiting for people, or ended).
-func (r *run) handleSettle(ctx workflow.Context) (RunState, error) {
+// handleSettle answers once the run has come to rest (waiting for people, or ended):
+// its state, brief from version 3 (brief.go).
+func (r *run) handleSettle(ctx workflow.Context) (any, error) {
 	err := workflow.Await(ctx, func() bool { return r.busy == 0 })
-	return r.state, err
+	return r.settled(), err
 }
 
 // answer waits until the run has come to rest after a change and summarises it.
@@ -163,10 +170,10 @@ func invalidForm(errs []definitions.FieldError) error {
 }
 
 // handleComplete completes a task (or records a vote on an approval) and answers with
-// the run as it stands once it has moved on.
-func (r *run) handleComplete(ctx workflow.Context, req CompleteRequest) (CompleteResult, error) {
+// the run as it stands once it has moved on (brief from version 3, brief.go).
+func (r *run) handleComplete(ctx workflow.Context, req CompleteRequest) (any, error) {
 	if res, ok := r.results[req.IdempotencyKey]; ok && req.IdempotencyKey != "" {
-		return res, nil
+		return r.completeAnswer(res), nil
 	}
 	data, err := r.checkCompletion(req)
 	if err != nil {
@@ -181,7 +188,7 @@ func (r *run) handleComplete(ctx workflow.Context, req CompleteRequest) (Complet
 	if req.IdempotencyKey != "" {
 		r.results[req.IdempotencyKey] = res
 	}
-	return res, nil
+	return r.completeAnswer(res), nil
 }
 
 // handleCompleteSignal applies a completion sent as a signal, recording it in the run

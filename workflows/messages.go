@@ -18,8 +18,9 @@ const (
 
 	// UpdateComplete completes a task (validated before anything is written).
 	UpdateComplete = "complete"
-	// UpdateSettle waits until the run has opened its next tasks and returns its state;
-	// the API sends it with the start so that the 201 names the first open tasks.
+	// UpdateSettle waits until the run has opened its next tasks and returns its state
+	// (brief from interpreter version 3, brief.go); the API sends it with the start so
+	// that the 201 names the first open tasks.
 	UpdateSettle = "settle"
 	// UpdateClaim, UpdateReassign and UpdateDelegate change who holds a task.
 	UpdateClaim    = "claim"
@@ -272,8 +273,9 @@ type InboxResult struct {
 	Assignees [][]string `json:"assignees"`
 	// Written is the write itself, echoed when SyncInbox runs as a local activity
 	// (interpreter version 2): a local activity's input is not in the history, and the
-	// audit trail is built from the history. It leaves out Held, and Run where version 2
-	// would not have sent it.
+	// audit trail is built from the history. It says what the write changed, as the
+	// history's readers use it (activities/echo.go): not Held, and Run only where
+	// version 2 sent it (the first write, whole, and the run's end, as it ended).
 	Written *InboxSync `json:"written,omitempty"`
 	// WriteID is the random id of an ordered write (version 3), for QuerySync.
 	WriteID string `json:"write_id,omitempty"`

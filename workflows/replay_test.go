@@ -87,7 +87,7 @@ func TestReplayCorpus(t *testing.T) {
 // that starts with an extra timer must fail to replay every recorded history.
 func TestReplayCatchesIncompatibleChange(t *testing.T) {
 	interp := NewInterpreter(definitions.NewEngine())
-	broken := func(ctx workflow.Context, in RunInput) (RunState, error) {
+	broken := func(ctx workflow.Context, in RunInput) (any, error) {
 		if err := workflow.Sleep(ctx, time.Second); err != nil {
 			return RunState{}, err
 		}

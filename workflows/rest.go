@@ -36,6 +36,7 @@ func (r *run) rest(ctx workflow.Context, cond func() bool) error {
 	w := &waiter{cond: cond}
 	r.waiters = append(r.waiters, w)
 	r.busy--
+	r.takeSignals(ctx, func() bool { return w.woken || cond() })
 	err := workflow.Await(ctx, func() bool { return w.woken || cond() })
 	r.waiters = slices.DeleteFunc(r.waiters, func(o *waiter) bool { return o == w })
 	if !w.woken {
@@ -76,5 +77,24 @@ func (r *run) wake() {
 			w.woken = true
 			r.busy++
 		}
+	}
+}
+
+// takeSignals takes the completion signals that arrive while a coroutine rests, until
+// ready holds or ctx is done. From version 3 the signals have no coroutine of their own
+// (registerHandlers): a signal is taken at the run's next rest, by whichever coroutine
+// rests first. Versions 1 and 2 return at once.
+func (r *run) takeSignals(ctx workflow.Context, ready func() bool) {
+	for r.signals != nil && !ready() && ctx.Err() == nil {
+		// One coroutine at a time takes them, in the order they came (a signal's actor is
+		// looked up, which waits: signalling counts those in progress).
+		_ = workflow.Await(ctx, func() bool { return ready() || r.signals.Len() > 0 && r.signalling == 0 })
+		if ready() || ctx.Err() != nil {
+			return
+		}
+		// The actor's lookup finishes even if this coroutine's wait is cancelled meanwhile
+		// (a parallel branch no longer needed): the signal may be for another task.
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		r.drainSignals(dctx)
 	}
 }

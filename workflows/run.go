@@ -23,8 +23,9 @@ func NewInterpreter(engine *definitions.Engine) *Interpreter {
 	return &Interpreter{engine: engine}
 }
 
-// Run interprets input.Program until the run ends, and returns its final state.
-func (in *Interpreter) Run(ctx workflow.Context, input RunInput) (RunState, error) {
+// Run interprets input.Program until the run ends, and returns its final state (from
+// version 3, how it ended: RunResult).
+func (in *Interpreter) Run(ctx workflow.Context, input RunInput) (any, error) {
 	if input.Program == nil {
 		return RunState{}, temporal.NewNonRetryableApplicationError("run input has no program", ErrTypeInvalidInput, nil)
 	}
@@ -40,7 +41,8 @@ func (in *Interpreter) Run(ctx workflow.Context, input RunInput) (RunState, erro
 	if errors.Is(err, errContinue) {
 		return RunState{}, r.continueAsNew(ctx, input)
 	}
-	return r.finish(err)
+	err = r.finish(err)
+	return r.result(), err
 }
 
 // run is the interpreter's state for one workflow execution.
@@ -78,6 +80,9 @@ type run struct {
 	runErr error
 	// version is the interpreter behaviour this run was started with (see version.go).
 	version workflow.Version
+	// signals is the completion signal channel that resting coroutines take from
+	// (version 3; nil before, when a coroutine of its own reads it).
+	signals workflow.ReceiveChannel
 	// pos is the index of the top-level step being executed; resuming is true until a
 	// continued run has taken up the step it stopped at.
 	pos       int
@@ -146,7 +151,7 @@ func (r *run) execute(ctx workflow.Context) error {
 }
 
 // finish records the run's end in state and projection and waits for handlers.
-func (r *run) finish(runErr error) (RunState, error) {
+func (r *run) finish(runErr error) error {
 	now := r.now()
 	r.state.CompletedAt = &now
 	switch {
@@ -172,10 +177,16 @@ func (r *run) finish(runErr error) (RunState, error) {
 	if err := r.sync(ctx, InboxSync{}); err != nil && runErr == nil {
 		runErr = err
 	}
-	r.updateVisibility()
+	if r.version >= 3 {
+		// A closed run keeps the search attributes of its last wait (docs/operations.md):
+		// open work is ExecutionStatus='Running'; clearing them cost an event and an action.
+		workflow.SetCurrentDetails(r.ctx, r.currentDetails())
+	} else {
+		r.updateVisibility()
+	}
 	r.busy--
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && r.signalling == 0 })
-	return r.state, runErr
+	return runErr
 }
 
 // cancelOpenTasks moves open tasks (of the given steps, or all when steps is nil) to the

@@ -70,6 +70,7 @@ func (r *run) runChild(ctx workflow.Context, step *definitions.Step) (string, ma
 	r.stepState(step).Data = map[string]any{"run_id": childID}
 	var result RunState
 	err = r.restOn(ctx, func(ctx workflow.Context) error {
+		r.takeSignals(ctx, child.IsReady)
 		parentDone := false
 		workflow.NewSelector(ctx).
 			AddFuture(child, func(workflow.Future) {}).

@@ -31,6 +31,11 @@ import (
 //	   Postgres is away (projection.go).
 //	   A parallel branch that ends while its join waits writes its closed tasks at once.
 //	   (api) a completion of a task with several outcomes must name one.
+//	   (cost) the settle and complete Updates answer briefly and the result says only
+//	   how the run ended (brief.go); the API fills in the rest from the projection.
+//	   (cost) a run that ends keeps the search attributes of its last wait.
+//	   (cost) completion signals have no coroutine of their own: resting coroutines take
+//	   them, so a signal is taken at the run's next rest (rest.go, takeSignals).
 const (
 	versionChange      = "handoff-interpreter"
 	interpreterVersion = workflow.Version(3)

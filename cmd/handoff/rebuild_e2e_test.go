@@ -38,12 +38,15 @@ func TestInboxRebuild(t *testing.T) {
 		for _, id := range []string{waiting, ended} {
 			r, err := db.Run(ctx, id)
 			require.NoError(t, err)
-			out[id] = []any{r.Status, r.Definition, r.Version, r.Summary, r.StartedBy, r.StartedAt.UnixMicro()}
+			out[id] = []any{r.Status, r.Definition, r.Version, r.Summary, r.StartedBy, r.StartedAt.UnixMicro(),
+				r.BusinessKey, r.CompletedAt}
 			tasks, _, err := db.ListTasks(ctx, postgres.TaskFilter{Limit: 1000})
 			require.NoError(t, err)
 			for _, tk := range tasks {
 				if tk.RunID == id {
-					out[tk.ID] = []any{tk.Status, tk.Outcome, tk.CompletedBy, string(tk.Data), tk.Assignees, tk.Title}
+					out[tk.ID] = []any{tk.Status, tk.Outcome, tk.CompletedBy, string(tk.Data), tk.Assignees, tk.Title,
+						tk.RunID, tk.StepID, tk.Definition, tk.Kind, tk.Description, tk.CandidateGroups, tk.ClaimedBy,
+						tk.DueAt, string(tk.Form), tk.CreatedAt.UnixMicro(), tk.CompletedAt}
 				}
 			}
 		}

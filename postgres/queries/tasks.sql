@@ -67,6 +67,9 @@ WHERE run_id = @run_id AND created_at >= @since AND NOT (id = ANY (@keep::text[]
 -- name: Task :one
 SELECT * FROM tasks WHERE id = @id;
 
+-- name: TasksByID :many
+SELECT * FROM tasks WHERE id = ANY(@ids::text[]);
+
 -- name: ListTasks :many
 -- Order: COALESCE(due_at, 'infinity') (due_at ascending, NULLs last), then
 -- created_at, then id; the cursor is the last row's triple. Empty or NULL

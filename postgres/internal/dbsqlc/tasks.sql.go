@@ -434,3 +434,46 @@ func (q *Queries) Task(ctx context.Context, db DBTX, id string) (Task, error) {
 	)
 	return i, err
 }
+
+const tasksByID = `-- name: TasksByID :many
+SELECT id, run_id, step_id, definition, title, description, kind, status, assignees, candidate_groups, claimed_by, due_at, form, outcome, data, completed_by, created_at, completed_at FROM tasks WHERE id = ANY($1::text[])
+`
+
+func (q *Queries) TasksByID(ctx context.Context, db DBTX, ids []string) ([]Task, error) {
+	rows, err := db.Query(ctx, tasksByID, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Task
+	for rows.Next() {
+		var i Task
+		if err := rows.Scan(
+			&i.ID,
+			&i.RunID,
+			&i.StepID,
+			&i.Definition,
+			&i.Title,
+			&i.Description,
+			&i.Kind,
+			&i.Status,
+			&i.Assignees,
+			&i.CandidateGroups,
+			&i.ClaimedBy,
+			&i.DueAt,
+			&i.Form,
+			&i.Outcome,
+			&i.Data,
+			&i.CompletedBy,
+			&i.CreatedAt,
+			&i.CompletedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
