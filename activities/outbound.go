@@ -21,8 +21,10 @@ import (
 //
 //   - run and task events are keyed by what happened, once per run or task (a run id
 //     can be reused after its run ended, so keys carry the start or creation time);
-//   - task.assigned is keyed by the assignment, so a claim or reassignment is new, and
-//     its email by task and user, so each person is told about a task once;
+//   - task.assigned is keyed by the assignment and the number of changes to the task so
+//     far, so a claim, a release (back to the same groups as at the start) or a
+//     reassignment is new, and its email by task and user, so each person is told about
+//     a task once;
 //   - reminders and escalations can repeat, so they are keyed by the activity execution
 //     (workflow run id and activity id, stable across the activity's retries).
 func outbound(ctx context.Context, s workflows.InboxSync, opened []workflows.Task) ([]postgres.TaskEmail, []postgres.OutboundEvent) {
@@ -49,7 +51,7 @@ func outbound(ctx context.Context, s workflows.InboxSync, opened []workflows.Tas
 		emails = append(emails, postgres.TaskEmail{Key: "email/task.assigned/" + taskKey(t),
 			Event: workflows.EventTaskAssigned, TaskID: t.ID, Users: to.Users, Groups: to.Groups})
 		events = append(events, postgres.OutboundEvent{Type: outbox.EventTaskAssigned,
-			Key: "task.assigned/" + taskKey(t) + "/" + to.digest(), RunID: t.RunID, TaskID: t.ID, At: assignedAt(t)})
+			Key: "task.assigned/" + taskKey(t) + "/" + to.digest() + changes(t), RunID: t.RunID, TaskID: t.ID, At: assignedAt(t)})
 	}
 	for _, n := range s.Notify {
 		key := "email/" + n.Event + "/" + n.TaskID + "/" + execution(ctx)
@@ -97,6 +99,14 @@ func assignment(t workflows.Task) recipients {
 func (r recipients) digest() string {
 	sum := sha256.Sum256([]byte(strings.Join(r.Users, ",") + "|" + strings.Join(r.Groups, ",")))
 	return hex.EncodeToString(sum[:8])
+}
+
+// changes names how far a task's history has got, in a dedupe key ("" for a new task).
+func changes(t workflows.Task) string {
+	if len(t.History) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("/%d", len(t.History))
 }
 
 // taskKey names a task in a dedupe key: its id and creation time.

@@ -159,6 +159,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	authed.POST("/tasks/:id/complete", s.completeTask)
 	authed.POST("/tasks/:id/form", s.resolveTaskForm)
 	authed.POST("/tasks/:id/claim", s.claimTask)
+	authed.POST("/tasks/:id/release", s.releaseTask)
 	authed.POST("/tasks/:id/reassign", s.reassignTask)
 	authed.POST("/tasks/:id/delegate", s.delegateTask)
 

@@ -153,6 +153,7 @@ func (s *Server) Mount(e *echo.Echo) {
 	in.POST("/tasks/:id", s.completeTask)
 	in.POST("/tasks/:id/form", s.resolveTaskForm)
 	in.POST("/tasks/:id/claim", s.claimTask)
+	in.POST("/tasks/:id/release", s.releaseTask)
 	in.POST("/tasks/:id/reassign", s.handTask)
 	in.POST("/tasks/:id/delegate", s.handTask)
 	in.GET("/people", s.people)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -161,6 +162,26 @@ func TestGroupTaskInbox(t *testing.T) {
 	require.Empty(t, s.do("alice", "GET", "/v1/tasks?assignee=me", nil).must(t, http.StatusOK)["tasks"],
 		"once claimed, it leaves the other members' inboxes")
 	require.Len(t, s.do("hugo", "GET", "/v1/tasks?assignee=me", nil).must(t, http.StatusOK)["tasks"], 1)
+
+	// Released by its claimant (and nobody else): back in every member's inbox.
+	s.do("alice", "POST", "/v1/tasks/"+id+"/release", nil).problem(t, http.StatusForbidden)
+	released := s.do("hugo", "POST", "/v1/tasks/"+id+"/release", map[string]any{"comment": "no time"}).must(t, http.StatusOK)
+	require.Nil(t, released["claimed_by"])
+	require.Equal(t, []any{"hr"}, released["candidate_groups"])
+	s.do("hugo", "POST", "/v1/tasks/"+id+"/release", nil).problem(t, http.StatusConflict) // not claimed now
+	for _, who := range []string{"alice", "hugo"} {
+		require.Len(t, s.do(who, "GET", "/v1/tasks?assignee=me", nil).must(t, http.StatusOK)["tasks"], 1, "%s sees it again", who)
+	}
+	audit := s.do("admin", "GET", "/v1/runs/"+run["id"].(string)+"/audit", nil).must(t, http.StatusOK)["events"].([]any)
+	require.True(t, slices.ContainsFunc(audit, func(e any) bool {
+		ev := e.(map[string]any)
+		d, _ := ev["detail"].(map[string]any)
+		return ev["kind"] == "task.released" && ev["actor"] == "hugo" && d["from"] == "hugo" && d["to"] == "group:hr" && d["comment"] == "no time"
+	}), "the release in the audit trail: %v", audit)
+	claimed = s.do("alice", "POST", "/v1/tasks/"+id+"/claim", nil).must(t, http.StatusOK)
+	require.Equal(t, "alice", claimed["claimed_by"])
+	s.do("alice", "POST", "/v1/tasks/"+id+"/release", nil).must(t, http.StatusOK)
+	s.do("hugo", "POST", "/v1/tasks/"+id+"/claim", nil).must(t, http.StatusOK)
 
 	s.do("alice", "POST", "/v1/tasks/"+id+"/complete", map[string]any{"data": map[string]any{"done": true}}).
 		problem(t, http.StatusForbidden)
