@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -64,10 +63,7 @@ func (s *Server) changeOwnership(ctx context.Context, me postgres.User, kind str
 		if req.To == "" {
 			return Task{}, invalid("to is required", FieldError{"to", "is required"})
 		}
-		if _, err := s.db.User(ctx, req.To); err != nil {
-			if errors.Is(err, postgres.ErrNotFound) {
-				return Task{}, invalid("unknown user", FieldError{"to", fmt.Sprintf("no user %q", req.To)})
-			}
+		if err := activeUser(ctx, s.db, "to", req.To); err != nil {
 			return Task{}, err
 		}
 	}

@@ -18,10 +18,10 @@ WITH wanted AS (
         AS w (key, event, task_id, kind, principal)
 ), recipients AS (
     SELECT w.key, w.event, w.task_id, u.id AS user_id, u.email
-    FROM wanted w JOIN users u ON w.kind = 'user' AND u.id = w.principal
+    FROM wanted w JOIN users u ON w.kind = 'user' AND u.id = w.principal AND u.deactivated_at IS NULL
     UNION
     SELECT w.key, w.event, w.task_id, u.id, u.email
-    FROM wanted w JOIN users u ON w.kind = 'group' AND u.groups @> ARRAY[w.principal]
+    FROM wanted w JOIN users u ON w.kind = 'group' AND u.groups @> ARRAY[w.principal] AND u.deactivated_at IS NULL
     UNION
     SELECT w.key, w.event, w.task_id, u.id, u.email
     FROM wanted w
@@ -87,7 +87,7 @@ ON CONFLICT (dedupe_key) DO NOTHING;
 
 -- name: Recipients :many
 -- The users principals name, with their email addresses: kind 'user' (that user),
--- 'group' (its members) or 'manager_of' (that user's manager).
+-- 'group' (its members) or 'manager_of' (that user's manager); deactivated users are left out.
 WITH wanted AS (
     SELECT * FROM ROWS FROM (unnest(@kinds::text[]), unnest(@principals::text[])) AS w (kind, principal)
 )
@@ -100,7 +100,7 @@ UNION ALL
 SELECT w.kind, w.principal, u.id, u.email
 FROM wanted w
 JOIN users m ON w.kind = 'manager_of' AND m.id = w.principal
-JOIN users u ON u.id = m.manager;
+JOIN users u ON u.id = m.manager AND u.deactivated_at IS NULL;
 
 -- name: ClaimOutbox :many
 -- Takes up to lim due deliveries: counts the attempt and leases them until

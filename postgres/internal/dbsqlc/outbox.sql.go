@@ -155,10 +155,10 @@ WITH wanted AS (
         AS w (key, event, task_id, kind, principal)
 ), recipients AS (
     SELECT w.key, w.event, w.task_id, u.id AS user_id, u.email
-    FROM wanted w JOIN users u ON w.kind = 'user' AND u.id = w.principal
+    FROM wanted w JOIN users u ON w.kind = 'user' AND u.id = w.principal AND u.deactivated_at IS NULL
     UNION
     SELECT w.key, w.event, w.task_id, u.id, u.email
-    FROM wanted w JOIN users u ON w.kind = 'group' AND u.groups @> ARRAY[w.principal]
+    FROM wanted w JOIN users u ON w.kind = 'group' AND u.groups @> ARRAY[w.principal] AND u.deactivated_at IS NULL
     UNION
     SELECT w.key, w.event, w.task_id, u.id, u.email
     FROM wanted w
@@ -331,7 +331,7 @@ UNION ALL
 SELECT w.kind, w.principal, u.id, u.email
 FROM wanted w
 JOIN users m ON w.kind = 'manager_of' AND m.id = w.principal
-JOIN users u ON u.id = m.manager
+JOIN users u ON u.id = m.manager AND u.deactivated_at IS NULL
 `
 
 type RecipientsParams struct {
@@ -347,7 +347,7 @@ type RecipientsRow struct {
 }
 
 // The users principals name, with their email addresses: kind 'user' (that user),
-// 'group' (its members) or 'manager_of' (that user's manager).
+// 'group' (its members) or 'manager_of' (that user's manager); deactivated users are left out.
 func (q *Queries) Recipients(ctx context.Context, db DBTX, arg RecipientsParams) ([]RecipientsRow, error) {
 	rows, err := db.Query(ctx, recipients, arg.Kinds, arg.Principals)
 	if err != nil {
