@@ -209,6 +209,8 @@ func TestFindPeople(t *testing.T) {
 	require.Empty(t, names("_", 10))
 }
 
+func ptr[T any](v T) *T { return &v }
+
 // TestUserDeactivation: a partial update changes only what it names; a deactivated user's
 // API key, session and sign-in link sign nobody in, their sessions end, the picker and
 // group members leave them out; reactivated, the key works again and the sessions stay
@@ -266,6 +268,11 @@ func TestUserDeactivation(t *testing.T) {
 	people, err := db.FindPeople(ctx, "eve", 10)
 	require.NoError(t, err)
 	require.Empty(t, people)
+	_, err = db.UpdateUser(ctx, "boss", UserChange{Manager: ptr("eve")})
+	require.NoError(t, err)
+	emailed, err := db.Recipients(ctx, []string{PrincipalUser, PrincipalGroup, PrincipalManagerOf}, []string{"eve", "ops", "boss"})
+	require.NoError(t, err)
+	require.Empty(t, emailed, "no email reaches a deactivated user, as themselves, a group member or a manager")
 	u, err := db.User(ctx, "eve")
 	require.NoError(t, err)
 	require.NotNil(t, u.DeactivatedAt, "still in the directory")
