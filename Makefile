@@ -60,7 +60,7 @@ compose-check: ## Validate docker-compose.yml (installs Debian's docker-compose 
 	fi
 	docker-compose -f docker-compose.yml config -q
 
-chaos: $(BIN)/temporal ## Run the fault matrix F1–F5, F10–F13 against real processes (7–10 min; CHAOS_ONLY=F1,F3 for some)
+chaos: $(BIN)/temporal ## Run the fault matrix (F1–F5, F10–F13, F16, F17) against real processes (25–35 min; CHAOS_ONLY=F1,F3 for some)
 	$(GO) run ./chaos/cmd/chaos
 
 bench: $(BIN)/temporal ## Measure Handoff against hand-written Temporal code (BENCH_SHORT=1: smoke run; docs/benchmarks.md)

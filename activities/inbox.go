@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,18 +21,23 @@ import (
 // transaction, so a notification is queued if and only if its change is written; every
 // part is idempotent, so a retried attempt converges on the same rows and queues nothing
 // twice (see outbound for the dedupe keys).
+//
+// An ordered write (interpreter version 3: s.Seq is set) also carries the run's other
+// open tasks and is written as the run's whole state; each attempt makes a random write
+// id, returned in the result so that the run's history names the write that counted
+// (workflows/projection.go).
 func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (workflows.InboxResult, error) {
 	var w postgres.InboxWrite
 	if s.Run != nil {
 		run := runRow(*s.Run)
 		w.Run = &run
 	}
-	for _, t := range s.Close {
-		row, err := taskRow(t)
-		if err != nil {
-			return workflows.InboxResult{}, err
-		}
-		w.Close = append(w.Close, row)
+	var err error
+	if w.Close, err = taskRows(s.Close); err != nil {
+		return workflows.InboxResult{}, err
+	}
+	if w.Held, err = taskRows(s.Held); err != nil {
+		return workflows.InboxResult{}, err
 	}
 	res := workflows.InboxResult{Assignees: make([][]string, 0, len(s.Open))}
 	opened := make([]workflows.Task, 0, len(s.Open))
@@ -49,15 +55,38 @@ func (a *Activities) SyncInbox(ctx context.Context, s workflows.InboxSync) (work
 		opened = append(opened, o.Task)
 		res.Assignees = append(res.Assignees, assignees)
 	}
+	if s.Seq != 0 {
+		res.WriteID = rand.Text()
+		w.Sync = &postgres.SyncPoint{Seq: s.Seq, Fence: s.Fence, Write: res.WriteID}
+		if s.FenceAt != nil {
+			w.Sync.FenceAt = *s.FenceAt
+		}
+	}
 	w.Emails, w.Events = outbound(ctx, s, opened)
-	if err := a.DB.WriteInbox(ctx, w); err != nil {
+	err = a.DB.WriteInbox(ctx, w)
+	if errors.Is(err, postgres.ErrSuperseded) && a.Logger != nil {
+		// A write from a workflow task Temporal discarded, arriving after a true write:
+		// its result never reaches the history either.
+		a.Logger.InfoContext(ctx, "inbox write dropped: the projection holds a later write of the run", "seq", s.Seq)
+	} else if err != nil {
 		return workflows.InboxResult{}, fmt.Errorf("sync inbox: %w", err)
 	}
-	a.logInbox(ctx, s.Close, opened)
+	a.logInbox(ctx, s, res.WriteID, opened)
 	if activity.IsActivity(ctx) && activity.GetInfo(ctx).IsLocalActivity {
-		res.Written = &s
+		res.Written = echo(s)
 	}
 	return res, nil
+}
+
+// echo is the write as the marker records it: without the held tasks (the write that
+// opened each one is in the history), and with the run row only where interpreter
+// version 2 sent it (the first write and the run's end).
+func echo(s workflows.InboxSync) *workflows.InboxSync {
+	s.Held = nil
+	if s.Seq != 0 && !s.Started && s.Run != nil && s.Run.Status == workflows.StatusRunning {
+		s.Run = nil
+	}
+	return &s
 }
 
 // resolveManagers adds the managers of the users named by o.ManagerOf to the task's assignees.
@@ -95,6 +124,18 @@ func runRow(r workflows.RunRecord) postgres.Run {
 	}
 }
 
+func taskRows(ts []workflows.Task) ([]postgres.Task, error) {
+	var out []postgres.Task
+	for _, t := range ts {
+		row, err := taskRow(t)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
 func taskRow(t workflows.Task) (postgres.Task, error) {
 	form, err := json.Marshal(t.Form)
 	if err != nil {
@@ -110,7 +151,7 @@ func taskRow(t workflows.Task) (postgres.Task, error) {
 		ID: t.ID, RunID: t.RunID, StepID: t.StepID, Definition: t.Definition,
 		Title: t.Title, Description: t.Description, Kind: t.Kind, Status: t.Status,
 		Assignees: t.Assignees, CandidateGroups: t.CandidateGroups, ClaimedBy: t.ClaimedBy,
-		DueAt: t.DueAt, Form: form, Outcome: t.Outcome, Data: data,
+		DueAt: t.DueAt, Form: form, Outcome: t.Outcome, Data: data, Comment: t.Comment,
 		CompletedBy: t.CompletedBy, CreatedAt: t.CreatedAt, CompletedAt: t.CompletedAt,
 	}, nil
 }

@@ -32,11 +32,15 @@ func (h runHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h runHandler) WithGroup(name string) slog.Handler { return runHandler{h.Handler.WithGroup(name)} }
 
-// logInbox writes a debug line per task the projection closed or opened, with its task_id
-// (and, through LogHandler, its run_id).
-func (a *Activities) logInbox(ctx context.Context, closed, opened []workflows.Task) {
+// logInbox writes a debug line per write, and per task the projection closed or opened,
+// with its task_id (and, through LogHandler, its run_id).
+func (a *Activities) logInbox(ctx context.Context, s workflows.InboxSync, write string, opened []workflows.Task) {
 	if a.Logger == nil {
 		return
+	}
+	closed := s.Close
+	if s.Seq != 0 {
+		a.Logger.DebugContext(ctx, "inbox write", "seq", s.Seq, "fence", s.Fence, "write", write)
 	}
 	for _, t := range closed {
 		a.Logger.DebugContext(ctx, "task closed", "task_id", t.ID, "step", t.StepID, "status", t.Status)

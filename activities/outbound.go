@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,15 +17,17 @@ import (
 )
 
 // outbound derives what an inbox write tells people (emails) and subscribers (events).
-// opened are the tasks opened, with their assignees resolved. Every delivery carries a
+// opened are the tasks opened, with their assignees resolved. Events come in the order
+// they happened, which numbers them for subscribers: the run's start, closed tasks,
+// opened (or reassigned) tasks, notices, and the run's end. Every delivery carries a
 // dedupe key that a retried activity derives again unchanged, so nothing is queued twice:
 //
 //   - run and task events are keyed by what happened, once per run or task (a run id
 //     can be reused after its run ended, so keys carry the start or creation time);
-//   - task.assigned is keyed by the assignment and the number of changes to the task so
-//     far, so a claim, a release (back to the same groups as at the start) or a
-//     reassignment is new, and its email by task and user, so each person is told about
-//     a task once;
+//   - task.assigned is keyed by the assignment: by the write that made it (its number,
+//     from interpreter version 3; before, a digest of the assignees and the number of
+//     changes to the task so far), so a claim, a release or a reassignment is new, and
+//     its email by task and user, so each person is told about a task once;
 //   - reminders and escalations can repeat, so they are keyed by the activity execution
 //     (workflow run id and activity id, stable across the activity's retries).
 func outbound(ctx context.Context, s workflows.InboxSync, opened []workflows.Task) ([]postgres.TaskEmail, []postgres.OutboundEvent) {
@@ -33,8 +36,11 @@ func outbound(ctx context.Context, s workflows.InboxSync, opened []workflows.Tas
 		events []postgres.OutboundEvent
 	)
 	runID := syncRunID(ctx, s, opened)
-	if s.Run != nil {
-		events = append(events, runEvent(*s.Run))
+	// A run's start is told once, whatever its first write says (even that it failed):
+	// ordered writes say which is the first; older ones carry the run row on the first
+	// and the last write, and the dedupe key keeps the second from counting.
+	if s.Run != nil && (s.Started || s.Seq == 0) {
+		events = append(events, runEvent(*s.Run, workflows.StatusRunning))
 	}
 	for _, t := range s.Close {
 		if t.Status == workflows.TaskCompleted {
@@ -50,8 +56,12 @@ func outbound(ctx context.Context, s workflows.InboxSync, opened []workflows.Tas
 		to := assignment(t)
 		emails = append(emails, postgres.TaskEmail{Key: "email/task.assigned/" + taskKey(t),
 			Event: workflows.EventTaskAssigned, TaskID: t.ID, Users: to.Users, Groups: to.Groups})
+		which := to.digest() + changes(t)
+		if s.Seq != 0 {
+			which = strconv.FormatInt(s.Seq, 10)
+		}
 		events = append(events, postgres.OutboundEvent{Type: outbox.EventTaskAssigned,
-			Key: "task.assigned/" + taskKey(t) + "/" + to.digest() + changes(t), RunID: t.RunID, TaskID: t.ID, At: assignedAt(t)})
+			Key: "task.assigned/" + taskKey(t) + "/" + which, RunID: t.RunID, TaskID: t.ID, At: assignedAt(t)})
 	}
 	for _, n := range s.Notify {
 		key := "email/" + n.Event + "/" + n.TaskID + "/" + execution(ctx)
@@ -63,13 +73,16 @@ func outbound(ctx context.Context, s workflows.InboxSync, opened []workflows.Tas
 		emails = append(emails, postgres.TaskEmail{Key: key, Event: n.Event, TaskID: n.TaskID,
 			Users: n.Users, Groups: n.Groups, ManagerOf: n.ManagerOf})
 	}
+	if s.Run != nil && s.Run.Status != workflows.StatusRunning {
+		events = append(events, runEvent(*s.Run, s.Run.Status))
+	}
 	return emails, events
 }
 
-// runEvent is the event a run row reports: started, or how it ended.
-func runEvent(r workflows.RunRecord) postgres.OutboundEvent {
+// runEvent is the event of a run reaching status: started (running), or how it ended.
+func runEvent(r workflows.RunRecord, status string) postgres.OutboundEvent {
 	typ, at := outbox.EventRunStarted, r.StartedAt
-	switch r.Status {
+	switch status {
 	case workflows.StatusCompleted:
 		typ = outbox.EventRunCompleted
 	case workflows.StatusCancelled:
@@ -77,11 +90,15 @@ func runEvent(r workflows.RunRecord) postgres.OutboundEvent {
 	case workflows.StatusFailed:
 		typ = outbox.EventStepFailed
 	}
-	if r.CompletedAt != nil {
+	if status != workflows.StatusRunning && r.CompletedAt != nil {
 		at = *r.CompletedAt
 	}
-	return postgres.OutboundEvent{Type: typ, Key: fmt.Sprintf("%s/%s/%d", typ, r.ID, r.StartedAt.UnixNano()),
-		RunID: r.ID, At: at, Error: r.Error}
+	e := postgres.OutboundEvent{Type: typ, Key: fmt.Sprintf("%s/%s/%d", typ, r.ID, r.StartedAt.UnixNano()),
+		RunID: r.ID, At: at}
+	if typ == outbox.EventStepFailed {
+		e.StepID, e.Error = r.FailedStep, r.Error
+	}
+	return e
 }
 
 // recipients are whom an assignment tells: the claimant of a claimed task, else its

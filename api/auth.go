@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -51,7 +49,7 @@ func (s *Server) authenticateScope(scope string) echo.MiddlewareFunc {
 			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
 				return problem(http.StatusUnauthorized, "an API key is required: Authorization: Bearer <key>")
 			}
-			cred, err := s.credential(c.Request().Context(), HashKey(strings.TrimSpace(key)))
+			cred, err := s.db.Credential(c.Request().Context(), HashKey(strings.TrimSpace(key)))
 			if errors.Is(err, postgres.ErrNotFound) {
 				return problem(http.StatusUnauthorized, "the API key is not valid (unknown, revoked or expired)")
 			}
@@ -65,26 +63,6 @@ func (s *Server) authenticateScope(scope string) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
-}
-
-// credential is the credential of an API key hash, from the read caches while they have
-// it, it has not expired and its last use is recent (Postgres records each key's use at
-// most once a minute).
-func (s *Server) credential(ctx context.Context, hash string) (postgres.Credential, error) {
-	if s.caches == nil {
-		return s.db.Credential(ctx, hash)
-	}
-	now := time.Now()
-	cred, st, ok := s.caches.user(hash)
-	if ok && (cred.Key.ExpiresAt == nil || now.Before(*cred.Key.ExpiresAt)) &&
-		cred.Key.LastUsedAt != nil && now.Sub(*cred.Key.LastUsedAt) < time.Minute {
-		return cred, nil
-	}
-	cred, err := s.db.Credential(ctx, hash)
-	if err == nil {
-		s.caches.putUser(hash, st, cred)
-	}
-	return cred, err
 }
 
 // need answers 403 unless the caller has at least the given role, or is one of the

@@ -33,7 +33,7 @@ func (s *Server) codecRoutes(e *echo.Echo) {
 	}
 	g.GET("/session", s.codecSessionForm)
 	g.POST("/session", s.startCodecSession, s.codecFormKey, s.authenticate, require(roleAdmin, roleAuditor))
-	g.DELETE("/session", s.endCodecSession, s.syncCaches) // the next request sees the revocation
+	g.DELETE("/session", s.endCodecSession) // revokes at once: every request reads its key from Postgres
 }
 
 // codecCORS lets the configured Temporal Web origins call the codec endpoints with

@@ -39,7 +39,6 @@ func newTestServer(t *testing.T, cfg Config) *testServer {
 	must.NoError(t, db.Migrate(ctx))
 	ts := &testServer{t: t, db: db, keys: map[string]string{},
 		srv: New(cfg, db, nil, definitions.NewEngine(), slog.New(slog.DiscardHandler))}
-	t.Cleanup(ts.srv.Close)
 	for id, role := range map[string]string{"dana": roleDesigner, "mallory": roleMember} {
 		_, err := db.CreateUser(ctx, postgres.User{ID: id, Name: id, Role: role, Groups: []string{}})
 		must.NoError(t, err)

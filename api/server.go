@@ -51,9 +51,6 @@ type Config struct {
 	// HTTP is the SSRF guard's configuration (the worker's HANDOFF_HTTP_ALLOW): a
 	// subscription's URL is checked against it when the subscription is created.
 	HTTP safehttp.Config
-	// CacheBytes bounds the inbox pages kept in memory by the read caches (cache.go).
-	// Default 64 MiB; negative turns the read caches off.
-	CacheBytes int64
 	// Web is the browser app (package web), mounted on this router after the API's
 	// routes: one port, one router. nil serves the API alone.
 	Web interface{ Mount(*echo.Echo) }
@@ -78,9 +75,6 @@ func (c *Config) applyDefaults() {
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = 256
 	}
-	if c.CacheBytes == 0 {
-		c.CacheBytes = 64 << 20
-	}
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -94,24 +88,14 @@ type Server struct {
 	metrics  *httpMetrics // nil when metrics are off
 	// codecHandler serves the codec endpoints; nil when encryption is off.
 	codecHandler http.Handler
-	// caches are the read caches; nil when they are off.
-	caches *readCaches
 }
 
-// New returns the API over the store, the Temporal client and the CEL engine. Close
-// stops what it started.
+// New returns the API over the store, the Temporal client and the CEL engine.
 func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engine, log *slog.Logger) *Server {
 	cfg.applyDefaults()
 	s := &Server{cfg: cfg, db: db, temporal: tc, engine: engine, log: log, echo: echo.New()}
 	if cfg.Codec != nil {
 		s.codecHandler = converter.NewPayloadCodecHTTPHandler(cfg.Codec)
-	}
-	if cfg.CacheBytes > 0 {
-		var reg prometheus.Registerer
-		if cfg.Metrics != nil {
-			reg = cfg.Metrics
-		}
-		s.caches = newReadCaches(db, cfg.CacheBytes, log, reg)
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
@@ -136,7 +120,7 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 	v1.POST("/hooks/:definition/:trigger", s.receiveWebhook) // the signature authenticates
 	// Each handler decodes the request and calls the operation of the same name, which
 	// authorises the caller (package doc).
-	authed := v1.Group("", s.authenticate, s.syncCaches)
+	authed := v1.Group("", s.authenticate)
 	authed.POST("/definitions/validate", s.validateDefinition)
 	authed.POST("/definitions", s.publishDefinition)
 	authed.GET("/definitions", s.listDefinitions)
@@ -200,25 +184,6 @@ func New(cfg Config, db *postgres.DB, tc client.Client, engine *definitions.Engi
 
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
-
-// Close stops the read caches' listener. Stop serving first.
-func (s *Server) Close() {
-	if s.caches != nil {
-		s.caches.close()
-	}
-}
-
-// syncCaches makes a request that may change something wait, before it answers, until
-// the read caches have seen every change committed so far: the caller's next read
-// through this instance sees what it did.
-func (s *Server) syncCaches(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if s.caches != nil && c.Request().Method != http.MethodGet && c.Request().Method != http.MethodHead {
-			c.Response().Before(func() { s.caches.sync(c.Request().Context()) })
-		}
-		return next(c)
-	}
-}
 
 func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

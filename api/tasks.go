@@ -66,8 +66,15 @@ type TaskQuery struct {
 
 // TaskPage is a page of tasks.
 type TaskPage struct {
-	NextPageToken string `json:"next_page_token"`
-	Tasks         []Task `json:"tasks"`
+	NextPageToken string       `json:"next_page_token"`
+	Tasks         []ListedTask `json:"tasks"`
+}
+
+// ListedTask is a task in a list: lean, without its form (GetTask has it). Its Form
+// hides the Task's from JSON.
+type ListedTask struct {
+	Task
+	Form *struct{} `json:"form,omitempty"`
 }
 
 // CompleteTaskRequest completes a task (or votes on an approval).
@@ -150,13 +157,14 @@ func (s *Server) taskPage(ctx context.Context, f postgres.TaskFilter) (TaskPage,
 	if err != nil {
 		return TaskPage{}, err
 	}
-	out := TaskPage{Tasks: make([]Task, 0, len(tasks)), NextPageToken: next}
+	out := TaskPage{Tasks: make([]ListedTask, 0, len(tasks)), NextPageToken: next}
 	for _, t := range tasks {
+		t.Form = nil // lean: not decoded, not answered
 		r, err := taskFromRow(t)
 		if err != nil {
 			return TaskPage{}, err
 		}
-		out.Tasks = append(out.Tasks, r)
+		out.Tasks = append(out.Tasks, ListedTask{Task: r})
 	}
 	return out, nil
 }
@@ -327,45 +335,11 @@ func (s *Server) listTasks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// An inbox page (open tasks, no overdue filter) is answered from memory while it is
-	// current: the read caches (cache.go) know when its inboxes change, and it expires
-	// when the first task on it becomes overdue.
-	cacheKey, st, cached := "", stamp{}, false
-	if s.caches != nil && f.Status == workflows.TaskOpen && f.Overdue == nil && f.Search == "" {
-		principals := postgres.InboxPrincipals(f.Assignee, f.Groups)
-		if st, cached = s.caches.inboxStamp(principals); cached {
-			cacheKey = strings.Join([]string{strings.Join(principals, "\n"), f.Definition, f.After, strconv.Itoa(f.Limit)}, "\x00")
-			if body := s.caches.page(cacheKey, st, f.Now); body != nil {
-				return jsonBody(c, body)
-			}
-		}
-	}
 	page, err := s.taskPage(ctx, f)
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(page)
-	if err != nil {
-		return fmt.Errorf("encode tasks: %w", err)
-	}
-	body = append(body, '\n')
-	if cached {
-		expires := f.Now.Add(24 * time.Hour)
-		for _, t := range page.Tasks {
-			if t.DueAt != nil && !f.Now.After(*t.DueAt) && t.DueAt.Before(expires) {
-				expires = *t.DueAt
-			}
-		}
-		s.caches.putPage(cacheKey, st, body, expires)
-	}
-	return jsonBody(c, body)
-}
-
-// jsonBody answers 200 with an encoded JSON body. With its length known, net/http
-// writes it at once instead of in chunks.
-func jsonBody(c echo.Context, body []byte) error {
-	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
-	return c.JSONBlob(http.StatusOK, body)
+	return c.JSON(http.StatusOK, page)
 }
 
 // pageRequest reads the page_token and limit query parameters.

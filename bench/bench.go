@@ -172,7 +172,7 @@ func (b *bencher) measure(ctx context.Context) ([]Figure, error) {
 		step("R4", func() ([]Figure, error) { return b.measureR4(ctx, saturation) })
 	}
 	if b.wants("R5") {
-		step("R5", func() ([]Figure, error) { return b.measureR5(ctx) })
+		step("R5", func() ([]Figure, error) { return b.measureR5(ctx, b.r4Rate(saturation)) })
 	}
 	if b.wants("R6") {
 		step("R6", func() ([]Figure, error) { return b.measureR6(ctx) })
@@ -192,6 +192,15 @@ func (b *bencher) measure(ctx context.Context) ([]Figure, error) {
 		errs = append(errs, err)
 	}
 	return figs, errors.Join(errs...)
+}
+
+// r4Rate is R4's completion rate: BENCH_R4_RATE, or half the interpreted saturation of
+// R2 (0 when neither is known).
+func (b *bencher) r4Rate(saturation float64) float64 {
+	if b.cfg.R4Rate > 0 {
+		return b.cfg.R4Rate
+	}
+	return saturation / 2
 }
 
 // reps is how many A/B repetitions a figure takes: full (at least 5) or the smoke run's.

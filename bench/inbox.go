@@ -3,7 +3,9 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
+	mrand "math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,34 +18,31 @@ import (
 )
 
 // inboxDB is the database R5 seeds: its own database in the cluster, so the other figures
-// run on the small one. Two APIs serve it: as shipped (read caches on) and with the
-// read caches off.
+// run on the small one, served by an API of its own.
 type inboxDB struct {
-	db           *postgres.DB
-	cached, cold *servedAPI
-	client       *apiClient // holds the users' keys; cachedURL and coldURL are its bases
-	cachedURL    string
-	coldURL      string
-	users        []string // the users with keys
-	groups       int      // every user u<n> is in group g<n % groups>
+	db     *postgres.DB
+	api    *servedAPI
+	client *apiClient // holds the users' keys; apiURL is its base
+	apiURL string
+	users  []string // the users with keys: every user
+	groups int      // every user u<n> is in group g<n % groups>
 }
 
 // inboxReader is how R5 reads an inbox.
 type inboxReader int
 
 const (
-	viaAPI     inboxReader = iota // GET /v1/tasks, read caches on
-	viaColdAPI                    // GET /v1/tasks, read caches off
-	viaStore                      // postgres.DB.ListTasks
+	viaAPI   inboxReader = iota // GET /v1/tasks
+	viaStore                    // postgres.DB.ListTasks: the query alone
 )
 
 func (r inboxReader) String() string {
-	return [...]string{"api", "api-nocache", "store"}[r]
+	return [...]string{"api", "store"}[r]
 }
 
 // seedInbox creates the database and fills it with total tasks, one in ten open: each of
 // total/1000 users owns 1000 of them (100 open), and one task in seven is also offered to
-// one of users/20 groups.
+// one of users/20 groups. Every user gets an API key, so reads go over many inboxes.
 // name is the database's name.
 func (b *bencher) seedInbox(ctx context.Context, name string, total int) (*inboxDB, error) {
 	users := max(total/1000, 1)
@@ -61,22 +60,24 @@ func (b *bencher) seedInbox(ctx context.Context, name string, total int) (*inbox
 		return nil, err
 	}
 	b.logf("%s seeded %d tasks (%d open) for %d users in %s", name, total, total/10, users, time.Since(began).Round(time.Second))
-	if in.cached, in.cachedURL, err = b.s.serveAPI(db, api.Config{}); err != nil {
+	if in.api, in.apiURL, err = b.s.serveAPI(db, api.Config{}); err != nil {
 		return nil, err
 	}
-	if in.cold, in.coldURL, err = b.s.serveAPI(db, api.Config{CacheBytes: -1}); err != nil {
-		return nil, err
-	}
-	in.client = newAPIClient(in.cachedURL, 64)
-	in.users = userIDs("u", min(users, 50))
+	in.client = newAPIClient(in.apiURL, 64)
+	in.users = userIDs("u", users)
 	if err := addUsers(ctx, db, in.client, in.users, "member", func(id string) []string {
-		var n int
-		_, _ = fmt.Sscanf(id, "u%d", &n)
-		return []string{fmt.Sprintf("g%d", n%in.groups)}
+		return []string{in.groupOf(id)}
 	}); err != nil {
 		return nil, err
 	}
 	return in, nil
+}
+
+// groupOf is the group of a seeded user.
+func (in *inboxDB) groupOf(user string) string {
+	var n int
+	_, _ = fmt.Sscanf(user, "u%d", &n)
+	return fmt.Sprintf("g%d", n%in.groups)
 }
 
 // seedTasks fills the directory with users u0… (user n in group g<n % groups>) and the
@@ -131,10 +132,8 @@ func seedTasks(ctx context.Context, db *postgres.DB, users, groups, total int) e
 }
 
 func (in *inboxDB) close() {
-	for _, a := range []*servedAPI{in.cached, in.cold} {
-		if a != nil {
-			_ = a.Close()
-		}
+	if in.api != nil {
+		_ = in.api.Close()
 	}
 	in.db.Close()
 }
@@ -182,22 +181,16 @@ func (s *stack) createDatabase(ctx context.Context, name string) (string, error)
 
 // query is one inbox read.
 func (in *inboxDB) query(ctx context.Context, via inboxReader, user string) error {
-	if via != viaStore {
-		base := in.cachedURL
-		if via == viaColdAPI {
-			base = in.coldURL
-		}
-		// Count the tasks instead of decoding them: a load generator that decodes 17 KB
-		// of JSON per answer measures itself more than the API (vegeta and wrk do not look).
-		raw, err := in.client.get(ctx, base, user, "/v1/tasks?assignee=me&status=open")
+	if via == viaAPI {
+		// Count the tasks instead of decoding them: a load generator that decodes the JSON
+		// of every answer measures itself more than the API (vegeta and wrk do not look).
+		raw, err := in.client.get(ctx, in.apiURL, user, "/v1/tasks?assignee=me&status=open")
 		if n := bytes.Count(raw, []byte(`"run_id":`)); err == nil && n != 50 {
 			err = fmt.Errorf("inbox of %s has %d tasks, want a full page of 50", user, n)
 		}
 		return err
 	}
-	var n int
-	_, _ = fmt.Sscanf(user, "u%d", &n)
-	tasks, _, err := in.db.ListTasks(ctx, postgres.TaskFilter{Assignee: user, Groups: []string{fmt.Sprintf("g%d", n%in.groups)},
+	tasks, _, err := in.db.ListTasks(ctx, postgres.TaskFilter{Assignee: user, Groups: []string{in.groupOf(user)},
 		Status: "open", Limit: 50, Now: time.Now().UTC()})
 	if err == nil && len(tasks) != 50 {
 		err = fmt.Errorf("inbox of %s has %d tasks, want a full page of 50", user, len(tasks))
@@ -205,20 +198,19 @@ func (in *inboxDB) query(ctx context.Context, via inboxReader, user string) erro
 	return err
 }
 
-// load reads inboxes from conns closed loops for d, rotating over the users, and returns
-// every latency in milliseconds.
+// load reads inboxes from conns closed loops for d, each read a random user's, and
+// returns every latency in milliseconds.
 func (in *inboxDB) load(ctx context.Context, via inboxReader, conns int, d time.Duration) ([]float64, error) {
 	lat := newLatencies()
 	var (
 		wg       sync.WaitGroup
 		firstErr atomic.Value
-		seq      atomic.Int64
 	)
 	deadline := time.Now().Add(d)
 	for range conns {
 		wg.Go(func() {
 			for time.Now().Before(deadline) {
-				user := in.users[int(seq.Add(1))%len(in.users)]
+				user := in.users[mrand.IntN(len(in.users))]
 				t0 := time.Now()
 				if err := in.query(ctx, via, user); err != nil {
 					firstErr.CompareAndSwap(nil, err)
@@ -234,4 +226,61 @@ func (in *inboxDB) load(ctx context.Context, via inboxReader, conns int, d time.
 		return out, err
 	}
 	return out, nil
+}
+
+// churn completes tasks in the inbox database at rate per second until ctx is done, as
+// the worker does: each completion is one ordered projection write that closes a task
+// and opens the next one for a random user, on one of 40 runs (R4's assignees). It
+// returns how many it wrote and the first error.
+func (in *inboxDB) churn(ctx context.Context, rate float64) (int, error) {
+	const runs = 40
+	start := time.Now().UTC()
+	type churnRun struct {
+		id   string
+		seq  int64
+		open *postgres.Task
+	}
+	rs := make([]*churnRun, runs)
+	for i := range rs {
+		rs[i] = &churnRun{id: fmt.Sprintf("churn-%d", i), seq: start.UnixMicro()}
+	}
+	write := func(r *churnRun) error {
+		r.seq++
+		now := time.Now().UTC()
+		user := in.users[mrand.IntN(len(in.users))]
+		next := postgres.Task{ID: fmt.Sprintf("%s.%d", r.id, r.seq), RunID: r.id, StepID: "s", Definition: "bench-churn",
+			Title: "Churned task", Status: "open", Assignees: []string{user}, CreatedAt: now,
+			Form: []byte(`[{"id":"note","label":"Note","type":"text","required":true}]`)}
+		w := postgres.InboxWrite{
+			Run: &postgres.Run{ID: r.id, Definition: "bench-churn", Version: 1, Status: "running", StartedBy: "bench",
+				StartedAt: start},
+			Open:   []postgres.Task{next},
+			Emails: []postgres.TaskEmail{{Key: "email/task.assigned/" + next.ID, Event: "task.assigned", TaskID: next.ID, Users: []string{user}}},
+			Sync:   &postgres.SyncPoint{Seq: r.seq, Fence: r.seq, Write: rand.Text()},
+		}
+		if r.open != nil {
+			done := *r.open
+			done.Status, done.Outcome, done.CompletedBy, done.CompletedAt = "completed", "completed", done.Assignees[0], &now
+			w.Close = []postgres.Task{done}
+		}
+		if err := in.db.WriteInbox(ctx, w); err != nil {
+			return err
+		}
+		r.open = &next
+		return nil
+	}
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	n := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return n, nil
+		case <-tick.C:
+		}
+		if err := write(rs[n%runs]); err != nil && ctx.Err() == nil {
+			return n, fmt.Errorf("churn: %w", err)
+		}
+		n++
+	}
 }

@@ -107,11 +107,7 @@ type servedAPI struct {
 	api *api.Server
 }
 
-func (a *servedAPI) Close() error {
-	err := a.srv.Close()
-	a.api.Close()
-	return err
-}
+func (a *servedAPI) Close() error { return a.srv.Close() }
 
 // serveAPI serves Handoff's API over db on a loopback port, as `handoff serve` does.
 func (s *stack) serveAPI(db *postgres.DB, cfg api.Config) (*servedAPI, string, error) {
@@ -121,8 +117,8 @@ func (s *stack) serveAPI(db *postgres.DB, cfg api.Config) (*servedAPI, string, e
 	}
 	logger := slog.New(slog.NewTextHandler(s.logw, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	cfg.Namespace, cfg.Secrets = s.temporal.Namespace, s.box
-	a := &servedAPI{api: api.New(cfg, db, s.tc, s.engine, logger)}
-	a.srv = &http.Server{Handler: a.api}
+	h := api.New(cfg, db, s.tc, s.engine, logger)
+	a := &servedAPI{srv: &http.Server{Handler: h}, api: h}
 	go func() { _ = a.srv.Serve(ln) }()
 	return a, "http://" + ln.Addr().String(), nil
 }

@@ -151,7 +151,7 @@ func (b *bencher) measureWInbox(ctx context.Context) ([]Figure, error) {
 		return err
 	}
 	cold := func(user string) error {
-		raw, err := in.client.get(ctx, in.coldURL, user, "/v1/tasks?assignee=me&status=open&limit=25")
+		raw, err := in.client.get(ctx, in.apiURL, user, "/v1/tasks?assignee=me&status=open&limit=25")
 		if n := bytes.Count(raw, []byte(`"run_id":`)); err == nil && n != 25 {
 			err = fmt.Errorf("GET /v1/tasks of %s has %d tasks, want 25", user, n)
 		}

@@ -1,7 +1,8 @@
-// Package chaos is Handoff's fault matrix (`make chaos`): faults F1–F5 and F10–F13 of
-// shared/engineering/reliability.md, injected into real processes on one machine, on
-// loopback, each for well under a minute, with a ledger oracle that proves nothing
-// acknowledged was lost or done twice.
+// Package chaos is Handoff's fault matrix (`make chaos`): faults F1–F5, F10–F13, F16 and
+// F17 of shared/engineering/reliability.md, injected into real processes on one machine,
+// on loopback, from seconds to five minutes each, with a ledger oracle that proves
+// nothing acknowledged was lost or done twice and that the inbox says what the
+// histories say.
 //
 // Run starts everything itself: it builds the handoff binary and runs `handoff worker`
 // and `handoff serve` as child processes, the Temporal dev server (file-backed, WAL) as

@@ -19,6 +19,11 @@ func faults() []fault {
 		{"F11", "sticky cache of 8, 1,000 runs", cachePressure},
 		{"F12", "delays and drops, worker↔Temporal", networkTrouble},
 		{"F13", "overload at 3× the knee", overload},
+		{"F16", "people racing: 3 × 20 completions at once", peopleRacing},
+		{"F16K", "worker killed during racing completions", workerKilledRacing},
+		{"F17", "Postgres down 60 s under load", postgresDown("F17", time.Minute)},
+		{"F3L", "Temporal down 60 s under load", temporalDown},
+		{"F17L", "Postgres down 5 min under load", postgresDown("F17L", 5*time.Minute)},
 	}
 }
 

@@ -20,6 +20,7 @@ type op struct {
 	at          time.Time
 	run         string // the run it started or acted on
 	task, key   string // a completion's task and Idempotency-Key
+	actor       string // who completed (races)
 	delivery    string // a webhook's webhook-id
 	businessKey string
 	version     int    // a publication's version

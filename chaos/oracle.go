@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -64,6 +65,7 @@ func (s *suite) check(ctx context.Context, fault string) (verdict, error) {
 	if err := s.checkPublications(ctx, &v, ops); err != nil {
 		return v, err
 	}
+	s.checkWinners(ctx, &v, ops)
 	if _, _, noKey := s.stack.sink.snapshot(); noKey > 0 {
 		v.violate("%d http step requests carried no Idempotency-Key", noKey)
 	}
@@ -239,6 +241,51 @@ func (s *suite) checkEffects(v *verdict, h runHistory) {
 		key := fmt.Sprintf("%s/%s/%d", h.id, st.ID, st.Round)
 		if tickets[key] != ticket {
 			v.lose("run %s saved ticket %s but the sink's effect for %s is %q", h.id, ticket, key, tickets[key])
+		}
+	}
+}
+
+// checkWinners: at most one completion acknowledged per task, whoever sent how many;
+// and where people raced (F16), the task.completed event the subscription received
+// names the one who won, once.
+func (s *suite) checkWinners(ctx context.Context, v *verdict, ops []op) {
+	keys, winner := map[string]map[string]bool{}, map[string]string{}
+	for _, o := range ops {
+		if o.kind != opComplete {
+			continue
+		}
+		if keys[o.task] == nil {
+			keys[o.task] = map[string]bool{}
+		}
+		keys[o.task][o.key] = true
+		if o.actor != "" {
+			winner[o.task] = o.actor
+		}
+	}
+	for task, ks := range keys {
+		if len(ks) > 1 {
+			v.duplicate("task %s: %d completions acknowledged", task, len(ks))
+		}
+	}
+	if len(winner) == 0 {
+		return
+	}
+	_ = waitFor(ctx, 30*time.Second, "the events of the races", func() bool {
+		got := s.stack.sink.completions()
+		for task := range winner {
+			if len(got[task]) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	got := s.stack.sink.completions()
+	for task, who := range winner {
+		switch by := got[task]; {
+		case len(by) != 1:
+			v.violate("task %s: %d task.completed events %v, want one naming %s", task, len(by), by, who)
+		case by[0] != who:
+			v.violate("task %s: the event names %s, the history %s", task, by[0], who)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -13,7 +14,27 @@ import (
 const escalationAfter = 2 * time.Second
 
 // taskRow is the part of a projected task the oracle compares.
-type taskRow struct{ status, outcome, completedBy string }
+type taskRow struct{ status, outcome, completedBy, data string }
+
+// dataOf writes task data the same way whether it comes from a history (a map) or
+// from Postgres (jsonb text): "" when empty.
+func dataOf(v any) string {
+	if raw, ok := v.([]byte); ok {
+		if len(raw) == 0 {
+			return ""
+		}
+		var m map[string]any
+		if json.Unmarshal(raw, &m) != nil {
+			return string(raw)
+		}
+		v = m
+	}
+	if m, ok := v.(map[string]any); !ok || len(m) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
 
 // projection rebuilds the run's rows from its history — every SyncInbox input that
 // completed, applied in order (closed tasks, then opened ones) — and compares them with
@@ -30,24 +51,26 @@ func (s *suite) projection(ctx context.Context, h runHistory) ([]string, error) 
 			runStatus = sy.Run.Status
 		}
 		for _, t := range sy.Close {
-			want[t.ID] = taskRow{t.Status, t.Outcome, t.CompletedBy}
+			want[t.ID] = taskRow{t.Status, t.Outcome, t.CompletedBy, dataOf(t.Data)}
 		}
 		for _, o := range sy.Open {
 			want[o.Task.ID] = taskRow{status: workflows.TaskOpen}
 		}
 	}
 	got := map[string]taskRow{}
-	rows, err := s.stack.db.Query(ctx, `SELECT id, status, outcome, completed_by FROM tasks WHERE run_id = $1`, h.id)
+	rows, err := s.stack.db.Query(ctx, `SELECT id, status, outcome, completed_by, data FROM tasks WHERE run_id = $1`, h.id)
 	if err != nil {
 		return out, fmt.Errorf("read the tasks of run %s: %w", h.id, err)
 	}
 	for rows.Next() {
 		var id string
 		var r taskRow
-		if err := rows.Scan(&id, &r.status, &r.outcome, &r.completedBy); err != nil {
+		var data []byte
+		if err := rows.Scan(&id, &r.status, &r.outcome, &r.completedBy, &data); err != nil {
 			rows.Close()
 			return out, fmt.Errorf("read the tasks of run %s: %w", h.id, err)
 		}
+		r.data = dataOf(data)
 		got[id] = r
 	}
 	rows.Close()

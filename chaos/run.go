@@ -179,7 +179,8 @@ func (s *suite) logf(format string, args ...any) {
 // definitions and creates the webhook secrets through the API.
 func (s *suite) bootstrap(ctx context.Context) (*driver, error) {
 	api := newAPIClient(s.stack.apiURL)
-	for _, u := range [][]string{{"admin", "--role", "admin"}, {"alice", "--role", "member", "--groups", "ops"}} {
+	for _, u := range [][]string{{"admin", "--role", "admin"}, {"alice", "--role", "member", "--groups", "ops"},
+		{"bob", "--role", "member"}, {"carol", "--role", "member"}} {
 		if _, err := s.stack.handoff(ctx, append([]string{"users", "add", "--id", u[0], "--name", u[0]}, u[1:]...)...); err != nil {
 			return nil, err
 		}
@@ -190,7 +191,7 @@ func (s *suite) bootstrap(ctx context.Context) (*driver, error) {
 		api.keys[u[0]] = key
 	}
 	d := &driver{api: api, led: s.led, sink: s.stack.sink, hooks: map[string][]byte{}}
-	for _, name := range []string{"flow", "due", "one", "probe", "pub"} {
+	for _, name := range []string{"flow", "due", "one", "probe", "pub", "race"} {
 		raw, err := defsFS.ReadFile("defs/" + name + ".yaml")
 		if err != nil {
 			return nil, fmt.Errorf("read definition %s: %w", name, err)
@@ -204,6 +205,13 @@ func (s *suite) bootstrap(ctx context.Context) (*driver, error) {
 		if a.status != http.StatusCreated {
 			return nil, fmt.Errorf("publish %s: %d %s", name, a.status, a.raw)
 		}
+	}
+	// Completions are told to a subscription on the sink, so the oracle can check that
+	// the events name who the history says won (F16).
+	a := api.call(ctx, "admin", "POST", "/v1/subscriptions", map[string]any{"url": s.stack.sink.eventsURL(),
+		"events": []string{"task.completed"}}, nil)
+	if a.status != http.StatusCreated {
+		return nil, fmt.Errorf("subscribe the sink to events: %d %s", a.status, a.raw)
 	}
 	for _, trigger := range []string{viaWebhook, viaWebhookKey} {
 		a := api.call(ctx, "admin", "POST", "/v1/hooks/chaos-flow/"+trigger+"/secrets", nil, nil)

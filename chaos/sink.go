@@ -3,6 +3,7 @@ package chaos
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -23,9 +24,10 @@ type sink struct {
 	tickets  map[string]string // Idempotency-Key → the one effect performed
 	noKey    int               // requests without an Idempotency-Key
 	arrived  map[string][]time.Time
-	hold     bool          // hold the next request
-	held     chan string   // receives the key of the request being held
-	release  chan struct{} // closed to let the held request go on
+	events   map[string][]byte // webhook-id → body of the subscription events received
+	hold     bool              // hold the next request
+	held     chan string       // receives the key of the request being held
+	release  chan struct{}     // closed to let the held request go on
 }
 
 func startSink() (*sink, error) {
@@ -34,7 +36,7 @@ func startSink() (*sink, error) {
 		return nil, fmt.Errorf("listen for the http sink: %w", err)
 	}
 	s := &sink{port: ln.Addr().(*net.TCPAddr).Port, attempts: map[string]int{}, tickets: map[string]string{},
-		arrived: map[string][]time.Time{}}
+		arrived: map[string][]time.Time{}, events: map[string][]byte{}}
 	s.url = fmt.Sprintf("http://127.0.0.1:%d/tickets", s.port)
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
@@ -42,6 +44,14 @@ func startSink() (*sink, error) {
 }
 
 func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/events" {
+		body, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.events[r.Header.Get("webhook-id")] = body
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	key := r.Header.Get("Idempotency-Key")
 	release := s.arrive(key)
 	if release != nil {
@@ -121,6 +131,30 @@ func (s *sink) snapshot() (attempts map[string]int, tickets map[string]string, n
 		tickets[k] = v
 	}
 	return attempts, tickets, s.noKey
+}
+
+// eventsURL is where the sink takes subscription events.
+func (s *sink) eventsURL() string { return fmt.Sprintf("http://127.0.0.1:%d/events", s.port) }
+
+// completions returns, per task id, who completed it in each task.completed event
+// received (one entry per webhook-id).
+func (s *sink) completions() map[string][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string][]string{}
+	for _, body := range s.events {
+		var e struct {
+			Type string
+			Data struct{ Task map[string]any }
+		}
+		if json.Unmarshal(body, &e) != nil || e.Type != "task.completed" {
+			continue
+		}
+		id, _ := e.Data.Task["id"].(string)
+		by, _ := e.Data.Task["completed_by"].(string)
+		out[id] = append(out[id], by)
+	}
+	return out
 }
 
 func (s *sink) close() error { return s.srv.Close() }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/handoffhq/handoff/internal/secrets"
 	"github.com/handoffhq/handoff/postgres"
+	"github.com/handoffhq/handoff/workflows"
 )
 
 // Config tunes a Dispatcher. Zero values take the documented defaults.
@@ -32,6 +33,11 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// MaxAttempts is how many attempts are made before a delivery is marked dead. Default 15.
 	MaxAttempts int
+	// InHistory says which ordered inbox writes of a run are in its history (the run's
+	// QuerySync; see Confirmed). What a write queued is sent only once it is: a write made
+	// in a workflow task that Temporal then discarded never happened. nil sends every
+	// delivery when it is due.
+	InHistory func(ctx context.Context, runID string) (workflows.SyncLog, error)
 }
 
 func (c Config) withDefaults() Config {
@@ -153,7 +159,7 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var wg sync.WaitGroup
-	for _, it := range items {
+	for _, it := range d.confirmed(ctx, items) {
 		wg.Go(func() { d.settle(ctx, it, d.deliver(ctx, it)) })
 	}
 	wg.Wait()

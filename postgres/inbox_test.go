@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -106,4 +107,92 @@ func readAll(t *testing.T, db *DB, f TaskFilter, list lister) []string {
 		}
 		f.After = next
 	}
+}
+
+// TestOrderedWrites: an ordered write is written as the run's state, whatever a write from
+// a discarded workflow task left (its completion, the task it opened, the email it
+// queued); a write that lands after one further on in the history is dropped; a closed
+// task the run holds open again is reopened; a later run of the same id starts over.
+func TestOrderedWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newDB(t)
+	_, err := db.CreateUser(ctx, User{ID: "alice", Name: "Alice", Email: "alice@example.com", Groups: []string{}})
+	require.NoError(t, err)
+	run := Run{ID: "r", Definition: "d", Version: 1, Status: "running", StartedAt: testNow}
+	task := func(id, status, by string) Task {
+		tk := Task{ID: id, RunID: "r", StepID: id, Definition: "d", Title: id, Status: status,
+			Assignees: []string{"alice"}, CreatedAt: testNow}
+		if status != "open" {
+			tk.Outcome, tk.CompletedBy, tk.CompletedAt = "completed", by, &testNow
+		}
+		return tk
+	}
+	write := func(seq, fence int64, id string, close, open []Task) error {
+		var emails []TaskEmail
+		for _, o := range open {
+			emails = append(emails, TaskEmail{Key: "email/" + o.ID, Event: "task.assigned", TaskID: o.ID, Users: []string{"alice"}})
+		}
+		return db.WriteInbox(ctx, InboxWrite{Run: &run, Close: close, Open: open, Emails: emails,
+			Sync: &SyncPoint{Seq: seq, Fence: fence, Write: id}})
+	}
+	state := func() map[string]string {
+		out := map[string]string{}
+		rows, err := db.pool.Query(ctx, `SELECT id, status, completed_by FROM tasks WHERE run_id = 'r'`)
+		require.NoError(t, err)
+		defer rows.Close()
+		for rows.Next() {
+			var id, status, by string
+			require.NoError(t, rows.Scan(&id, &status, &by))
+			out[id] = status + "/" + by
+		}
+		return out
+	}
+	emails := func() []string {
+		items, err := db.ListOutbox(ctx, OutboxFilter{Kind: OutboxEmail})
+		require.NoError(t, err)
+		var out []string
+		for _, it := range items {
+			out = append(out, it.DedupeKey+"@"+it.SyncWrite)
+		}
+		return out
+	}
+
+	require.NoError(t, write(10, 5, "w1", nil, []Task{task("a", "open", "")}))
+	// A discarded workflow task: bob's completion of a, then the task b it led to.
+	require.NoError(t, write(11, 7, "p1", []Task{task("a", "completed", "bob")}, []Task{task("b", "open", "")}))
+	require.NoError(t, write(12, 7, "p2", nil, []Task{task("b", "open", ""), task("x", "open", "")}))
+	// The history: alice's completion at 11, leading to c. Lower number, same fence.
+	require.NoError(t, write(11, 7, "t1", []Task{task("a", "completed", "alice")}, []Task{task("c", "open", "")}))
+	require.Equal(t, map[string]string{"a": "completed/alice", "c": "open/"}, state(), "the history's write replaces the discarded ones")
+	require.Equal(t, []string{"email/a/alice@w1", "email/c/alice@t1"}, emails(), "what the discarded writes queued is gone")
+
+	// A discarded write that lands late, behind a write further on in the history.
+	err = write(12, 6, "late", []Task{task("c", "completed", "bob")}, nil)
+	require.ErrorIs(t, err, ErrSuperseded)
+	require.Equal(t, map[string]string{"a": "completed/alice", "c": "open/"}, state())
+
+	// The run holds a open again (rework): the row is reopened, its completion cleared.
+	require.NoError(t, db.WriteInbox(ctx, InboxWrite{Run: &run, Held: []Task{task("a", "open", ""), task("c", "open", "")},
+		Sync: &SyncPoint{Seq: 13, Fence: 9, Write: "t2"}}))
+	require.Equal(t, map[string]string{"a": "open/", "c": "open/"}, state())
+	a, err := db.Task(ctx, "a")
+	require.NoError(t, err)
+	require.Empty(t, a.Outcome)
+	require.Nil(t, a.CompletedAt)
+
+	// A later run of the same id starts its numbers and fences afresh.
+	run.StartedAt = testNow.Add(time.Hour)
+	require.NoError(t, write(1, 1, "n1", []Task{task("a", "cancelled", ""), task("c", "cancelled", "")}, nil))
+	r, err := db.Run(ctx, "r")
+	require.NoError(t, err)
+	require.Equal(t, run.StartedAt, r.StartedAt.UTC())
+
+	// A write that fails rolls back whole.
+	bad := task("d", "open", "")
+	bad.Form = json.RawMessage(`{"not": "a list"`)
+	err = write(2, 2, "n2", nil, []Task{task("e", "open", ""), bad})
+	require.ErrorContains(t, err, "write task d")
+	_, err = db.Task(ctx, "e")
+	require.ErrorIs(t, err, ErrNotFound, "the write was rolled back")
 }

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/handoffhq/handoff/postgres/internal/dbsqlc"
 )
 
@@ -31,6 +28,12 @@ type OutboxItem struct {
 	DeliveredAt   *time.Time
 	DeadAt        *time.Time // set when the dispatcher gave up
 	CreatedAt     time.Time
+	// RunID, SyncSeq and SyncWrite name the ordered inbox write that queued it (SyncWrite
+	// "" when none did); Sequence numbers a run's events.
+	RunID     string
+	SyncSeq   int64
+	SyncWrite string
+	Sequence  int64
 }
 
 // NewOutboxItem is a delivery to queue. DedupeKey identifies it: queueing the same
@@ -101,6 +104,23 @@ func (db *DB) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) (
 	return outboxItems(rows), nil
 }
 
+// OutboxHold gives a claimed delivery back, due again after retryIn, without counting
+// the attempt.
+func (db *DB) OutboxHold(ctx context.Context, id string, retryIn time.Duration) error {
+	if err := db.q.OutboxHold(ctx, db.pool, dbsqlc.OutboxHoldParams{ID: id, RetryInSeconds: retryIn.Seconds()}); err != nil {
+		return fmt.Errorf("hold delivery %s: %w", id, interpretError(err))
+	}
+	return nil
+}
+
+// DeleteDelivery deletes a delivery that was not sent.
+func (db *DB) DeleteDelivery(ctx context.Context, id string) error {
+	if err := db.q.DeleteDelivery(ctx, db.pool, id); err != nil {
+		return fmt.Errorf("delete delivery %s: %w", id, interpretError(err))
+	}
+	return nil
+}
+
 // OutboxDelivered marks a delivery done.
 func (db *DB) OutboxDelivered(ctx context.Context, id string) error {
 	if err := db.q.OutboxDelivered(ctx, db.pool, id); err != nil {
@@ -160,45 +180,7 @@ func outboxItem(r dbsqlc.Outbox) OutboxItem {
 	return OutboxItem{
 		ID: r.ID, Kind: r.Kind, Payload: r.Payload, DedupeKey: r.DedupeKey, Attempts: int(r.Attempts),
 		NextAttemptAt: r.NextAttemptAt, LastError: r.LastError, DeliveredAt: r.DeliveredAt,
-		DeadAt: r.DeadAt, CreatedAt: r.CreatedAt,
-	}
-}
-
-// ListenOutbox calls notify whenever deliveries are queued, and once when it starts
-// listening (to cover anything queued before), until ctx is done or the connection
-// fails; it returns why it stopped. It holds a connection of its own, outside the pool.
-func (db *DB) ListenOutbox(ctx context.Context, notify func()) error {
-	return db.listen(ctx, "deliveries", []listenQuery{db.q.ListenOutbox}, notify,
-		func(*pgconn.Notification) { notify() })
-}
-
-// listenQuery is a sqlc LISTEN statement.
-type listenQuery func(context.Context, dbsqlc.DBTX) error
-
-// listen runs the LISTEN statements on a connection of its own, outside the pool, calls
-// ready once they have run and then got for every notification, until ctx is done or
-// the connection fails; it returns why it stopped. what names the notifications in errors.
-func (db *DB) listen(ctx context.Context, what string, statements []listenQuery, ready func(), got func(*pgconn.Notification)) error {
-	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return fmt.Errorf("connect to listen for %s: %w", what, err)
-	}
-	defer func() {
-		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = conn.Close(closeCtx)
-	}()
-	for _, listen := range statements {
-		if err := listen(ctx, conn); err != nil {
-			return fmt.Errorf("listen for %s: %w", what, err)
-		}
-	}
-	ready()
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return fmt.Errorf("wait for %s: %w", what, err)
-		}
-		got(n)
+		DeadAt: r.DeadAt, CreatedAt: r.CreatedAt, RunID: r.RunID, SyncSeq: r.SyncSeq, SyncWrite: r.SyncWrite,
+		Sequence: r.Sequence,
 	}
 }

@@ -126,7 +126,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (User, error) {
 // every commit that changed tasks (migration 010's handoff_web_inbox), until ctx is done
 // or the connection fails; it returns why it stopped. It holds a connection of its own.
 func (db *DB) ListenInboxChanges(ctx context.Context, ready func(), changed func(principals []string, all bool)) error {
-	return db.listen(ctx, "web inbox changes", []listenQuery{db.q.ListenWebInbox}, ready, func(n *pgconn.Notification) {
+	return db.listen(ctx, "web inbox changes", db.q.ListenWebInbox, ready, func(n *pgconn.Notification) {
 		if n.Payload == "*" {
 			changed(nil, true)
 			return

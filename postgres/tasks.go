@@ -28,6 +28,7 @@ type Task struct {
 	Form                          json.RawMessage // the step's form fields as JSON; empty is stored as []
 	Outcome                       string
 	Data                          json.RawMessage
+	Comment                       string // an approval's deciding comment
 	CompletedBy                   string
 	CreatedAt                     time.Time // zero means now
 	CompletedAt                   *time.Time
@@ -127,6 +128,7 @@ func closeParams(t Task) (dbsqlc.CloseTaskParams, error) {
 		Status:      t.Status,
 		Outcome:     t.Outcome,
 		Data:        data,
+		Comment:     t.Comment,
 		CompletedBy: t.CompletedBy,
 		CompletedAt: t.CompletedAt,
 	}, nil
@@ -240,8 +242,8 @@ func listInbox(ctx context.Context, q *dbsqlc.Queries, dbtx dbsqlc.DBTX, f TaskF
 // likeEscaper makes text match itself in an ILIKE pattern with backslash escapes.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
-// InboxPrincipals names the inboxes a user reads, as inbox_entries and the change feed
-// name them: 'u:<user>' and 'g:<group>' for each of their groups.
+// InboxPrincipals names the inboxes a user reads, as inbox_entries (migration 006)
+// names them: 'u:<user>' and 'g:<group>' for each of their groups.
 func InboxPrincipals(user string, groups []string) []string {
 	out := make([]string, 0, 1+len(groups))
 	out = append(out, "u:"+user)
@@ -309,6 +311,7 @@ func taskFromRow(r dbsqlc.Task) Task {
 		Form:            json.RawMessage(r.Form),
 		Outcome:         r.Outcome,
 		Data:            json.RawMessage(r.Data),
+		Comment:         r.Comment,
 		CompletedBy:     r.CompletedBy,
 		CreatedAt:       r.CreatedAt,
 		CompletedAt:     r.CompletedAt,

@@ -102,7 +102,7 @@ type userView struct {
 	EditErrors  map[string]string
 	EditError   string
 	StatusError string
-	Tasks       []api.Task
+	Tasks       []api.ListedTask
 }
 
 // userForm is the edit form's values.

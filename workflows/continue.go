@@ -30,6 +30,8 @@ type Resume struct {
 	Overdue   bool     `json:"overdue,omitempty"`
 	// Continued counts the executions so far.
 	Continued int `json:"continued"`
+	// SyncSeq is the number of the last ordered inbox write (version 3, projection.go).
+	SyncSeq int64 `json:"sync_seq,omitempty"`
 }
 
 // errContinue unwinds the run so it can continue as new.
@@ -44,6 +46,7 @@ func (r *run) resume(c *Resume) {
 	r.pos = c.Pos
 	r.resuming = true
 	r.continued = c.Continued
+	r.proj.seq = c.SyncSeq
 	r.projected = true
 	if c.Jumps != nil {
 		r.jumps = c.Jumps
@@ -107,7 +110,7 @@ func (r *run) continueAsNew(ctx workflow.Context, input RunInput) error {
 	next.Resume = &Resume{
 		State: r.state, Pos: r.pos, Jumps: r.jumps, Results: r.results, Finished: r.finished,
 		OpenSteps: r.lastOpenSteps, Assignees: r.lastAssignees, Overdue: r.lastOverdue,
-		Continued: r.continued + 1,
+		Continued: r.continued + 1, SyncSeq: r.proj.seq,
 	}
 	return workflow.NewContinueAsNewError(ctx, WorkflowName, next)
 }

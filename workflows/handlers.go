@@ -20,6 +20,11 @@ func (r *run) registerHandlers() error {
 	}); err != nil {
 		return fmt.Errorf("register query: %w", err)
 	}
+	if err := workflow.SetQueryHandler(r.ctx, QuerySync, func() (SyncLog, error) {
+		return r.syncLog(), nil
+	}); err != nil {
+		return fmt.Errorf("register query: %w", err)
+	}
 	updates := []struct {
 		name      string
 		handler   any

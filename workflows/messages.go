@@ -40,6 +40,8 @@ const (
 	SignalCancelReason = "cancel-reason"
 	// QueryState returns the RunState, the same document as GET /v1/runs/{id}.
 	QueryState = "state"
+	// QuerySync returns the SyncLog: which ordered inbox writes are in the history.
+	QuerySync = "sync"
 
 	// ActivitySyncInbox writes task and run changes to the Postgres projection and
 	// queues notifications.
@@ -149,6 +151,16 @@ type InboxSync struct {
 	// fix-it choices, ownership changes). It rides along in the activity input so the
 	// audit trail can read it from history without extra events.
 	Journal []JournalEntry `json:"journal,omitempty"`
+	// Seq, Fence, FenceAt, Started and Held are set on the ordered writes of interpreter
+	// version 3 (projection.go), which carry Run every time: the write's number, how far
+	// the history had got (execution and history length, then the workflow task's
+	// start), whether this is the run's first write, and every open task the write does
+	// not open or close.
+	Seq     int64      `json:"seq,omitempty"`
+	Fence   int64      `json:"fence,omitempty"`
+	FenceAt *time.Time `json:"fence_at,omitempty"`
+	Started bool       `json:"started,omitempty"`
+	Held    []Task     `json:"held,omitempty"`
 }
 
 // JournalEntry is one thing the run did or decided, for the audit trail.
@@ -245,8 +257,9 @@ type RunRecord struct {
 	StartedBy   string     `json:"started_by"`
 	StartedAt   time.Time  `json:"started_at"`
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
-	// Error says why a failed run failed.
-	Error string `json:"error,omitempty"`
+	// Error says why a failed run failed, in words for people; FailedStep names the step.
+	Error      string `json:"error,omitempty"`
+	FailedStep string `json:"failed_step,omitempty"`
 }
 
 // TaskOpening asks the activity to resolve a task's assignees against the directory and
@@ -262,6 +275,26 @@ type InboxResult struct {
 	Assignees [][]string `json:"assignees"`
 	// Written is the write itself, echoed when SyncInbox runs as a local activity
 	// (interpreter version 2): a local activity's input is not in the history, and the
-	// audit trail is built from the history.
+	// audit trail is built from the history. It leaves out Held, and Run where version 2
+	// would not have sent it.
 	Written *InboxSync `json:"written,omitempty"`
+	// WriteID is the random id of an ordered write (version 3), for QuerySync.
+	WriteID string `json:"write_id,omitempty"`
+}
+
+// SyncLog answers QuerySync: how far the run's ordered inbox writes (interpreter
+// version 3) are in its history. The outbox dispatcher sends what a write queued only
+// once the write is there.
+type SyncLog struct {
+	// Last is the number of the last write in the history (across continue-as-new).
+	Last int64 `json:"last"`
+	// Writes are the latest writes of this execution, oldest first; an older write in
+	// the history is one numbered at most Last that is not listed.
+	Writes []SyncWrite `json:"writes"`
+}
+
+// SyncWrite is one ordered write in the history.
+type SyncWrite struct {
+	Seq int64  `json:"seq"`
+	ID  string `json:"id"`
 }

@@ -41,6 +41,7 @@ func (r *run) execParallel(ctx workflow.Context, step *definitions.Step) error {
 		ended     int
 		failure   error
 	)
+	joined := func() bool { return failure != nil || len(completed) >= need || ended == len(branches) }
 	for _, b := range branches {
 		r.busy++
 		workflow.Go(bctx, func(gctx workflow.Context) {
@@ -53,11 +54,18 @@ func (r *run) execParallel(ctx workflow.Context, step *definitions.Step) error {
 			case failure == nil:
 				failure = err
 			}
+			// A branch that ends while the join still waits for others leaves the run at
+			// rest without a rest of its own (version 3): write what it closed now, or the
+			// inbox would list its completed tasks as open until the join.
+			if r.version >= 3 && failure == nil && !joined() {
+				if err := r.flush(gctx); err != nil && !temporal.IsCanceledError(err) {
+					failure = err
+				}
+			}
 			r.wake()
 			r.busy--
 		})
 	}
-	joined := func() bool { return failure != nil || len(completed) >= need || ended == len(branches) }
 	if err := r.rest(ctx, joined); err != nil {
 		return err
 	}

@@ -72,6 +72,10 @@ type run struct {
 	busy int
 	// projected is false until the run row has been written to the projection.
 	projected bool
+	// proj orders the projection writes (version 3, projection.go).
+	proj projection
+	// runErr is why the run failed, for the projection's words (set by finish).
+	runErr error
 	// version is the interpreter behaviour this run was started with (see version.go).
 	version workflow.Version
 	// pos is the index of the top-level step being executed; resuming is true until a
@@ -156,6 +160,7 @@ func (r *run) finish(runErr error) (RunState, error) {
 	default:
 		r.state.Status = StatusFailed
 		r.state.Error = runErr.Error()
+		r.runErr = runErr
 		if r.version >= 3 {
 			r.state.Error = rootMessage(runErr) // without Temporal's type and retry annotations
 		}

@@ -26,6 +26,10 @@ import (
 //	   data (steps.<id>.data.comment).
 //	   (edge) rendered titles and the summary are clipped to 500 characters, descriptions to
 //	   10,000 (edge limits).
+//	   Inbox writes are ordered (one at a time, numbered, fenced, never cancelled once
+//	   started), carry the run's whole projected state, and retry for as long as
+//	   Postgres is away (projection.go).
+//	   A parallel branch that ends while its join waits writes its closed tasks at once.
 //	   (api) a completion of a task with several outcomes must name one.
 const (
 	versionChange      = "handoff-interpreter"

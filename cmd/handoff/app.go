@@ -126,7 +126,9 @@ func (m *Main) Run(ctx context.Context) error {
 		if err := m.worker.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		m.outbox = outbox.New(m.Config.Outbox(), db, safehttp.NewClient(httpCfg), m.secrets, m.Logger)
+		outCfg := m.Config.Outbox()
+		outCfg.InHistory = outbox.Confirmed(m.Temporal)
+		m.outbox = outbox.New(outCfg, db, safehttp.NewClient(httpCfg), m.secrets, m.Logger)
 		m.outbox.Start()
 		if !m.API && m.metrics != nil {
 			if err := m.serveMetrics(); err != nil {
@@ -153,7 +155,7 @@ func (m *Main) serve() error {
 		return err
 	}
 	apiCfg := api.Config{HTTP: httpCfg, Namespace: m.Config.TemporalNamespace, TaskQueue: m.Config.TaskQueue, ContinueAsNewAfter: m.Config.ContinueAsNewAfter, Secrets: m.secrets, Metrics: m.metrics,
-		DataConverter: m.dc, CodecCORSOrigins: m.Config.CodecCORSOrigins(), MaxInFlight: m.Config.MaxInFlight, CacheBytes: m.Config.ReadCacheBytes}
+		DataConverter: m.dc, CodecCORSOrigins: m.Config.CodecCORSOrigins(), MaxInFlight: m.Config.MaxInFlight}
 	if m.codec != nil {
 		apiCfg.Codec = m.codec
 	}
@@ -197,7 +199,6 @@ func (m *Main) Close() error {
 			errs = append(errs, err)
 		}
 		m.web.Close()
-		m.api.Close()
 	}
 	if m.worker != nil {
 		m.worker.Stop()

@@ -80,9 +80,6 @@ type Config struct {
 	// MaxInFlight is how many API requests may be in progress at once; more are answered
 	// 503 with Retry-After (HANDOFF_MAX_INFLIGHT, default 256; 0 means the default).
 	MaxInFlight int
-	// ReadCacheBytes bounds the inbox pages the API keeps in memory (HANDOFF_READ_CACHE_BYTES,
-	// default 67108864, 64 MiB; "off" turns the API's read caches off). See docs/operations.md.
-	ReadCacheBytes int64
 	// StickyCacheSize is how many runs a worker keeps in memory between their workflow
 	// tasks (HANDOFF_STICKY_CACHE_SIZE, default 0: the Temporal SDK's 10,000). A smaller
 	// cache costs replays, never correctness.
@@ -157,7 +154,6 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		CodecCORSOrigin:    get("HANDOFF_CODEC_CORS_ORIGIN", defaultCodecCORSOrigin),
 		MaxInFlight:        atoi(get("HANDOFF_MAX_INFLIGHT", "256")),
 		StickyCacheSize:    atoi(get("HANDOFF_STICKY_CACHE_SIZE", "0")),
-		ReadCacheBytes:     readCacheBytes(get("HANDOFF_READ_CACHE_BYTES", "67108864")),
 		OIDCIssuer:         get("HANDOFF_OIDC_ISSUER", ""),
 		OIDCClientID:       get("HANDOFF_OIDC_CLIENT_ID", ""),
 		OIDCClientSecret:   get("HANDOFF_OIDC_CLIENT_SECRET", ""),
@@ -183,9 +179,6 @@ func (c Config) Validate() error {
 	}
 	if c.MaxInFlight < 0 {
 		return fmt.Errorf("HANDOFF_MAX_INFLIGHT must be a whole number of requests")
-	}
-	if c.ReadCacheBytes < -1 {
-		return fmt.Errorf(`HANDOFF_READ_CACHE_BYTES must be a positive whole number of bytes or "off"`)
 	}
 	if c.StickyCacheSize < 0 {
 		return fmt.Errorf("HANDOFF_STICKY_CACHE_SIZE must be a whole number of runs")
@@ -233,16 +226,4 @@ func atoi(s string) int {
 		return -1
 	}
 	return n
-}
-
-// readCacheBytes reads HANDOFF_READ_CACHE_BYTES: -1 for "off" (api.Config's off), -2 for
-// anything that is not a positive number of bytes.
-func readCacheBytes(s string) int64 {
-	if strings.EqualFold(s, "off") {
-		return -1
-	}
-	if n := byteCount(s); n > 0 {
-		return n
-	}
-	return -2
 }

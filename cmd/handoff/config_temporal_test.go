@@ -83,14 +83,9 @@ func TestConfigLimits(t *testing.T) {
 	cfg := ConfigFromEnv(func(string) string { return "" })
 	require.Equal(t, 256, cfg.MaxInFlight)
 	require.Equal(t, 0, cfg.StickyCacheSize)
-	require.EqualValues(t, 64<<20, cfg.ReadCacheBytes)
-	require.EqualValues(t, -1, ConfigFromEnv(func(k string) string {
-		return map[string]string{"HANDOFF_READ_CACHE_BYTES": "OFF"}[k]
-	}).ReadCacheBytes, "off turns the read caches off")
 	for name, env := range map[string]map[string]string{
 		"HANDOFF_MAX_INFLIGHT":      {"HANDOFF_MAX_INFLIGHT": "lots"},
 		"HANDOFF_STICKY_CACHE_SIZE": {"HANDOFF_STICKY_CACHE_SIZE": "-3"},
-		"HANDOFF_READ_CACHE_BYTES":  {"HANDOFF_READ_CACHE_BYTES": "0"},
 	} {
 		bad := ConfigFromEnv(func(k string) string { return env[k] })
 		bad.LogLevel, bad.LogFormat = "info", "json"

@@ -54,6 +54,7 @@ Temporal workflows. Configuration comes from the environment; see README.md.`,
 		newKeysCmd(cfg),
 		newSecretsCmd(cfg),
 		newEvidenceCmd(cfg),
+		newInboxCmd(cfg),
 		newHealthCmd(cfg),
 		newBootstrapCmd(cfg),
 	)

@@ -81,8 +81,10 @@ func TestSlice(t *testing.T) {
 	require.Len(t, inbox["tasks"], 1)
 	listed := inbox["tasks"].([]any)[0].(map[string]any)
 	require.Equal(t, firstID, listed["id"])
-	// The list answers each task's form as stored; it is the form the definition declared.
-	form := listed["form"].([]any)
+	// The list is lean: no form. GET /v1/tasks/{id} has the form the definition declared.
+	require.NotContains(t, listed, "form", "list answers leave the form out")
+	one := s.do("alice", "GET", "/v1/tasks/"+firstID, nil).must(t, http.StatusOK)
+	form := one["form"].([]any)
 	require.Len(t, form, 3)
 	laptop := form[0].(map[string]any)
 	require.Equal(t, "laptop", laptop["id"])

@@ -46,6 +46,7 @@ type Postgres struct {
 	Port int
 
 	pg       pgTools
+	fast     bool
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -109,6 +110,7 @@ func StartPostgres(ctx context.Context, o PostgresOptions) (*Postgres, error) {
 		Dir:  dir,
 		Port: port,
 		pg:   pg,
+		fast: o.Fast,
 	}
 	if err := createDatabase(ctx, p.adminURL(), o.Database); err != nil {
 		_ = p.Stop()
@@ -139,6 +141,18 @@ func (p *Postgres) RestartImmediate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Down stops the server the way a crash does (pg_ctl stop -m immediate) and leaves it
+// down until Up: an outage.
+func (p *Postgres) Down(ctx context.Context) error {
+	if err := p.pg.run(ctx, "pg_ctl", "-D", p.Dir, "-m", "immediate", "-w", "stop"); err != nil {
+		return fmt.Errorf("stop postgres in %s: %w", p.Dir, err)
+	}
+	return nil
+}
+
+// Up starts the server again after Down, on the same port with the same options.
+func (p *Postgres) Up(ctx context.Context) error { return p.pg.start(ctx, p.Port, p.fast) }
 
 // adminURL points at the cluster's "postgres" database.
 func (p *Postgres) adminURL() string {

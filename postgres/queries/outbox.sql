@@ -10,8 +10,9 @@ ON CONFLICT (dedupe_key) DO NOTHING;
 -- Queues one email per recipient about a task as the projection holds it now, so
 -- it runs after the task is written. Each wanted row names users to tell: kind
 -- 'user' (that user), 'group' (its members) or 'manager_of' (that user's manager).
--- Users without an email address, and deactivated users, are skipped. Dedupe key: key || '/' || user id. The
--- task carries its definition's time zone, in which the email shows the due time.
+-- Users without an email address, and deactivated users, are skipped. Dedupe key:
+-- key || '/' || user id. The task carries its definition's time zone, in which the
+-- email shows the due time. The rows carry the write that queued them (@sync_write '' for writes of older runs).
 WITH wanted AS (
     SELECT * FROM ROWS FROM (unnest(@keys::text[]), unnest(@events::text[]), unnest(@task_ids::text[]),
                             unnest(@kinds::text[]), unnest(@principals::text[]))
@@ -28,14 +29,14 @@ WITH wanted AS (
     JOIN users m ON w.kind = 'manager_of' AND m.id = w.principal
     JOIN users u ON u.id = m.manager AND u.deactivated_at IS NULL
 )
-INSERT INTO outbox (kind, payload, dedupe_key)
+INSERT INTO outbox (kind, payload, dedupe_key, run_id, sync_seq, sync_write)
 SELECT 'email',
        jsonb_build_object('to', rc.email, 'user', rc.user_id, 'event', rc.event,
            'task', jsonb_strip_nulls(jsonb_build_object(
                'id', t.id, 'run_id', t.run_id, 'title', t.title, 'kind', t.kind,
                'summary', COALESCE(r.summary, ''), 'due_at', outbox_time(t.due_at),
                'time_zone', d.program->>'time_zone'))),
-       rc.key || '/' || rc.user_id
+       rc.key || '/' || rc.user_id, t.run_id, @sync_seq::bigint, @sync_write::text
 FROM recipients rc
 JOIN tasks t ON t.id = rc.task_id
 LEFT JOIN runs r ON r.id = t.run_id
@@ -45,24 +46,31 @@ ON CONFLICT (dedupe_key) DO NOTHING;
 
 -- name: EnqueueEvents :exec
 -- Queues each event for every enabled subscription that wants its type. The body is
--- the Standard Webhooks payload {type, timestamp, data}; data carries the run and the
--- task as the projection holds them now, so it runs after they are written.
--- Dedupe key: subscription id || '/' || key.
+-- the Standard Webhooks payload {type, timestamp, sequence, data}; data carries the run
+-- and the task as the projection holds them now, so it runs after they are written.
+-- sequence numbers the run's events in the order queued, after those already queued
+-- (a write deletes what a discarded one queued first). Dedupe key: subscription id ||
+-- '/' || key.
 WITH ev AS (
     SELECT * FROM ROWS FROM (unnest(@types::text[]), unnest(@keys::text[]), unnest(@run_ids::text[]),
-                            unnest(@task_ids::text[]), unnest(@occurred_at::timestamptz[]), unnest(@errors::text[]))
-        AS e (type, key, run_id, task_id, occurred_at, error)
+                            unnest(@task_ids::text[]), unnest(@step_ids::text[]),
+                            unnest(@occurred_at::timestamptz[]), unnest(@errors::text[]))
+        WITH ORDINALITY AS e (type, key, run_id, task_id, step_id, occurred_at, error, ord)
+), numbered AS (
+    SELECT ev.*, ev.ord + COALESCE((SELECT max(o.sequence) FROM outbox o WHERE o.run_id = ev.run_id), 0) AS sequence
+    FROM ev
 ), wanted AS (
-    SELECT ev.*, s.id AS subscription_id
-    FROM ev JOIN subscriptions s ON NOT s.disabled AND ev.type = ANY (s.events)
+    SELECT n.*, s.id AS subscription_id
+    FROM numbered n JOIN subscriptions s ON NOT s.disabled AND n.type = ANY (s.events)
         -- A subscription carries only the runs its creator may see (migration 009).
-        AND (s.created_by = '' OR run_visible(ev.run_id, s.created_by))
+        AND (s.created_by = '' OR run_visible(n.run_id, s.created_by))
 )
-INSERT INTO outbox (kind, payload, dedupe_key)
+INSERT INTO outbox (kind, payload, dedupe_key, run_id, sync_seq, sync_write, sequence)
 SELECT 'webhook',
        jsonb_build_object('subscription', w.subscription_id, 'body', jsonb_build_object(
            'type', w.type,
            'timestamp', outbox_time(w.occurred_at),
+           'sequence', w.sequence,
            'data', jsonb_strip_nulls(jsonb_build_object(
                'run', (SELECT jsonb_build_object(
                            'id', r.id, 'definition', r.definition, 'version', r.version,
@@ -76,14 +84,22 @@ SELECT 'webhook',
                            'status', t.status, 'assignees', t.assignees,
                            'candidate_groups', t.candidate_groups,
                            'claimed_by', NULLIF(t.claimed_by, ''), 'due_at', outbox_time(t.due_at),
-                           'outcome', NULLIF(t.outcome, ''), 'data', t.data,
+                           'outcome', NULLIF(t.outcome, ''), 'comment', NULLIF(t.comment, ''), 'data', t.data,
                            'completed_by', NULLIF(t.completed_by, ''),
                            'created_at', outbox_time(t.created_at), 'completed_at', outbox_time(t.completed_at))
                         FROM tasks t WHERE t.id = w.task_id),
+               'step_id', NULLIF(w.step_id, ''),
                'error', NULLIF(w.error, ''))))),
-       w.subscription_id || '/' || w.key
+       w.subscription_id || '/' || w.key, w.run_id, @sync_seq::bigint, @sync_write::text, w.sequence
 FROM wanted w
 ON CONFLICT (dedupe_key) DO NOTHING;
+
+-- name: DeleteDiscardedDeliveries :exec
+-- Deletes the deliveries that writes of the run from a discarded workflow task queued
+-- and that are not sent: those at the given write's number or later, from other writes.
+DELETE FROM outbox
+WHERE run_id = @run_id AND sync_seq >= @sync_seq AND sync_write <> '' AND sync_write <> @sync_write
+  AND delivered_at IS NULL;
 
 -- name: Recipients :many
 -- The users principals name, with their email addresses: kind 'user' (that user),
@@ -115,6 +131,16 @@ WHERE id IN (
     LIMIT @lim::int
     FOR UPDATE SKIP LOCKED)
 RETURNING *;
+
+-- name: OutboxHold :exec
+-- Gives a claimed delivery back without counting the attempt: due again after retry_in.
+UPDATE outbox SET
+    attempts = attempts - 1,
+    next_attempt_at = now() + make_interval(secs => @retry_in_seconds::float8)
+WHERE id = @id;
+
+-- name: DeleteDelivery :exec
+DELETE FROM outbox WHERE id = @id AND delivered_at IS NULL;
 
 -- name: OutboxDelivered :exec
 UPDATE outbox SET delivered_at = now(), last_error = '' WHERE id = @id;

@@ -11,6 +11,23 @@ ON CONFLICT (id) DO UPDATE SET
     completed_at = COALESCE(EXCLUDED.completed_at, runs.completed_at)
 WHERE runs.status = 'running' OR EXCLUDED.status <> 'running';
 
+-- name: PutRun :execrows
+-- Writes the run row as an ordered write (interpreter version 3) has it, unless the row
+-- is at a write from further on in the run's history (a later fence, or a later run of
+-- the same id): then nothing is written and the caller drops the whole write.
+INSERT INTO runs (id, definition, version, status, business_key, summary, started_by, started_at,
+                  completed_at, sync_seq, sync_fence, sync_fence_at)
+VALUES (@id, @definition, @version, @status, @business_key, @summary, @started_by, @started_at,
+        sqlc.narg('completed_at'), @sync_seq, @sync_fence, @sync_fence_at)
+ON CONFLICT (id) DO UPDATE SET
+    definition = EXCLUDED.definition, version = EXCLUDED.version, status = EXCLUDED.status,
+    business_key = EXCLUDED.business_key, summary = EXCLUDED.summary,
+    started_by = EXCLUDED.started_by, started_at = EXCLUDED.started_at,
+    completed_at = EXCLUDED.completed_at, sync_seq = EXCLUDED.sync_seq, sync_fence = EXCLUDED.sync_fence,
+    sync_fence_at = EXCLUDED.sync_fence_at
+WHERE (runs.started_at, runs.sync_fence, runs.sync_fence_at)
+      <= (EXCLUDED.started_at, EXCLUDED.sync_fence, EXCLUDED.sync_fence_at);
+
 -- name: Run :one
 SELECT * FROM runs WHERE id = @id;
 

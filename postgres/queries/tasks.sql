@@ -18,9 +18,51 @@ UPDATE tasks SET
     status = @status,
     outcome = @outcome,
     data = @data,
+    comment = @comment,
     completed_by = @completed_by,
     completed_at = COALESCE(sqlc.narg('completed_at')::timestamptz, now())
 WHERE id = @id AND status = 'open';
+
+-- name: PutTask :exec
+-- Writes a task as an ordered write (interpreter version 3) has it, whatever the row
+-- holds: an open task of a discarded write closed, a closed one reopened, every field
+-- as the run says. A row that already says so is left alone.
+INSERT INTO tasks (id, run_id, step_id, definition, title, description, kind, status,
+                   assignees, candidate_groups, claimed_by, due_at, form, outcome, data,
+                   comment, completed_by, created_at, completed_at, sync_seq)
+VALUES (@id, @run_id, @step_id, @definition, @title, @description, @kind, @status,
+        @assignees, @candidate_groups, @claimed_by, sqlc.narg('due_at'), @form, @outcome,
+        sqlc.narg('data'), @comment, @completed_by, @created_at, sqlc.narg('completed_at'), @sync_seq)
+ON CONFLICT (id) DO UPDATE SET
+    run_id = EXCLUDED.run_id, step_id = EXCLUDED.step_id, definition = EXCLUDED.definition,
+    title = EXCLUDED.title, description = EXCLUDED.description, kind = EXCLUDED.kind,
+    status = EXCLUDED.status, assignees = EXCLUDED.assignees,
+    candidate_groups = EXCLUDED.candidate_groups, claimed_by = EXCLUDED.claimed_by,
+    due_at = EXCLUDED.due_at, form = EXCLUDED.form, outcome = EXCLUDED.outcome,
+    data = EXCLUDED.data, comment = EXCLUDED.comment, completed_by = EXCLUDED.completed_by,
+    created_at = EXCLUDED.created_at, completed_at = EXCLUDED.completed_at,
+    sync_seq = EXCLUDED.sync_seq
+WHERE (tasks.run_id, tasks.step_id, tasks.definition, tasks.title, tasks.description, tasks.kind,
+       tasks.status, tasks.assignees, tasks.candidate_groups, tasks.claimed_by, tasks.due_at,
+       tasks.form, tasks.outcome, tasks.data, tasks.comment, tasks.completed_by, tasks.created_at,
+       tasks.completed_at)
+      IS DISTINCT FROM
+      (EXCLUDED.run_id, EXCLUDED.step_id, EXCLUDED.definition, EXCLUDED.title, EXCLUDED.description,
+       EXCLUDED.kind, EXCLUDED.status, EXCLUDED.assignees, EXCLUDED.candidate_groups,
+       EXCLUDED.claimed_by, EXCLUDED.due_at, EXCLUDED.form, EXCLUDED.outcome, EXCLUDED.data,
+       EXCLUDED.comment, EXCLUDED.completed_by, EXCLUDED.created_at, EXCLUDED.completed_at);
+
+-- name: DeleteStrayTasks :exec
+-- Deletes the run's open tasks that the run's write does not name: tasks a write from
+-- a discarded workflow task opened, which the history never did.
+DELETE FROM tasks
+WHERE run_id = @run_id AND status = 'open' AND NOT (id = ANY (@keep::text[]));
+
+-- name: DeleteTasksExcept :exec
+-- Deletes every task of the run created since it started that is not named: a rebuild
+-- names them all. Tasks of an earlier run of the same id stay.
+DELETE FROM tasks
+WHERE run_id = @run_id AND created_at >= @since AND NOT (id = ANY (@keep::text[]));
 
 -- name: Task :one
 SELECT * FROM tasks WHERE id = @id;

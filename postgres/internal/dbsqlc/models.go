@@ -50,6 +50,10 @@ type Outbox struct {
 	DeliveredAt   *time.Time
 	DeadAt        *time.Time
 	CreatedAt     time.Time
+	RunID         string
+	SyncSeq       int64
+	SyncWrite     string
+	Sequence      int64
 }
 
 type Run struct {
@@ -62,6 +66,9 @@ type Run struct {
 	StartedBy   string
 	StartedAt   time.Time
 	CompletedAt *time.Time
+	SyncSeq     int64
+	SyncFence   int64
+	SyncFenceAt time.Time
 }
 
 type RunViewer struct {
@@ -125,6 +132,8 @@ type Task struct {
 	CompletedBy     string
 	CreatedAt       time.Time
 	CompletedAt     *time.Time
+	SyncSeq         int64
+	Comment         string
 }
 
 type User struct {

@@ -20,7 +20,7 @@ WHERE id IN (
     ORDER BY o.next_attempt_at
     LIMIT $2::int
     FOR UPDATE SKIP LOCKED)
-RETURNING id, kind, payload, dedupe_key, attempts, next_attempt_at, last_error, delivered_at, dead_at, created_at
+RETURNING id, kind, payload, dedupe_key, attempts, next_attempt_at, last_error, delivered_at, dead_at, created_at, run_id, sync_seq, sync_write, sequence
 `
 
 type ClaimOutboxParams struct {
@@ -50,6 +50,10 @@ func (q *Queries) ClaimOutbox(ctx context.Context, db DBTX, arg ClaimOutboxParam
 			&i.DeliveredAt,
 			&i.DeadAt,
 			&i.CreatedAt,
+			&i.RunID,
+			&i.SyncSeq,
+			&i.SyncWrite,
+			&i.Sequence,
 		); err != nil {
 			return nil, err
 		}
@@ -61,22 +65,55 @@ func (q *Queries) ClaimOutbox(ctx context.Context, db DBTX, arg ClaimOutboxParam
 	return items, nil
 }
 
+const deleteDelivery = `-- name: DeleteDelivery :exec
+DELETE FROM outbox WHERE id = $1 AND delivered_at IS NULL
+`
+
+func (q *Queries) DeleteDelivery(ctx context.Context, db DBTX, id string) error {
+	_, err := db.Exec(ctx, deleteDelivery, id)
+	return err
+}
+
+const deleteDiscardedDeliveries = `-- name: DeleteDiscardedDeliveries :exec
+DELETE FROM outbox
+WHERE run_id = $1 AND sync_seq >= $2 AND sync_write <> '' AND sync_write <> $3
+  AND delivered_at IS NULL
+`
+
+type DeleteDiscardedDeliveriesParams struct {
+	RunID     string
+	SyncSeq   int64
+	SyncWrite string
+}
+
+// Deletes the deliveries that writes of the run from a discarded workflow task queued
+// and that are not sent: those at the given write's number or later, from other writes.
+func (q *Queries) DeleteDiscardedDeliveries(ctx context.Context, db DBTX, arg DeleteDiscardedDeliveriesParams) error {
+	_, err := db.Exec(ctx, deleteDiscardedDeliveries, arg.RunID, arg.SyncSeq, arg.SyncWrite)
+	return err
+}
+
 const enqueueEvents = `-- name: EnqueueEvents :exec
 WITH ev AS (
-    SELECT type, key, run_id, task_id, occurred_at, error FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::text[]),
-                            unnest($4::text[]), unnest($5::timestamptz[]), unnest($6::text[]))
-        AS e (type, key, run_id, task_id, occurred_at, error)
+    SELECT type, key, run_id, task_id, step_id, occurred_at, error, ord FROM ROWS FROM (unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
+                            unnest($6::text[]), unnest($7::text[]),
+                            unnest($8::timestamptz[]), unnest($9::text[]))
+        WITH ORDINALITY AS e (type, key, run_id, task_id, step_id, occurred_at, error, ord)
+), numbered AS (
+    SELECT ev.type, ev.key, ev.run_id, ev.task_id, ev.step_id, ev.occurred_at, ev.error, ev.ord, ev.ord + COALESCE((SELECT max(o.sequence) FROM outbox o WHERE o.run_id = ev.run_id), 0) AS sequence
+    FROM ev
 ), wanted AS (
-    SELECT ev.type, ev.key, ev.run_id, ev.task_id, ev.occurred_at, ev.error, s.id AS subscription_id
-    FROM ev JOIN subscriptions s ON NOT s.disabled AND ev.type = ANY (s.events)
+    SELECT n.type, n.key, n.run_id, n.task_id, n.step_id, n.occurred_at, n.error, n.ord, n.sequence, s.id AS subscription_id
+    FROM numbered n JOIN subscriptions s ON NOT s.disabled AND n.type = ANY (s.events)
         -- A subscription carries only the runs its creator may see (migration 009).
-        AND (s.created_by = '' OR run_visible(ev.run_id, s.created_by))
+        AND (s.created_by = '' OR run_visible(n.run_id, s.created_by))
 )
-INSERT INTO outbox (kind, payload, dedupe_key)
+INSERT INTO outbox (kind, payload, dedupe_key, run_id, sync_seq, sync_write, sequence)
 SELECT 'webhook',
        jsonb_build_object('subscription', w.subscription_id, 'body', jsonb_build_object(
            'type', w.type,
            'timestamp', outbox_time(w.occurred_at),
+           'sequence', w.sequence,
            'data', jsonb_strip_nulls(jsonb_build_object(
                'run', (SELECT jsonb_build_object(
                            'id', r.id, 'definition', r.definition, 'version', r.version,
@@ -90,35 +127,44 @@ SELECT 'webhook',
                            'status', t.status, 'assignees', t.assignees,
                            'candidate_groups', t.candidate_groups,
                            'claimed_by', NULLIF(t.claimed_by, ''), 'due_at', outbox_time(t.due_at),
-                           'outcome', NULLIF(t.outcome, ''), 'data', t.data,
+                           'outcome', NULLIF(t.outcome, ''), 'comment', NULLIF(t.comment, ''), 'data', t.data,
                            'completed_by', NULLIF(t.completed_by, ''),
                            'created_at', outbox_time(t.created_at), 'completed_at', outbox_time(t.completed_at))
                         FROM tasks t WHERE t.id = w.task_id),
+               'step_id', NULLIF(w.step_id, ''),
                'error', NULLIF(w.error, ''))))),
-       w.subscription_id || '/' || w.key
+       w.subscription_id || '/' || w.key, w.run_id, $1::bigint, $2::text, w.sequence
 FROM wanted w
 ON CONFLICT (dedupe_key) DO NOTHING
 `
 
 type EnqueueEventsParams struct {
+	SyncSeq    int64
+	SyncWrite  string
 	Types      []string
 	Keys       []string
 	RunIds     []string
 	TaskIds    []string
+	StepIds    []string
 	OccurredAt []time.Time
 	Errors     []string
 }
 
 // Queues each event for every enabled subscription that wants its type. The body is
-// the Standard Webhooks payload {type, timestamp, data}; data carries the run and the
-// task as the projection holds them now, so it runs after they are written.
-// Dedupe key: subscription id || '/' || key.
+// the Standard Webhooks payload {type, timestamp, sequence, data}; data carries the run
+// and the task as the projection holds them now, so it runs after they are written.
+// sequence numbers the run's events in the order queued, after those already queued
+// (a write deletes what a discarded one queued first). Dedupe key: subscription id ||
+// '/' || key.
 func (q *Queries) EnqueueEvents(ctx context.Context, db DBTX, arg EnqueueEventsParams) error {
 	_, err := db.Exec(ctx, enqueueEvents,
+		arg.SyncSeq,
+		arg.SyncWrite,
 		arg.Types,
 		arg.Keys,
 		arg.RunIds,
 		arg.TaskIds,
+		arg.StepIds,
 		arg.OccurredAt,
 		arg.Errors,
 	)
@@ -150,8 +196,8 @@ func (q *Queries) EnqueueOutbox(ctx context.Context, db DBTX, arg EnqueueOutboxP
 
 const enqueueTaskEmails = `-- name: EnqueueTaskEmails :exec
 WITH wanted AS (
-    SELECT key, event, task_id, kind, principal FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::text[]),
-                            unnest($4::text[]), unnest($5::text[]))
+    SELECT key, event, task_id, kind, principal FROM ROWS FROM (unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
+                            unnest($6::text[]), unnest($7::text[]))
         AS w (key, event, task_id, kind, principal)
 ), recipients AS (
     SELECT w.key, w.event, w.task_id, u.id AS user_id, u.email
@@ -165,14 +211,14 @@ WITH wanted AS (
     JOIN users m ON w.kind = 'manager_of' AND m.id = w.principal
     JOIN users u ON u.id = m.manager AND u.deactivated_at IS NULL
 )
-INSERT INTO outbox (kind, payload, dedupe_key)
+INSERT INTO outbox (kind, payload, dedupe_key, run_id, sync_seq, sync_write)
 SELECT 'email',
        jsonb_build_object('to', rc.email, 'user', rc.user_id, 'event', rc.event,
            'task', jsonb_strip_nulls(jsonb_build_object(
                'id', t.id, 'run_id', t.run_id, 'title', t.title, 'kind', t.kind,
                'summary', COALESCE(r.summary, ''), 'due_at', outbox_time(t.due_at),
                'time_zone', d.program->>'time_zone'))),
-       rc.key || '/' || rc.user_id
+       rc.key || '/' || rc.user_id, t.run_id, $1::bigint, $2::text
 FROM recipients rc
 JOIN tasks t ON t.id = rc.task_id
 LEFT JOIN runs r ON r.id = t.run_id
@@ -182,6 +228,8 @@ ON CONFLICT (dedupe_key) DO NOTHING
 `
 
 type EnqueueTaskEmailsParams struct {
+	SyncSeq    int64
+	SyncWrite  string
 	Keys       []string
 	Events     []string
 	TaskIds    []string
@@ -192,10 +240,13 @@ type EnqueueTaskEmailsParams struct {
 // Queues one email per recipient about a task as the projection holds it now, so
 // it runs after the task is written. Each wanted row names users to tell: kind
 // 'user' (that user), 'group' (its members) or 'manager_of' (that user's manager).
-// Users without an email address, and deactivated users, are skipped. Dedupe key: key || '/' || user id. The
-// task carries its definition's time zone, in which the email shows the due time.
+// Users without an email address, and deactivated users, are skipped. Dedupe key:
+// key || '/' || user id. The task carries its definition's time zone, in which the
+// email shows the due time. The rows carry the write that queued them (@sync_write ” for writes of older runs).
 func (q *Queries) EnqueueTaskEmails(ctx context.Context, db DBTX, arg EnqueueTaskEmailsParams) error {
 	_, err := db.Exec(ctx, enqueueTaskEmails,
+		arg.SyncSeq,
+		arg.SyncWrite,
 		arg.Keys,
 		arg.Events,
 		arg.TaskIds,
@@ -206,7 +257,7 @@ func (q *Queries) EnqueueTaskEmails(ctx context.Context, db DBTX, arg EnqueueTas
 }
 
 const listOutbox = `-- name: ListOutbox :many
-SELECT id, kind, payload, dedupe_key, attempts, next_attempt_at, last_error, delivered_at, dead_at, created_at FROM outbox
+SELECT id, kind, payload, dedupe_key, attempts, next_attempt_at, last_error, delivered_at, dead_at, created_at, run_id, sync_seq, sync_write, sequence FROM outbox
 WHERE ($1::text = '' OR kind = $1::text)
   AND ($2::text = '' OR starts_with(dedupe_key, $2::text))
 ORDER BY created_at, id
@@ -240,6 +291,10 @@ func (q *Queries) ListOutbox(ctx context.Context, db DBTX, arg ListOutboxParams)
 			&i.DeliveredAt,
 			&i.DeadAt,
 			&i.CreatedAt,
+			&i.RunID,
+			&i.SyncSeq,
+			&i.SyncWrite,
+			&i.Sequence,
 		); err != nil {
 			return nil, err
 		}
@@ -296,8 +351,26 @@ func (q *Queries) OutboxFailed(ctx context.Context, db DBTX, arg OutboxFailedPar
 	return err
 }
 
+const outboxHold = `-- name: OutboxHold :exec
+UPDATE outbox SET
+    attempts = attempts - 1,
+    next_attempt_at = now() + make_interval(secs => $1::float8)
+WHERE id = $2
+`
+
+type OutboxHoldParams struct {
+	RetryInSeconds float64
+	ID             string
+}
+
+// Gives a claimed delivery back without counting the attempt: due again after retry_in.
+func (q *Queries) OutboxHold(ctx context.Context, db DBTX, arg OutboxHoldParams) error {
+	_, err := db.Exec(ctx, outboxHold, arg.RetryInSeconds, arg.ID)
+	return err
+}
+
 const outboxItem = `-- name: OutboxItem :one
-SELECT id, kind, payload, dedupe_key, attempts, next_attempt_at, last_error, delivered_at, dead_at, created_at FROM outbox WHERE id = $1
+SELECT id, kind, payload, dedupe_key, attempts, next_attempt_at, last_error, delivered_at, dead_at, created_at, run_id, sync_seq, sync_write, sequence FROM outbox WHERE id = $1
 `
 
 func (q *Queries) OutboxItem(ctx context.Context, db DBTX, id string) (Outbox, error) {
@@ -314,6 +387,10 @@ func (q *Queries) OutboxItem(ctx context.Context, db DBTX, id string) (Outbox, e
 		&i.DeliveredAt,
 		&i.DeadAt,
 		&i.CreatedAt,
+		&i.RunID,
+		&i.SyncSeq,
+		&i.SyncWrite,
+		&i.Sequence,
 	)
 	return i, err
 }

@@ -11,7 +11,7 @@ import (
 )
 
 const activeRunByBusinessKey = `-- name: ActiveRunByBusinessKey :one
-SELECT id, definition, version, status, business_key, summary, started_by, started_at, completed_at FROM runs
+SELECT id, definition, version, status, business_key, summary, started_by, started_at, completed_at, sync_seq, sync_fence, sync_fence_at FROM runs
 WHERE definition = $1 AND business_key = $2 AND status = 'running'
 ORDER BY started_at DESC
 LIMIT 1
@@ -35,12 +35,15 @@ func (q *Queries) ActiveRunByBusinessKey(ctx context.Context, db DBTX, arg Activ
 		&i.StartedBy,
 		&i.StartedAt,
 		&i.CompletedAt,
+		&i.SyncSeq,
+		&i.SyncFence,
+		&i.SyncFenceAt,
 	)
 	return i, err
 }
 
 const listRuns = `-- name: ListRuns :many
-SELECT r.id, r.definition, r.version, r.status, r.business_key, r.summary, r.started_by, r.started_at, r.completed_at FROM runs r
+SELECT r.id, r.definition, r.version, r.status, r.business_key, r.summary, r.started_by, r.started_at, r.completed_at, r.sync_seq, r.sync_fence, r.sync_fence_at FROM runs r
 WHERE ($1::text = '' OR r.definition = $1::text)
   AND ($2::text = '' OR run_visible(r.id, $2::text))
   AND ($3::text = '' OR r.status = $3::text)
@@ -85,6 +88,9 @@ func (q *Queries) ListRuns(ctx context.Context, db DBTX, arg ListRunsParams) ([]
 			&i.StartedBy,
 			&i.StartedAt,
 			&i.CompletedAt,
+			&i.SyncSeq,
+			&i.SyncFence,
+			&i.SyncFenceAt,
 		); err != nil {
 			return nil, err
 		}
@@ -96,8 +102,62 @@ func (q *Queries) ListRuns(ctx context.Context, db DBTX, arg ListRunsParams) ([]
 	return items, nil
 }
 
+const putRun = `-- name: PutRun :execrows
+INSERT INTO runs (id, definition, version, status, business_key, summary, started_by, started_at,
+                  completed_at, sync_seq, sync_fence, sync_fence_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+        $9, $10, $11, $12)
+ON CONFLICT (id) DO UPDATE SET
+    definition = EXCLUDED.definition, version = EXCLUDED.version, status = EXCLUDED.status,
+    business_key = EXCLUDED.business_key, summary = EXCLUDED.summary,
+    started_by = EXCLUDED.started_by, started_at = EXCLUDED.started_at,
+    completed_at = EXCLUDED.completed_at, sync_seq = EXCLUDED.sync_seq, sync_fence = EXCLUDED.sync_fence,
+    sync_fence_at = EXCLUDED.sync_fence_at
+WHERE (runs.started_at, runs.sync_fence, runs.sync_fence_at)
+      <= (EXCLUDED.started_at, EXCLUDED.sync_fence, EXCLUDED.sync_fence_at)
+`
+
+type PutRunParams struct {
+	ID          string
+	Definition  string
+	Version     int32
+	Status      string
+	BusinessKey string
+	Summary     string
+	StartedBy   string
+	StartedAt   time.Time
+	CompletedAt *time.Time
+	SyncSeq     int64
+	SyncFence   int64
+	SyncFenceAt time.Time
+}
+
+// Writes the run row as an ordered write (interpreter version 3) has it, unless the row
+// is at a write from further on in the run's history (a later fence, or a later run of
+// the same id): then nothing is written and the caller drops the whole write.
+func (q *Queries) PutRun(ctx context.Context, db DBTX, arg PutRunParams) (int64, error) {
+	result, err := db.Exec(ctx, putRun,
+		arg.ID,
+		arg.Definition,
+		arg.Version,
+		arg.Status,
+		arg.BusinessKey,
+		arg.Summary,
+		arg.StartedBy,
+		arg.StartedAt,
+		arg.CompletedAt,
+		arg.SyncSeq,
+		arg.SyncFence,
+		arg.SyncFenceAt,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const run = `-- name: Run :one
-SELECT id, definition, version, status, business_key, summary, started_by, started_at, completed_at FROM runs WHERE id = $1
+SELECT id, definition, version, status, business_key, summary, started_by, started_at, completed_at, sync_seq, sync_fence, sync_fence_at FROM runs WHERE id = $1
 `
 
 func (q *Queries) Run(ctx context.Context, db DBTX, id string) (Run, error) {
@@ -113,6 +173,9 @@ func (q *Queries) Run(ctx context.Context, db DBTX, id string) (Run, error) {
 		&i.StartedBy,
 		&i.StartedAt,
 		&i.CompletedAt,
+		&i.SyncSeq,
+		&i.SyncFence,
+		&i.SyncFenceAt,
 	)
 	return i, err
 }

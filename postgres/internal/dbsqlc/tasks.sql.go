@@ -15,15 +15,17 @@ UPDATE tasks SET
     status = $1,
     outcome = $2,
     data = $3,
-    completed_by = $4,
-    completed_at = COALESCE($5::timestamptz, now())
-WHERE id = $6 AND status = 'open'
+    comment = $4,
+    completed_by = $5,
+    completed_at = COALESCE($6::timestamptz, now())
+WHERE id = $7 AND status = 'open'
 `
 
 type CloseTaskParams struct {
 	Status      string
 	Outcome     string
 	Data        []byte
+	Comment     string
 	CompletedBy string
 	CompletedAt *time.Time
 	ID          string
@@ -34,6 +36,7 @@ func (q *Queries) CloseTask(ctx context.Context, db DBTX, arg CloseTaskParams) (
 		arg.Status,
 		arg.Outcome,
 		arg.Data,
+		arg.Comment,
 		arg.CompletedBy,
 		arg.CompletedAt,
 		arg.ID,
@@ -42,6 +45,41 @@ func (q *Queries) CloseTask(ctx context.Context, db DBTX, arg CloseTaskParams) (
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const deleteStrayTasks = `-- name: DeleteStrayTasks :exec
+DELETE FROM tasks
+WHERE run_id = $1 AND status = 'open' AND NOT (id = ANY ($2::text[]))
+`
+
+type DeleteStrayTasksParams struct {
+	RunID string
+	Keep  []string
+}
+
+// Deletes the run's open tasks that the run's write does not name: tasks a write from
+// a discarded workflow task opened, which the history never did.
+func (q *Queries) DeleteStrayTasks(ctx context.Context, db DBTX, arg DeleteStrayTasksParams) error {
+	_, err := db.Exec(ctx, deleteStrayTasks, arg.RunID, arg.Keep)
+	return err
+}
+
+const deleteTasksExcept = `-- name: DeleteTasksExcept :exec
+DELETE FROM tasks
+WHERE run_id = $1 AND created_at >= $2 AND NOT (id = ANY ($3::text[]))
+`
+
+type DeleteTasksExceptParams struct {
+	RunID string
+	Since time.Time
+	Keep  []string
+}
+
+// Deletes every task of the run created since it started that is not named: a rebuild
+// names them all. Tasks of an earlier run of the same id stay.
+func (q *Queries) DeleteTasksExcept(ctx context.Context, db DBTX, arg DeleteTasksExceptParams) error {
+	_, err := db.Exec(ctx, deleteTasksExcept, arg.RunID, arg.Since, arg.Keep)
+	return err
 }
 
 const listInbox = `-- name: ListInbox :many
@@ -65,7 +103,7 @@ WITH candidates AS (
     ORDER BY e.sort_due, e.created_at, e.task_id
     LIMIT $9::int
 )
-SELECT t.id, t.run_id, t.step_id, t.definition, t.title, t.description, t.kind, t.status, t.assignees, t.candidate_groups, t.claimed_by, t.due_at, t.form, t.outcome, t.data, t.completed_by, t.created_at, t.completed_at FROM candidates c JOIN tasks t ON t.id = c.task_id
+SELECT t.id, t.run_id, t.step_id, t.definition, t.title, t.description, t.kind, t.status, t.assignees, t.candidate_groups, t.claimed_by, t.due_at, t.form, t.outcome, t.data, t.completed_by, t.created_at, t.completed_at, t.sync_seq, t.comment FROM candidates c JOIN tasks t ON t.id = c.task_id
 ORDER BY c.sort_due, c.created_at, c.task_id
 `
 
@@ -125,6 +163,8 @@ func (q *Queries) ListInbox(ctx context.Context, db DBTX, arg ListInboxParams) (
 			&i.CompletedBy,
 			&i.CreatedAt,
 			&i.CompletedAt,
+			&i.SyncSeq,
+			&i.Comment,
 		); err != nil {
 			return nil, err
 		}
@@ -137,7 +177,7 @@ func (q *Queries) ListInbox(ctx context.Context, db DBTX, arg ListInboxParams) (
 }
 
 const listTasks = `-- name: ListTasks :many
-SELECT t.id, t.run_id, t.step_id, t.definition, t.title, t.description, t.kind, t.status, t.assignees, t.candidate_groups, t.claimed_by, t.due_at, t.form, t.outcome, t.data, t.completed_by, t.created_at, t.completed_at FROM tasks t
+SELECT t.id, t.run_id, t.step_id, t.definition, t.title, t.description, t.kind, t.status, t.assignees, t.candidate_groups, t.claimed_by, t.due_at, t.form, t.outcome, t.data, t.completed_by, t.created_at, t.completed_at, t.sync_seq, t.comment FROM tasks t
 WHERE ($1::text = '' OR t.status = $1::text)
   AND ($2::text = '' OR t.definition = $2::text)
   AND ($3::text = ''
@@ -220,6 +260,8 @@ func (q *Queries) ListTasks(ctx context.Context, db DBTX, arg ListTasksParams) (
 			&i.CompletedBy,
 			&i.CreatedAt,
 			&i.CompletedAt,
+			&i.SyncSeq,
+			&i.Comment,
 		); err != nil {
 			return nil, err
 		}
@@ -282,8 +324,87 @@ func (q *Queries) OpenTask(ctx context.Context, db DBTX, arg OpenTaskParams) err
 	return err
 }
 
+const putTask = `-- name: PutTask :exec
+INSERT INTO tasks (id, run_id, step_id, definition, title, description, kind, status,
+                   assignees, candidate_groups, claimed_by, due_at, form, outcome, data,
+                   comment, completed_by, created_at, completed_at, sync_seq)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+        $9, $10, $11, $12, $13, $14,
+        $15, $16, $17, $18, $19, $20)
+ON CONFLICT (id) DO UPDATE SET
+    run_id = EXCLUDED.run_id, step_id = EXCLUDED.step_id, definition = EXCLUDED.definition,
+    title = EXCLUDED.title, description = EXCLUDED.description, kind = EXCLUDED.kind,
+    status = EXCLUDED.status, assignees = EXCLUDED.assignees,
+    candidate_groups = EXCLUDED.candidate_groups, claimed_by = EXCLUDED.claimed_by,
+    due_at = EXCLUDED.due_at, form = EXCLUDED.form, outcome = EXCLUDED.outcome,
+    data = EXCLUDED.data, comment = EXCLUDED.comment, completed_by = EXCLUDED.completed_by,
+    created_at = EXCLUDED.created_at, completed_at = EXCLUDED.completed_at,
+    sync_seq = EXCLUDED.sync_seq
+WHERE (tasks.run_id, tasks.step_id, tasks.definition, tasks.title, tasks.description, tasks.kind,
+       tasks.status, tasks.assignees, tasks.candidate_groups, tasks.claimed_by, tasks.due_at,
+       tasks.form, tasks.outcome, tasks.data, tasks.comment, tasks.completed_by, tasks.created_at,
+       tasks.completed_at)
+      IS DISTINCT FROM
+      (EXCLUDED.run_id, EXCLUDED.step_id, EXCLUDED.definition, EXCLUDED.title, EXCLUDED.description,
+       EXCLUDED.kind, EXCLUDED.status, EXCLUDED.assignees, EXCLUDED.candidate_groups,
+       EXCLUDED.claimed_by, EXCLUDED.due_at, EXCLUDED.form, EXCLUDED.outcome, EXCLUDED.data,
+       EXCLUDED.comment, EXCLUDED.completed_by, EXCLUDED.created_at, EXCLUDED.completed_at)
+`
+
+type PutTaskParams struct {
+	ID              string
+	RunID           string
+	StepID          string
+	Definition      string
+	Title           string
+	Description     string
+	Kind            string
+	Status          string
+	Assignees       []string
+	CandidateGroups []string
+	ClaimedBy       string
+	DueAt           *time.Time
+	Form            []byte
+	Outcome         string
+	Data            []byte
+	Comment         string
+	CompletedBy     string
+	CreatedAt       time.Time
+	CompletedAt     *time.Time
+	SyncSeq         int64
+}
+
+// Writes a task as an ordered write (interpreter version 3) has it, whatever the row
+// holds: an open task of a discarded write closed, a closed one reopened, every field
+// as the run says. A row that already says so is left alone.
+func (q *Queries) PutTask(ctx context.Context, db DBTX, arg PutTaskParams) error {
+	_, err := db.Exec(ctx, putTask,
+		arg.ID,
+		arg.RunID,
+		arg.StepID,
+		arg.Definition,
+		arg.Title,
+		arg.Description,
+		arg.Kind,
+		arg.Status,
+		arg.Assignees,
+		arg.CandidateGroups,
+		arg.ClaimedBy,
+		arg.DueAt,
+		arg.Form,
+		arg.Outcome,
+		arg.Data,
+		arg.Comment,
+		arg.CompletedBy,
+		arg.CreatedAt,
+		arg.CompletedAt,
+		arg.SyncSeq,
+	)
+	return err
+}
+
 const task = `-- name: Task :one
-SELECT id, run_id, step_id, definition, title, description, kind, status, assignees, candidate_groups, claimed_by, due_at, form, outcome, data, completed_by, created_at, completed_at FROM tasks WHERE id = $1
+SELECT id, run_id, step_id, definition, title, description, kind, status, assignees, candidate_groups, claimed_by, due_at, form, outcome, data, completed_by, created_at, completed_at, sync_seq, comment FROM tasks WHERE id = $1
 `
 
 func (q *Queries) Task(ctx context.Context, db DBTX, id string) (Task, error) {
@@ -308,6 +429,8 @@ func (q *Queries) Task(ctx context.Context, db DBTX, id string) (Task, error) {
 		&i.CompletedBy,
 		&i.CreatedAt,
 		&i.CompletedAt,
+		&i.SyncSeq,
+		&i.Comment,
 	)
 	return i, err
 }
