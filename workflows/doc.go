@@ -20,9 +20,9 @@
 //
 // # Rest points and the busy count
 //
-// People act through Updates — complete, claim, release, reassign, delegate, event,
-// expedite — whose validators refuse a bad request before anything is written to
-// history, and through the signal complete (from the Temporal CLI or Web, checked in the workflow).
+// People act through Updates — complete, claim, release, reassign, delegate, event, expedite —
+// whose validators refuse a bad request before anything is written to history, and
+// through the signal complete (from the Temporal CLI or Web, checked in the workflow).
 // An Update answers with the run as it stands after the change: its handler applies the
 // change, then waits until the run has come to rest. busy counts the coroutines that are
 // working rather than resting; a coroutine rests (rest.go) while it waits for people, a
