@@ -18,11 +18,18 @@ import (
 // runState asks a run for its state (the `state` query).
 func (s *Server) runState(ctx context.Context, id string) (workflows.RunState, error) {
 	var state workflows.RunState
+	// Bounded like an Update: while Temporal or the run's worker is away, the request
+	// answers 503 instead of waiting as long as the outage.
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.UpdateTimeout)
+	defer cancel()
 	v, err := s.temporal.QueryWorkflow(ctx, id, "", workflows.QueryState)
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
 			return state, problem(http.StatusNotFound, fmt.Sprintf("no run %q", id))
+		}
+		if ctx.Err() != nil {
+			return state, problem(http.StatusServiceUnavailable, "the run did not answer in time; try again")
 		}
 		return state, fmt.Errorf("query run %s: %w", id, err)
 	}

@@ -30,7 +30,8 @@ type Config struct {
 	Namespace string
 	// MaxBodyBytes caps request bodies. Default 1 MiB (definitions are capped at 256 KiB by the language).
 	MaxBodyBytes int64
-	// UpdateTimeout bounds how long a task completion waits for the run. Default 30s.
+	// UpdateTimeout bounds how long a task completion, or a read of a run's state, waits
+	// for the run. Default 30s.
 	UpdateTimeout time.Duration
 	// Secrets seals secret values stored through the API; nil (no HANDOFF_SECRETS_KEY)
 	// makes storing one a 503.

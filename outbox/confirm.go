@@ -28,6 +28,10 @@ import (
 func Confirmed(tc client.Client) func(ctx context.Context, runID string) (workflows.SyncLog, error) {
 	return func(ctx context.Context, runID string) (workflows.SyncLog, error) {
 		var log workflows.SyncLog
+		// A run that does not answer (its worker is away) holds back only its own
+		// deliveries: the batch goes on without it and asks again later.
+		ctx, cancel := context.WithTimeout(ctx, syncQueryTimeout)
+		defer cancel()
 		v, err := tc.QueryWorkflow(ctx, runID, "", workflows.QuerySync)
 		if err != nil {
 			return log, err
@@ -38,6 +42,9 @@ func Confirmed(tc client.Client) func(ctx context.Context, runID string) (workfl
 		return log, nil
 	}
 }
+
+// syncQueryTimeout bounds the question to a run about its writes.
+const syncQueryTimeout = 5 * time.Second
 
 // confirmed returns the deliveries that may go now: those no write names, and those of
 // writes in their run's history. It deletes the deliveries of discarded writes and

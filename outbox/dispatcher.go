@@ -113,7 +113,7 @@ func (d *Dispatcher) loop(ctx context.Context, wake <-chan struct{}) {
 	tick := time.NewTicker(d.cfg.PollInterval)
 	defer tick.Stop()
 	for {
-		for {
+		for ctx.Err() == nil {
 			n, err := d.DeliverDue(ctx)
 			if err != nil && ctx.Err() == nil {
 				d.log.Warn("outbox: claim deliveries", "error", err)
@@ -154,9 +154,18 @@ func (d *Dispatcher) listen(ctx context.Context, wake chan<- struct{}) {
 // DeliverDue claims one batch of due deliveries, sends them concurrently and records
 // each outcome. It returns how many it claimed.
 func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
-	items, err := d.db.ClaimOutbox(ctx, d.cfg.BatchSize, d.cfg.Lease)
+	// The claim is not cut short when ctx ends: a claim abandoned by the client can still
+	// run on the server and lease deliveries that nobody then sends until the lease ends.
+	// It runs to its end, and what it took is given back if the dispatcher is stopping.
+	claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
+	items, err := d.db.ClaimOutbox(claimCtx, d.cfg.BatchSize, d.cfg.Lease)
+	cancel()
 	if err != nil {
 		return 0, err
+	}
+	if ctx.Err() != nil {
+		d.giveBack(items)
+		return len(items), ctx.Err()
 	}
 	var wg sync.WaitGroup
 	for _, it := range d.confirmed(ctx, items) {
@@ -164,6 +173,21 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 	}
 	wg.Wait()
 	return len(items), nil
+}
+
+// claimTimeout bounds a claim, which is not cancelled with its caller's context.
+const claimTimeout = 10 * time.Second
+
+// giveBack makes claimed deliveries due again at once, without counting the attempt (a
+// stopping dispatcher's claim).
+func (d *Dispatcher) giveBack(items []postgres.OutboxItem) {
+	ctx, cancel := context.WithTimeout(context.Background(), claimTimeout)
+	defer cancel()
+	for _, it := range items {
+		if err := d.db.OutboxHold(ctx, it.ID, 0); err != nil {
+			d.log.Warn("outbox: give back a claimed delivery (it is retried when its lease ends)", "id", it.ID, "error", err)
+		}
+	}
 }
 
 // settle records a delivery's outcome: delivered, due again after a backoff, or dead.
