@@ -92,11 +92,15 @@ func (a *Activities) resolveManagers(ctx context.Context, o workflows.TaskOpenin
 		if err != nil {
 			return nil, fmt.Errorf("look up user %s: %w", id, err)
 		}
-		if u.Manager == "" {
-			return nil, temporal.NewNonRetryableApplicationError("user "+id+" has no manager", "NoManager", nil)
+		manager, err := a.manager(ctx, u)
+		if err != nil {
+			return nil, err
 		}
-		if !slices.Contains(assignees, u.Manager) {
-			assignees = append(assignees, u.Manager)
+		if manager == "" {
+			return nil, temporal.NewNonRetryableApplicationError("user "+id+" has no active manager", "NoManager", nil)
+		}
+		if !slices.Contains(assignees, manager) {
+			assignees = append(assignees, manager)
 		}
 	}
 	return assignees, nil

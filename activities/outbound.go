@@ -25,9 +25,9 @@ import (
 //   - run and task events are keyed by what happened, once per run or task (a run id
 //     can be reused after its run ended, so keys carry the start or creation time);
 //   - task.assigned is keyed by the assignment: by the write that made it (its number,
-//     from interpreter version 3; before, a digest of the assignees, which a task
-//     reassigned back to an earlier assignee repeats), so a claim or reassignment is new,
-//     and its email by task and user, so each person is told about a task once;
+//     from interpreter version 3; before, a digest of the assignees and the number of
+//     changes to the task so far), so a claim, a release or a reassignment is new, and
+//     its email by task and user, so each person is told about a task once;
 //   - reminders and escalations can repeat, so they are keyed by the activity execution
 //     (workflow run id and activity id, stable across the activity's retries).
 func outbound(ctx context.Context, s workflows.InboxSync, opened []workflows.Task) ([]postgres.TaskEmail, []postgres.OutboundEvent) {
@@ -56,7 +56,7 @@ func outbound(ctx context.Context, s workflows.InboxSync, opened []workflows.Tas
 		to := assignment(t)
 		emails = append(emails, postgres.TaskEmail{Key: "email/task.assigned/" + taskKey(t),
 			Event: workflows.EventTaskAssigned, TaskID: t.ID, Users: to.Users, Groups: to.Groups})
-		which := to.digest()
+		which := to.digest() + changes(t)
 		if s.Seq != 0 {
 			which = strconv.FormatInt(s.Seq, 10)
 		}
@@ -116,6 +116,14 @@ func assignment(t workflows.Task) recipients {
 func (r recipients) digest() string {
 	sum := sha256.Sum256([]byte(strings.Join(r.Users, ",") + "|" + strings.Join(r.Groups, ",")))
 	return hex.EncodeToString(sum[:8])
+}
+
+// changes names how far a task's history has got, in a dedupe key ("" for a new task).
+func changes(t workflows.Task) string {
+	if len(t.History) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("/%d", len(t.History))
 }
 
 // taskKey names a task in a dedupe key: its id and creation time.

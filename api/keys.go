@@ -84,6 +84,9 @@ func (s *Server) CreateAPIKey(ctx context.Context, me postgres.User, req CreateA
 	if err != nil {
 		return NewAPIKey{}, err
 	}
+	if err := activeUser(ctx, s.db, "user", req.User); err != nil {
+		return NewAPIKey{}, err
+	}
 	key, hash := NewKey()
 	k, err := s.db.IssueAPIKey(ctx, postgres.APIKey{UserID: req.User, Prefix: key[:7], ExpiresAt: expires}, hash)
 	if err != nil {

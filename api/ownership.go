@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -12,8 +11,8 @@ import (
 	"github.com/handoffhq/handoff/workflows"
 )
 
-// OwnershipRequest claims a task (To is left empty), or reassigns or delegates it to a
-// user.
+// OwnershipRequest claims or releases a task (To is left empty), or reassigns or
+// delegates it to a user.
 type OwnershipRequest struct {
 	TaskID  string `json:"-"`
 	To      string `json:"to"`
@@ -23,6 +22,12 @@ type OwnershipRequest struct {
 // ClaimTask makes the caller, a member of one of the task's groups, its only owner.
 func (s *Server) ClaimTask(ctx context.Context, me postgres.User, req OwnershipRequest) (Task, error) {
 	return s.changeOwnership(ctx, me, workflows.OwnershipClaim, req)
+}
+
+// ReleaseTask gives a claimed group task back to its groups: the claimant (or an admin)
+// lets go of it, and it is in every member's inbox again.
+func (s *Server) ReleaseTask(ctx context.Context, me postgres.User, req OwnershipRequest) (Task, error) {
+	return s.changeOwnership(ctx, me, workflows.OwnershipRelease, req)
 }
 
 // ReassignTask gives the task to another user in place of its assignees.
@@ -35,7 +40,7 @@ func (s *Server) DelegateTask(ctx context.Context, me postgres.User, req Ownersh
 	return s.changeOwnership(ctx, me, workflows.OwnershipDelegate, req)
 }
 
-// changeOwnership claims, reassigns or delegates a task through the run, which records
+// changeOwnership claims, releases, reassigns or delegates a task through the run, which records
 // who did it, when, from whom and to whom.
 func (s *Server) changeOwnership(ctx context.Context, me postgres.User, kind string, req OwnershipRequest) (Task, error) {
 	t, err := s.task(ctx, me, req.TaskID)
@@ -47,14 +52,18 @@ func (s *Server) changeOwnership(ctx context.Context, me postgres.User, kind str
 		if !mayWorkOn(me, t) {
 			return Task{}, problem(http.StatusForbidden, "only members of the task's groups may claim it")
 		}
+	case workflows.OwnershipRelease:
+		if t.ClaimedBy == "" {
+			return Task{}, problem(http.StatusConflict, fmt.Sprintf("task %s is not claimed", t.ID))
+		}
+		if t.ClaimedBy != me.ID && me.Role != roleAdmin {
+			return Task{}, problem(http.StatusForbidden, "only the task's claimant may release it")
+		}
 	default:
 		if req.To == "" {
 			return Task{}, invalid("to is required", FieldError{"to", "is required"})
 		}
-		if _, err := s.db.User(ctx, req.To); err != nil {
-			if errors.Is(err, postgres.ErrNotFound) {
-				return Task{}, invalid("unknown user", FieldError{"to", fmt.Sprintf("no user %q", req.To)})
-			}
+		if err := activeUser(ctx, s.db, "to", req.To); err != nil {
 			return Task{}, err
 		}
 	}
@@ -81,6 +90,10 @@ func (s *Server) claimTask(c echo.Context) error {
 	return s.ownershipHandler(c, s.ClaimTask, false)
 }
 
+func (s *Server) releaseTask(c echo.Context) error {
+	return s.ownershipHandler(c, s.ReleaseTask, false)
+}
+
 func (s *Server) reassignTask(c echo.Context) error {
 	return s.ownershipHandler(c, s.ReassignTask, true)
 }
@@ -89,7 +102,8 @@ func (s *Server) delegateTask(c echo.Context) error {
 	return s.ownershipHandler(c, s.DelegateTask, true)
 }
 
-// ownershipHandler decodes an ownership request (a claim may come without a body).
+// ownershipHandler decodes an ownership request (a claim or release may come without a
+// body).
 func (s *Server) ownershipHandler(c echo.Context, op func(context.Context, postgres.User, OwnershipRequest) (Task, error), body bool) error {
 	var req OwnershipRequest
 	if body || c.Request().ContentLength > 0 {

@@ -14,7 +14,7 @@ import (
 // leave an approval whose requester may not approve it (exclude_requester) to be decided
 // by the requester alone: nobody else who has not voted could then complete it.
 func (s *Server) checkRequesterDeadEnd(ctx context.Context, t postgres.Task, kind string, actor postgres.User, to string) error {
-	if t.Kind != string(definitions.KindApproval) || kind == workflows.OwnershipClaim {
+	if t.Kind != string(definitions.KindApproval) || kind == workflows.OwnershipClaim || kind == workflows.OwnershipRelease {
 		return nil
 	}
 	run, err := s.db.Run(ctx, t.RunID)

@@ -13,9 +13,9 @@
 //     task.completed / task.cancelled and, for approvals, one approval.approved or
 //     approval.rejected per vote; the journal riding along becomes decision,
 //     step.skipped, branch.skipped, wait.ended, reminder, overdue, escalation,
-//     task.claimed / task.reassigned / task.delegated, fixit.choice, step.sent_back and
-//     signal.rejected. Writes whose
-//     activity failed are ignored: the interpreter sends them again.
+//     task.claimed / task.released / task.reassigned / task.delegated, fixit.choice,
+//     step.sent_back and signal.rejected. Writes whose activity failed are ignored:
+//     the interpreter sends them again.
 //   - ActivityTaskScheduled / Completed / Failed of HTTPCall and Notify:
 //     integration.call, integration.result, integration.failed.
 //   - WorkflowExecutionUpdateAccepted of "event": event.received (dropped when the
@@ -58,6 +58,7 @@ const (
 
 	KindTaskAssigned   = "task.assigned"
 	KindTaskClaimed    = "task.claimed"
+	KindTaskReleased   = "task.released"
 	KindTaskReassigned = "task.reassigned"
 	KindTaskDelegated  = "task.delegated"
 	KindTaskCompleted  = "task.completed"
@@ -94,7 +95,7 @@ const (
 
 // Kinds lists every kind an audit trail can hold, in documentation order.
 var Kinds = []string{
-	KindRunStarted, KindTaskAssigned, KindTaskClaimed, KindTaskReassigned, KindTaskDelegated,
+	KindRunStarted, KindTaskAssigned, KindTaskClaimed, KindTaskReleased, KindTaskReassigned, KindTaskDelegated,
 	KindTaskCompleted, KindApproved, KindRejected, KindTaskCancelled,
 	KindDecision, KindStepSkipped, KindBranchSkipped, KindStepSentBack, KindWaitEnded,
 	KindReminder, KindOverdue, KindEscalation, KindFixItChoice, KindSignalRejected,

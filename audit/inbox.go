@@ -93,6 +93,7 @@ var journalKinds = map[string]string{
 // ownershipKinds maps an ownership change to its audit kind.
 var ownershipKinds = map[string]string{
 	workflows.OwnershipClaim:    KindTaskClaimed,
+	workflows.OwnershipRelease:  KindTaskReleased,
 	workflows.OwnershipReassign: KindTaskReassigned,
 	workflows.OwnershipDelegate: KindTaskDelegated,
 }

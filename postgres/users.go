@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/handoffhq/handoff/postgres/internal/dbsqlc"
 )
 
@@ -16,6 +18,16 @@ type User struct {
 	Groups          []string
 	Manager         string // user id or ""
 	CreatedAt       time.Time
+	// DeactivatedAt is when the user was deactivated; nil while active. A deactivated
+	// user authenticates nothing (Credential, SessionUser and the sign-in links find
+	// nobody) and is offered to nobody (FindPeople, GroupMembers, email recipients).
+	DeactivatedAt *time.Time
+}
+
+// UserChange is a partial update of a user: nil leaves a field as it is.
+type UserChange struct {
+	Name, Email, Role, Manager *string
+	Groups                     *[]string
 }
 
 // APIKey describes a stored API key. Only the SHA-256 (hex) of the key is
@@ -78,6 +90,47 @@ func (db *DB) UpsertUser(ctx context.Context, u User) (User, error) {
 		return User{}, fmt.Errorf("upsert user %s: %w", u.ID, interpretError(err))
 	}
 	return userFromRow(row), nil
+}
+
+// UpdateUser changes the fields of the user with id that c gives. ErrNotFound if
+// there is none.
+func (db *DB) UpdateUser(ctx context.Context, id string, c UserChange) (User, error) {
+	p := dbsqlc.UpdateUserParams{ID: id, Name: text(c.Name), Email: text(c.Email), Role: text(c.Role), Manager: text(c.Manager)}
+	if c.Groups != nil {
+		p.Groups = nonNil(*c.Groups)
+	}
+	row, err := db.q.UpdateUser(ctx, db.pool, p)
+	if err != nil {
+		return User{}, fmt.Errorf("update user %s: %w", id, interpretError(err))
+	}
+	return userFromRow(row), nil
+}
+
+// DeactivateUser deactivates the user with id (keeping the first time if they already
+// are) and ends their web sessions. ErrNotFound if there is none.
+func (db *DB) DeactivateUser(ctx context.Context, id string) (User, error) {
+	row, err := db.q.DeactivateUser(ctx, db.pool, id)
+	if err != nil {
+		return User{}, fmt.Errorf("deactivate user %s: %w", id, interpretError(err))
+	}
+	return userFromRow(row), nil
+}
+
+// ReactivateUser makes a deactivated user active again: their API keys work again
+// (unless revoked or expired); they sign in afresh. ErrNotFound if there is none.
+func (db *DB) ReactivateUser(ctx context.Context, id string) (User, error) {
+	row, err := db.q.ReactivateUser(ctx, db.pool, id)
+	if err != nil {
+		return User{}, fmt.Errorf("reactivate user %s: %w", id, interpretError(err))
+	}
+	return userFromRow(row), nil
+}
+
+func text(s *string) pgtype.Text {
+	if s == nil {
+		return pgtype.Text{}
+	}
+	return pgtype.Text{String: *s, Valid: true}
 }
 
 // User returns the user with id.
@@ -224,13 +277,14 @@ func userParams(u User) dbsqlc.UpsertUserParams {
 
 func userFromRow(r dbsqlc.User) User {
 	return User{
-		ID:        r.ID,
-		Name:      r.Name,
-		Email:     r.Email,
-		Role:      r.Role,
-		Groups:    nonNil(r.Groups),
-		Manager:   r.Manager,
-		CreatedAt: r.CreatedAt,
+		ID:            r.ID,
+		Name:          r.Name,
+		Email:         r.Email,
+		Role:          r.Role,
+		Groups:        nonNil(r.Groups),
+		Manager:       r.Manager,
+		CreatedAt:     r.CreatedAt,
+		DeactivatedAt: r.DeactivatedAt,
 	}
 }
 

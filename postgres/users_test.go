@@ -208,3 +208,88 @@ func TestFindPeople(t *testing.T) {
 	require.Equal(t, []string{"x_y"}, names("x_", 10))
 	require.Empty(t, names("_", 10))
 }
+
+func ptr[T any](v T) *T { return &v }
+
+// TestUserDeactivation: a partial update changes only what it names; a deactivated user's
+// API key, session and sign-in link sign nobody in, their sessions end, the picker and
+// group members leave them out; reactivated, the key works again and the sessions stay
+// ended.
+func TestUserDeactivation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newDB(t)
+	_, err := db.CreateUser(ctx, User{ID: "boss", Name: "Boss"})
+	require.NoError(t, err)
+	eve, err := db.CreateUser(ctx, User{ID: "eve", Name: "Eve Example", Email: "eve@example.com", Groups: []string{"ops"}, Manager: "boss"})
+	require.NoError(t, err)
+
+	name, groups := "Eve Other", []string{"ops", "hr"}
+	got, err := db.UpdateUser(ctx, "eve", UserChange{Name: &name, Groups: &groups})
+	require.NoError(t, err)
+	require.Equal(t, "Eve Other", got.Name)
+	require.Equal(t, []string{"ops", "hr"}, got.Groups)
+	require.Equal(t, "eve@example.com", got.Email, "left as it was")
+	require.Equal(t, "boss", got.Manager, "left as it was")
+	empty, none := "", []string{}
+	got, err = db.UpdateUser(ctx, "eve", UserChange{Manager: &empty, Groups: &none})
+	require.NoError(t, err)
+	require.Equal(t, "", got.Manager, "cleared")
+	require.Equal(t, []string{}, got.Groups, "cleared")
+	_, err = db.UpdateUser(ctx, "nobody", UserChange{Name: &name})
+	require.ErrorIs(t, err, ErrNotFound)
+	groups = []string{"ops"}
+	_, err = db.UpdateUser(ctx, "eve", UserChange{Groups: &groups})
+	require.NoError(t, err)
+
+	_, err = db.CreateAPIKey(ctx, "eve", "hk_eve", "eve-hash")
+	require.NoError(t, err)
+	require.NoError(t, db.CreateSession(ctx, "eve-session", "eve", time.Now().Add(time.Hour)))
+	require.NoError(t, db.CreateSignInLink(ctx, "eve-link", "eve", time.Now().Add(time.Hour)))
+	require.Nil(t, eve.DeactivatedAt)
+
+	off, err := db.DeactivateUser(ctx, "eve")
+	require.NoError(t, err)
+	require.NotNil(t, off.DeactivatedAt)
+	again, err := db.DeactivateUser(ctx, "eve")
+	require.NoError(t, err)
+	require.True(t, off.DeactivatedAt.Equal(*again.DeactivatedAt), "deactivating twice keeps the first time")
+	_, err = db.Credential(ctx, "eve-hash")
+	require.ErrorIs(t, err, ErrNotFound, "the key authenticates nobody")
+	_, err = db.SessionUser(ctx, "eve-session")
+	require.ErrorIs(t, err, ErrNotFound, "the session signs nobody in")
+	_, err = db.SignInLinkUser(ctx, "eve-link")
+	require.ErrorIs(t, err, ErrNotFound)
+	_, err = db.TakeSignInLink(ctx, "eve-link")
+	require.ErrorIs(t, err, ErrNotFound)
+	members, err := db.GroupMembers(ctx, "ops")
+	require.NoError(t, err)
+	require.Empty(t, members)
+	people, err := db.FindPeople(ctx, "eve", 10)
+	require.NoError(t, err)
+	require.Empty(t, people)
+	_, err = db.UpdateUser(ctx, "boss", UserChange{Manager: ptr("eve")})
+	require.NoError(t, err)
+	emailed, err := db.Recipients(ctx, []string{PrincipalUser, PrincipalGroup, PrincipalManagerOf}, []string{"eve", "ops", "boss"})
+	require.NoError(t, err)
+	require.Empty(t, emailed, "no email reaches a deactivated user, as themselves, a group member or a manager")
+	u, err := db.User(ctx, "eve")
+	require.NoError(t, err)
+	require.NotNil(t, u.DeactivatedAt, "still in the directory")
+	_, err = db.DeactivateUser(ctx, "nobody")
+	require.ErrorIs(t, err, ErrNotFound)
+
+	on, err := db.ReactivateUser(ctx, "eve")
+	require.NoError(t, err)
+	require.Nil(t, on.DeactivatedAt)
+	cred, err := db.Credential(ctx, "eve-hash")
+	require.NoError(t, err)
+	require.Equal(t, "eve", cred.User.ID)
+	_, err = db.SessionUser(ctx, "eve-session")
+	require.ErrorIs(t, err, ErrNotFound, "deactivating ended the session for good")
+	members, err = db.GroupMembers(ctx, "ops")
+	require.NoError(t, err)
+	require.Equal(t, []string{"eve"}, members)
+	_, err = db.ReactivateUser(ctx, "nobody")
+	require.ErrorIs(t, err, ErrNotFound)
+}

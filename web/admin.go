@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -12,8 +13,9 @@ import (
 )
 
 // The admin's pages: the directory and API keys. Each calls the API's operation of the
-// same name (CreateUser, ListUsers, GetUser, CreateAPIKey, ListAPIKeys, RevokeAPIKey),
-// which allows admins only and validates; a refusal is shown as the API words it.
+// same name (CreateUser, ListUsers, GetUser, UpdateUser, DeactivateUser, ReactivateUser,
+// CreateAPIKey, ListAPIKeys, RevokeAPIKey), which allows admins only and validates; a
+// refusal is shown as the API words it.
 
 // usersView is the directory page; Form is the add-a-user form as typed, with its errors.
 type usersView struct {
@@ -42,11 +44,7 @@ func (s *Server) addUser(c echo.Context) error {
 	req := api.CreateUserRequest{ID: strings.TrimSpace(c.FormValue("id")), Name: strings.TrimSpace(c.FormValue("name")),
 		Email: strings.TrimSpace(c.FormValue("email")), Role: c.FormValue("role"), Manager: strings.TrimSpace(c.FormValue("manager"))}
 	groups := c.FormValue("groups")
-	for _, g := range strings.Split(groups, ",") {
-		if g = strings.TrimSpace(g); g != "" {
-			req.Groups = append(req.Groups, g)
-		}
-	}
+	req.Groups = splitGroups(groups)
 	u, err := s.api.CreateUser(c.Request().Context(), user(c), req)
 	if v, ok := formProblem(err); ok {
 		v2 := usersView{Form: req, Groups: groups, Errors: v.fields, Error: v.detail}
@@ -56,6 +54,17 @@ func (s *Server) addUser(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/users/"+u.ID)
+}
+
+// splitGroups reads a comma-separated list of groups.
+func splitGroups(s string) []string {
+	var out []string
+	for _, g := range strings.Split(s, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // problemText is an API refusal a form shows: the detail and the fields at fault.
@@ -80,13 +89,26 @@ func formProblem(err error) (problemText, bool) {
 }
 
 // userView is one user's page with their API keys; NewKey is a key just created,
-// shown this once.
+// shown this once. Edit is the edit form as typed (the user's fields when it was not
+// sent), with its errors; Tasks are the open tasks that are theirs alone (assigned or
+// claimed), which an admin reassigns when the user has gone.
 type userView struct {
-	User    api.User
-	Keys    []api.APIKey
-	NewKey  *api.NewAPIKey
-	Expires string
-	Error   string
+	User        api.User
+	Keys        []api.APIKey
+	NewKey      *api.NewAPIKey
+	Expires     string
+	Error       string
+	Edit        userForm
+	EditErrors  map[string]string
+	EditError   string
+	StatusError string
+	Tasks       []api.ListedTask
+}
+
+// userForm is the edit form's values.
+type userForm struct {
+	Name, Email, Role, Groups, Manager string
+	Sent                               bool
 }
 
 func (s *Server) userPage(c echo.Context) error {
@@ -103,8 +125,62 @@ func (s *Server) renderUser(c echo.Context, status int, v userView) error {
 	if err != nil {
 		return err
 	}
+	tasks, err := s.api.ListTasks(ctx, me, api.TaskQuery{Assignee: u.ID, Limit: 200})
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks.Tasks {
+		if t.ClaimedBy == u.ID || t.ClaimedBy == "" && slices.Contains(t.Assignees, u.ID) {
+			v.Tasks = append(v.Tasks, t)
+		}
+	}
 	v.User, v.Keys = u, keys.APIKeys
+	if !v.Edit.Sent {
+		v.Edit = userForm{Name: u.Name, Email: u.Email, Role: u.Role, Groups: strings.Join(u.Groups, ", "), Manager: u.Manager}
+	}
 	return s.render(c, status, "admin_user", "", view{Title: u.Name, Page: v})
+}
+
+// editUser changes the user's fields to the form's (UpdateUser).
+func (s *Server) editUser(c echo.Context) error {
+	f := userForm{Name: strings.TrimSpace(c.FormValue("name")), Email: strings.TrimSpace(c.FormValue("email")),
+		Role: c.FormValue("role"), Groups: c.FormValue("groups"), Manager: strings.TrimSpace(c.FormValue("manager")), Sent: true}
+	groups := splitGroups(f.Groups)
+	if groups == nil {
+		groups = []string{}
+	}
+	req := api.UpdateUserRequest{Name: &f.Name, Email: &f.Email, Role: &f.Role, Groups: &groups, Manager: &f.Manager}
+	_, err := s.api.UpdateUser(c.Request().Context(), user(c), c.Param("id"), req)
+	if v, ok := formProblem(err); ok {
+		for field, msg := range v.fields {
+			if strings.HasPrefix(field, "groups[") {
+				v.fields["groups"] = msg // shown under the one input
+			}
+		}
+		return s.renderUser(c, v.status, userView{Edit: f, EditErrors: v.fields, EditError: v.detail})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/users/"+c.Param("id")+"?saved=1")
+}
+
+// setActive deactivates or reactivates the user (by the path's last part).
+func (s *Server) setActive(c echo.Context) error {
+	ctx, me, id := c.Request().Context(), user(c), c.Param("id")
+	var err error
+	if strings.HasSuffix(c.Path(), "/reactivate") {
+		_, err = s.api.ReactivateUser(ctx, me, id)
+	} else {
+		_, err = s.api.DeactivateUser(ctx, me, id)
+	}
+	if v, ok := formProblem(err); ok {
+		return s.renderUser(c, v.status, userView{StatusError: capital(v.detail) + "."})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/users/"+id)
 }
 
 // createKey issues a key for the user and shows it once, on this answer only: the

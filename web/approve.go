@@ -60,6 +60,9 @@ func (s *Server) approve(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if u.DeactivatedAt != nil {
+		return errDeactivated
+	}
 	_, err = s.api.CompleteTask(ctx, u, api.CompleteTaskRequest{TaskID: l.TaskID, Outcome: l.Outcome,
 		Comment: strings.TrimSpace(c.FormValue("comment")), Data: map[string]any{}})
 	v := approveView{Done: err == nil}
@@ -78,6 +81,9 @@ func (s *Server) renderApprove(c echo.Context, status int, v approveView, l post
 	u, err := s.db.User(ctx, l.UserID)
 	if err != nil {
 		return err
+	}
+	if u.DeactivatedAt != nil {
+		return errDeactivated
 	}
 	if v.Task, err = s.api.GetTask(ctx, u, l.TaskID); err != nil {
 		return err

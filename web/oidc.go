@@ -167,6 +167,8 @@ func (s *Server) directoryUser(ctx context.Context, idt *oidc.IDToken) (postgres
 		return u, failure(http.StatusForbidden, "You signed in as "+value+", but nobody in Handoff's directory goes by that "+claim+". Ask an admin to add you.")
 	case errors.Is(err, postgres.ErrConflict):
 		return u, failure(http.StatusForbidden, "Several Handoff users have the email "+value+"; ask an admin to make it unique.")
+	case err == nil && u.DeactivatedAt != nil:
+		return u, errDeactivated
 	}
 	return u, err
 }

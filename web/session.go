@@ -41,6 +41,9 @@ func hashToken(v string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// errDeactivated refuses to sign in, or to act for, a deactivated user.
+var errDeactivated = failure(http.StatusForbidden, "This person's Handoff account has been deactivated. Ask an admin to reactivate it.")
+
 // user is the signed-in person of a request that went through signedIn.
 func user(c echo.Context) postgres.User {
 	u, _ := c.Get(userKey).(postgres.User)
@@ -127,6 +130,9 @@ func (s *Server) devSignIn(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if u.DeactivatedAt != nil {
+		return errDeactivated
 	}
 	return s.startSession(c, u.ID, c.FormValue("next"))
 }

@@ -22,10 +22,11 @@ type taskView struct {
 	Form formView
 	// Comment is the comment as typed; Error a refusal that names no field.
 	Comment, Error string
-	// Open: the person may act on it now; Claim: they may claim it first.
-	Open, Claim bool
-	Picker      fieldView // the person picker of reassign and delegate
-	Outcomes    []api.Outcome
+	// Open: the person may act on it now; Claim: they may claim it first; Release: they
+	// hold a group's task and may give it back.
+	Open, Claim, Release bool
+	Picker               fieldView // the person picker of reassign and delegate
+	Outcomes             []api.Outcome
 }
 
 // taskPage shows a task: its run's summary and context, its form as the API resolves
@@ -51,6 +52,7 @@ func (s *Server) renderTask(c echo.Context, status int, t api.Task, vals url.Val
 	v.Open = t.Status == workflows.TaskOpen && api.MayWorkOn(me, t)
 	v.Claim = v.Open && t.ClaimedBy == "" && !slices.Contains(t.Assignees, me.ID) && len(t.CandidateGroups) > 0
 	v.Open = v.Open && !v.Claim // a group's task is claimed before it is worked on
+	v.Release = v.Open && t.ClaimedBy != "" && len(t.CandidateGroups) > 0
 	// The form resolved for the values shown and the run's context: two questions to the
 	// run, asked at once.
 	var (
@@ -157,6 +159,16 @@ func (s *Server) resolveTaskForm(c echo.Context) error {
 func (s *Server) claimTask(c echo.Context) error {
 	id := c.Param("id")
 	if _, err := s.api.ClaimTask(c.Request().Context(), user(c), api.OwnershipRequest{TaskID: id}); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/tasks/"+url.PathEscape(id))
+}
+
+// releaseTask gives the person's claimed task back to its groups (ReleaseTask) and
+// shows it again.
+func (s *Server) releaseTask(c echo.Context) error {
+	id := c.Param("id")
+	if _, err := s.api.ReleaseTask(c.Request().Context(), user(c), api.OwnershipRequest{TaskID: id}); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/tasks/"+url.PathEscape(id))

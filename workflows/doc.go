@@ -20,7 +20,7 @@
 //
 // # Rest points and the busy count
 //
-// People act through Updates — complete, claim, reassign, delegate, event, expedite —
+// People act through Updates — complete, claim, release, reassign, delegate, event, expedite —
 // whose validators refuse a bad request before anything is written to history, and
 // through the signal complete (from the Temporal CLI or Web, checked in the workflow).
 // An Update answers with the run as it stands after the change: its handler applies the

@@ -32,6 +32,7 @@ func (r *run) registerHandlers() error {
 	}{
 		{UpdateComplete, r.handleComplete, r.validateComplete},
 		{UpdateClaim, r.handleOwnership, r.validateOwnership},
+		{UpdateRelease, r.handleOwnership, r.validateOwnership},
 		{UpdateReassign, r.handleOwnership, r.validateOwnership},
 		{UpdateDelegate, r.handleOwnership, r.validateOwnership},
 		{UpdateEvent, r.handleEvent, r.validateEvent},
@@ -266,7 +267,7 @@ func (r *run) apply(req CompleteRequest, data map[string]any) Task {
 	return *t
 }
 
-// validateOwnership checks a claim, reassignment or delegation.
+// validateOwnership checks a claim, release, reassignment or delegation.
 func (r *run) validateOwnership(req OwnershipRequest) error {
 	_, err := r.checkOwnership(req)
 	return err
@@ -289,6 +290,14 @@ func (r *run) checkOwnership(req OwnershipRequest) (*Task, error) {
 		if !req.Admin && !t.eligible(req.Actor, req.ActorGroups, false) {
 			return nil, notEligible(req.Actor, "claim", t.ID)
 		}
+	case OwnershipRelease:
+		if t.ClaimedBy == "" {
+			return nil, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("task %s is not claimed", t.ID), ErrTypeTaskNotOpen, nil)
+		}
+		if !req.Admin && t.ClaimedBy != req.Actor {
+			return nil, notEligible(req.Actor, "release", t.ID)
+		}
 	case OwnershipReassign, OwnershipDelegate:
 		if req.To == "" {
 			return nil, temporal.NewNonRetryableApplicationError("to is required", ErrTypeBadRequest, nil)
@@ -303,8 +312,8 @@ func (r *run) checkOwnership(req OwnershipRequest) (*Task, error) {
 	return t, nil
 }
 
-// handleOwnership claims, reassigns or delegates a task and writes the new assignment
-// to the inbox before answering.
+// handleOwnership claims, releases, reassigns or delegates a task and writes the new
+// assignment to the inbox before answering.
 func (r *run) handleOwnership(ctx workflow.Context, req OwnershipRequest) (Task, error) {
 	t, err := r.checkOwnership(req)
 	if err != nil {
@@ -314,6 +323,8 @@ func (r *run) handleOwnership(ctx workflow.Context, req OwnershipRequest) (Task,
 	switch req.Kind {
 	case OwnershipClaim:
 		t.ClaimedBy = req.Actor
+	case OwnershipRelease:
+		t.ClaimedBy = ""
 	case OwnershipReassign:
 		t.Assignees, t.CandidateGroups, t.ClaimedBy = []string{req.To}, []string{}, ""
 	case OwnershipDelegate:

@@ -223,6 +223,48 @@ steps:
 	require.Len(t, journalKinds(h.inbox.journal()), 3)
 }
 
+// TestRelease: only the claimant (or an admin) releases a claimed task, which goes back
+// to its group; a task not claimed is not released.
+func TestRelease(t *testing.T) {
+	src := `key: release
+name: Release
+roles:
+  team: {group: finance}
+steps:
+  - {id: pay, title: Pay, assignee: team}
+`
+	h, in := newHarness(t, src)
+	finance := []string{"finance"}
+	var stranger, release, again, reclaim, byAdmin *updateOutcome
+	var done *outcome
+	own := func(kind, actor string, admin bool) *updateOutcome {
+		return h.update(kind, OwnershipRequest{Kind: kind, TaskID: taskID("pay"), Actor: actor, ActorGroups: finance, Admin: admin, Comment: "busy"})
+	}
+	h.at(1*time.Minute, func() { own(UpdateClaim, "fay", false) })
+	h.at(2*time.Minute, func() { stranger = own(UpdateRelease, "gus", false) })
+	h.at(3*time.Minute, func() { release = own(UpdateRelease, "fay", false) })
+	h.at(4*time.Minute, func() { again = own(UpdateRelease, "fay", false) })
+	h.at(5*time.Minute, func() { reclaim = own(UpdateClaim, "gus", false) })
+	h.at(6*time.Minute, func() { byAdmin = own(UpdateRelease, "admin", true) })
+	h.at(7*time.Minute, func() { done = h.complete(CompleteRequest{TaskID: taskID("pay"), Actor: "fay", ActorGroups: finance}) })
+	st, err := h.run(in)
+	require.NoError(t, err)
+	require.ErrorContains(t, stranger.err, "gus may not release")
+	require.NoError(t, release.err)
+	require.Empty(t, release.value.(Task).ClaimedBy)
+	require.Equal(t, []string{"finance"}, release.value.(Task).CandidateGroups)
+	require.ErrorContains(t, again.err, "is not claimed")
+	require.NoError(t, reclaim.err)
+	require.Equal(t, "gus", reclaim.value.(Task).ClaimedBy, "back with the group, another member claims it")
+	require.NoError(t, byAdmin.err)
+	history := byAdmin.value.(Task).History
+	require.Len(t, history, 4)
+	require.Equal(t, TaskEvent{At: history[1].At, Kind: "release", Actor: "fay", From: "fay", To: "group:finance", Detail: "busy"}, history[1])
+	require.Equal(t, TaskEvent{At: history[3].At, Kind: "release", Actor: "admin", From: "gus", To: "group:finance", Detail: "busy"}, history[3])
+	require.NoError(t, done.err)
+	require.Equal(t, "fay", step(st, "pay").CompletedBy)
+}
+
 func journalKinds(entries []JournalEntry) []string {
 	out := make([]string, 0, len(entries))
 	for _, e := range entries {

@@ -22,8 +22,10 @@ const (
 	// (brief from interpreter version 3, brief.go); the API sends it with the start so
 	// that the 201 names the first open tasks.
 	UpdateSettle = "settle"
-	// UpdateClaim, UpdateReassign and UpdateDelegate change who holds a task.
+	// UpdateClaim, UpdateRelease, UpdateReassign and UpdateDelegate change who holds a
+	// task.
 	UpdateClaim    = "claim"
+	UpdateRelease  = "release"
 	UpdateReassign = "reassign"
 	UpdateDelegate = "delegate"
 	// UpdateEvent delivers a named external event to the run (a wait step).
@@ -213,11 +215,12 @@ type Notification struct {
 // Ownership changes.
 const (
 	OwnershipClaim    = "claim"
+	OwnershipRelease  = "release" // the claimant gives a group's task back to the group
 	OwnershipReassign = "reassign"
 	OwnershipDelegate = "delegate"
 )
 
-// OwnershipRequest claims, reassigns or delegates a task. The API checks that To is a
+// OwnershipRequest claims, releases, reassigns or delegates a task. The API checks that To is a
 // known user before sending it.
 type OwnershipRequest struct {
 	Kind        string   `json:"kind"`

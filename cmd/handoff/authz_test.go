@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,6 +71,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/v1/tasks/" + taskID + "/complete", valid, []int{401, 401, 404, 404, 0, 0, 403}},
 		{"GET", "/v1/users", nil, []int{401, 401, 403, 403, 200, 403, 403}},
 		{"GET", "/v1/users/alice", nil, []int{401, 401, 403, 403, 200, 403, 403}},
+		{"PATCH", "/v1/users/bob", func() any { return map[string]any{"name": "Bob"} }, []int{401, 401, 403, 403, 200, 403, 403}},
+		{"POST", "/v1/users/nobody/deactivate", nil, []int{401, 401, 403, 403, 404, 403, 403}},
+		{"POST", "/v1/users/bob/reactivate", nil, []int{401, 401, 403, 403, 200, 403, 403}},
+		{"POST", "/v1/tasks/" + taskID + "/release", nil, []int{401, 401, 404, 404, 409, 409, 409}},
 		{"POST", "/v1/users", func() any { return map[string]any{"id": "new-" + fmt.Sprint(len(s.keys)), "name": "N"} }, []int{401, 401, 403, 403, 201, 403, 403}},
 		{"POST", "/v1/api-keys", func() any { return map[string]any{"user": "bob"} }, []int{401, 401, 403, 403, 201, 403, 403}},
 		{"GET", "/v1/api-keys?user=bob", nil, []int{401, 401, 403, 403, 200, 403, 403}},
@@ -161,6 +166,26 @@ func TestGroupTaskInbox(t *testing.T) {
 	require.Empty(t, s.do("alice", "GET", "/v1/tasks?assignee=me", nil).must(t, http.StatusOK)["tasks"],
 		"once claimed, it leaves the other members' inboxes")
 	require.Len(t, s.do("hugo", "GET", "/v1/tasks?assignee=me", nil).must(t, http.StatusOK)["tasks"], 1)
+
+	// Released by its claimant (and nobody else): back in every member's inbox.
+	s.do("alice", "POST", "/v1/tasks/"+id+"/release", nil).problem(t, http.StatusForbidden)
+	released := s.do("hugo", "POST", "/v1/tasks/"+id+"/release", map[string]any{"comment": "no time"}).must(t, http.StatusOK)
+	require.Nil(t, released["claimed_by"])
+	require.Equal(t, []any{"hr"}, released["candidate_groups"])
+	s.do("hugo", "POST", "/v1/tasks/"+id+"/release", nil).problem(t, http.StatusConflict) // not claimed now
+	for _, who := range []string{"alice", "hugo"} {
+		require.Len(t, s.do(who, "GET", "/v1/tasks?assignee=me", nil).must(t, http.StatusOK)["tasks"], 1, "%s sees it again", who)
+	}
+	audit := s.do("admin", "GET", "/v1/runs/"+run["id"].(string)+"/audit", nil).must(t, http.StatusOK)["events"].([]any)
+	require.True(t, slices.ContainsFunc(audit, func(e any) bool {
+		ev := e.(map[string]any)
+		d, _ := ev["detail"].(map[string]any)
+		return ev["kind"] == "task.released" && ev["actor"] == "hugo" && d["from"] == "hugo" && d["to"] == "group:hr" && d["comment"] == "no time"
+	}), "the release in the audit trail: %v", audit)
+	claimed = s.do("alice", "POST", "/v1/tasks/"+id+"/claim", nil).must(t, http.StatusOK)
+	require.Equal(t, "alice", claimed["claimed_by"])
+	s.do("alice", "POST", "/v1/tasks/"+id+"/release", nil).must(t, http.StatusOK)
+	s.do("hugo", "POST", "/v1/tasks/"+id+"/claim", nil).must(t, http.StatusOK)
 
 	s.do("alice", "POST", "/v1/tasks/"+id+"/complete", map[string]any{"data": map[string]any{"done": true}}).
 		problem(t, http.StatusForbidden)

@@ -130,7 +130,7 @@ func newUsersCmd(cfg *Config) *cobra.Command {
 	add.Flags().StringVar(&u.Role, "role", "member", "admin, designer, auditor (sees every run) or member")
 	add.Flags().StringVar(&groups, "groups", "", "comma-separated group names")
 	add.Flags().StringVar(&u.Manager, "manager", "", "user id of the manager")
-	users.AddCommand(add, newUsersListCmd(cfg))
+	users.AddCommand(add, newUsersListCmd(cfg), newUsersUpdateCmd(cfg), newUsersActiveCmd(cfg, true), newUsersActiveCmd(cfg, false))
 	return users
 }
 

@@ -111,9 +111,61 @@ func TestUsersList(t *testing.T) {
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	require.Len(t, lines, 3, out)
-	require.Equal(t, []string{"ID", "NAME", "ROLE", "EMAIL", "GROUPS", "MANAGER"}, strings.Fields(lines[0]))
-	require.Equal(t, []string{"ada", "Ada", "Admin", "admin", "ada@example.com", "-", "-"}, strings.Fields(lines[1]))
-	require.Equal(t, []string{"bob", "Bob", "member", "-", "finance,hr", "ada"}, strings.Fields(lines[2]))
+	require.Equal(t, []string{"ID", "NAME", "ROLE", "EMAIL", "GROUPS", "MANAGER", "STATUS"}, strings.Fields(lines[0]))
+	require.Equal(t, []string{"ada", "Ada", "Admin", "admin", "ada@example.com", "-", "-", "active"}, strings.Fields(lines[1]))
+	require.Equal(t, []string{"bob", "Bob", "member", "-", "finance,hr", "ada", "active"}, strings.Fields(lines[2]))
+}
+
+// TestUsersUpdate: `handoff users update` changes only the flags given, names every
+// field at fault by the API's rules; `deactivate` and `reactivate` show in `list`.
+func TestUsersUpdate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testenv.DatabaseURL(t)
+	db, err := postgres.Open(ctx, url)
+	require.NoError(t, err)
+	t.Cleanup(db.Close)
+	require.NoError(t, db.Migrate(ctx))
+	for _, u := range []postgres.User{
+		{ID: "ada", Name: "Ada Admin", Role: "admin"},
+		{ID: "bob", Name: "Bob", Role: "member", Email: "bob@example.com", Groups: []string{"finance"}, Manager: "ada"},
+		{ID: "gone", Name: "Gone"},
+	} {
+		_, err := db.CreateUser(ctx, u)
+		require.NoError(t, err)
+	}
+	cfg := Config{DatabaseURL: url}
+	out, err := runCLI(t, cfg, "users", "update", "bob", "--role", "designer", "--groups", "hr,ops")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "user bob (Bob, designer) saved")
+	bob, err := db.User(ctx, "bob")
+	require.NoError(t, err)
+	require.Equal(t, []string{"hr", "ops"}, bob.Groups)
+	require.Equal(t, "bob@example.com", bob.Email, "not given, kept")
+	require.Equal(t, "ada", bob.Manager, "not given, kept")
+
+	_, err = runCLI(t, cfg, "users", "update", "bob", "--role", "boss", "--email", "nope", "--manager", "bob")
+	require.ErrorContains(t, err, "role: must be admin, designer, auditor or member")
+	require.ErrorContains(t, err, "email: is not an email address")
+	require.ErrorContains(t, err, "manager: a user cannot manage themselves")
+	_, err = runCLI(t, cfg, "users", "update", "bob")
+	require.ErrorContains(t, err, "nothing to change")
+	_, err = runCLI(t, cfg, "users", "update", "nobody", "--name", "N")
+	require.ErrorContains(t, err, `user "nobody"`)
+
+	out, err = runCLI(t, cfg, "users", "deactivate", "gone")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "user gone deactivated:")
+	_, err = runCLI(t, cfg, "users", "update", "bob", "--manager", "gone")
+	require.ErrorContains(t, err, `manager: user "gone" is deactivated`)
+	out, err = runCLI(t, cfg, "users", "list")
+	require.NoError(t, err)
+	require.Regexp(t, `(?m)^gone\s+Gone\s+member\s+-\s+-\s+-\s+deactivated:`, out)
+	out, err = runCLI(t, cfg, "users", "reactivate", "gone")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "user gone active")
+	_, err = runCLI(t, cfg, "users", "deactivate", "nobody")
+	require.ErrorContains(t, err, `no user "nobody"`)
 }
 
 // TestHealthCommand: `handoff health` succeeds on a ready API and fails otherwise.

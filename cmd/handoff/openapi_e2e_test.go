@@ -116,6 +116,9 @@ func TestOpenAPIConformance(t *testing.T) {
 	budget := c.waitForTask("bob")
 	c.call("mallory", "POST", budget+"/claim", nil).problem(t, http.StatusNotFound)
 	c.call("bob", "POST", budget+"/claim", nil).must(t, http.StatusOK)
+	c.call("bob", "POST", budget+"/release", map[string]any{"comment": "later"}).must(t, http.StatusOK)
+	c.call("bob", "POST", budget+"/release", nil).problem(t, http.StatusConflict)
+	c.call("bob", "POST", budget+"/claim", nil).must(t, http.StatusOK)
 	c.call("bob", "POST", budget+"/complete", map[string]any{"data": map[string]any{"ok": true}}).must(t, http.StatusOK)
 	approve := c.waitForTask("dana")
 	c.call("dana", "POST", approve+"/complete", map[string]any{"outcome": "approved", "comment": "fine"}).must(t, http.StatusOK)
@@ -151,6 +154,13 @@ func TestOpenAPIConformance(t *testing.T) {
 	c.call("admin", "GET", "/v1/users/alice", nil).must(t, http.StatusOK)
 	c.refused("admin", "POST", "/v1/users", map[string]any{"id": "Eve!", "name": ""}).problem(t, http.StatusUnprocessableEntity)
 	c.call("admin", "POST", "/v1/api-keys", map[string]any{"user": "bob"}).must(t, http.StatusCreated)
+	c.call("admin", "PATCH", "/v1/users/bob", map[string]any{"name": "Bob B", "groups": []string{"finance"}}).must(t, http.StatusOK)
+	c.call("admin", "PATCH", "/v1/users/bob", map[string]any{"email": "no"}).problem(t, http.StatusUnprocessableEntity)
+	c.call("admin", "PATCH", "/v1/users/nobody", map[string]any{"name": "N"}).problem(t, http.StatusNotFound)
+	c.call("admin", "POST", "/v1/users/mallory/deactivate", nil).must(t, http.StatusOK)
+	c.call("mallory", "GET", "/v1/tasks", nil).problem(t, http.StatusUnauthorized)
+	c.call("admin", "POST", "/v1/users/admin/deactivate", nil).problem(t, http.StatusConflict)
+	c.call("admin", "POST", "/v1/users/mallory/reactivate", nil).must(t, http.StatusOK)
 }
 
 // waitForTask polls user's inbox until it holds one open task and returns its path.

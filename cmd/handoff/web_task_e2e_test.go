@@ -143,8 +143,8 @@ const inboxTitles = `[...document.querySelectorAll("#inbox-list .title")].map(e 
 // validate rule shown next to its field with every typed value kept, a table's rows
 // added and removed, a completion that puts the next task in the next assignees'
 // inboxes without a reload; an approval with its policy, votes and a comment; a group
-// task claimed by one member leaving the other's inbox; reassigning to a person picked
-// from the directory.
+// task claimed by one member leaving the other's inbox, released and back in it live;
+// reassigning to a person picked from the directory.
 func TestWebTaskPage(t *testing.T) {
 	s, idp := oidcWebStack(t)
 	s.do("dana", "POST", "/v1/definitions", webExpense).must(t, http.StatusCreated)
@@ -285,6 +285,17 @@ func TestWebTaskPage(t *testing.T) {
 	fay.Do(chromedp.Click(`form.claim button`, chromedp.NodeVisible))
 	fay.WaitFor(`!document.querySelector("form.claim") && document.querySelector(".meta").textContent.includes("claimed by fay")`, "the task claimed")
 	gus.WaitFor(`document.querySelectorAll("#inbox-list .task").length === 0`, "the claimed task to leave gus's inbox")
+	gus.Do(chromedp.Evaluate[chromedp.Void](`window.sameDocument = true`))
+	// fay releases it: back in gus's inbox without a reload; she claims it again.
+	require.Contains(t, fay.Text("form.release"), "finance group")
+	fay.Axe()
+	fay.Do(chromedp.Click(`form.release button`, chromedp.NodeVisible))
+	fay.WaitFor(`!!document.querySelector("form.claim") && !document.querySelector(".meta").textContent.includes("claimed by")`, "the task released")
+	waitInbox(gus, pay, true)
+	require.True(t, testenv.Eval[bool](gus, `window.sameDocument === true`), "gus's page was not reloaded")
+	fay.Do(chromedp.Click(`form.claim button`, chromedp.NodeVisible))
+	fay.WaitFor(`!!document.querySelector("form.release") && document.querySelector(".meta").textContent.includes("claimed by fay")`, "the task claimed again")
+	gus.WaitFor(`document.querySelectorAll("#inbox-list .task").length === 0`, "the task to leave gus's inbox again")
 	ivy := signIn(t, s, idp, "ivy@example.com")
 	res := testenv.Value(ivy, chromedp.NavigateResponse(s.url+"/tasks/"+taskID))
 	require.EqualValues(t, http.StatusNotFound, res.Status, "a task of a run ivy may not see")

@@ -10,24 +10,24 @@ ON CONFLICT (dedupe_key) DO NOTHING;
 -- Queues one email per recipient about a task as the projection holds it now, so
 -- it runs after the task is written. Each wanted row names users to tell: kind
 -- 'user' (that user), 'group' (its members) or 'manager_of' (that user's manager).
--- Users without an email address are skipped. Dedupe key: key || '/' || user id. The
--- task carries its definition's time zone, in which the email shows the due time. The
--- rows carry the write that queued them (@sync_write '' for writes of older runs).
+-- Users without an email address, and deactivated users, are skipped. Dedupe key:
+-- key || '/' || user id. The task carries its definition's time zone, in which the
+-- email shows the due time. The rows carry the write that queued them (@sync_write '' for writes of older runs).
 WITH wanted AS (
     SELECT * FROM ROWS FROM (unnest(@keys::text[]), unnest(@events::text[]), unnest(@task_ids::text[]),
                             unnest(@kinds::text[]), unnest(@principals::text[]))
         AS w (key, event, task_id, kind, principal)
 ), recipients AS (
     SELECT w.key, w.event, w.task_id, u.id AS user_id, u.email
-    FROM wanted w JOIN users u ON w.kind = 'user' AND u.id = w.principal
+    FROM wanted w JOIN users u ON w.kind = 'user' AND u.id = w.principal AND u.deactivated_at IS NULL
     UNION
     SELECT w.key, w.event, w.task_id, u.id, u.email
-    FROM wanted w JOIN users u ON w.kind = 'group' AND u.groups @> ARRAY[w.principal]
+    FROM wanted w JOIN users u ON w.kind = 'group' AND u.groups @> ARRAY[w.principal] AND u.deactivated_at IS NULL
     UNION
     SELECT w.key, w.event, w.task_id, u.id, u.email
     FROM wanted w
     JOIN users m ON w.kind = 'manager_of' AND m.id = w.principal
-    JOIN users u ON u.id = m.manager
+    JOIN users u ON u.id = m.manager AND u.deactivated_at IS NULL
 )
 INSERT INTO outbox (kind, payload, dedupe_key, run_id, sync_seq, sync_write)
 SELECT 'email',
@@ -103,20 +103,20 @@ WHERE run_id = @run_id AND sync_seq >= @sync_seq AND sync_write <> '' AND sync_w
 
 -- name: Recipients :many
 -- The users principals name, with their email addresses: kind 'user' (that user),
--- 'group' (its members) or 'manager_of' (that user's manager).
+-- 'group' (its members) or 'manager_of' (that user's manager); deactivated users are left out.
 WITH wanted AS (
     SELECT * FROM ROWS FROM (unnest(@kinds::text[]), unnest(@principals::text[])) AS w (kind, principal)
 )
 SELECT w.kind::text AS kind, w.principal::text AS principal, u.id AS user_id, u.email
-FROM wanted w JOIN users u ON w.kind = 'user' AND u.id = w.principal
+FROM wanted w JOIN users u ON w.kind = 'user' AND u.id = w.principal AND u.deactivated_at IS NULL
 UNION ALL
 SELECT w.kind, w.principal, u.id, u.email
-FROM wanted w JOIN users u ON w.kind = 'group' AND u.groups @> ARRAY[w.principal]
+FROM wanted w JOIN users u ON w.kind = 'group' AND u.groups @> ARRAY[w.principal] AND u.deactivated_at IS NULL
 UNION ALL
 SELECT w.kind, w.principal, u.id, u.email
 FROM wanted w
 JOIN users m ON w.kind = 'manager_of' AND m.id = w.principal
-JOIN users u ON u.id = m.manager;
+JOIN users u ON u.id = m.manager AND u.deactivated_at IS NULL;
 
 -- name: ClaimOutbox :many
 -- Takes up to lim due deliveries: counts the attempt and leases them until

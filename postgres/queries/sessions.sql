@@ -5,11 +5,11 @@ INSERT INTO web_sessions (id_hash, user_id, expires_at)
 VALUES (@id_hash, @user_id, @expires_at);
 
 -- name: WebSessionUser :one
--- The user of a session that has not expired.
+-- The user of a session that has not expired, unless deactivated.
 SELECT u.*
 FROM web_sessions s
 JOIN users u ON u.id = s.user_id
-WHERE s.id_hash = @id_hash AND s.expires_at > now();
+WHERE s.id_hash = @id_hash AND s.expires_at > now() AND u.deactivated_at IS NULL;
 
 -- name: DeleteWebSession :exec
 DELETE FROM web_sessions WHERE id_hash = @id_hash;
@@ -36,17 +36,18 @@ INSERT INTO web_sign_in_links (token_hash, user_id, expires_at)
 VALUES (@token_hash, @user_id, @expires_at);
 
 -- name: WebSignInLinkUser :one
--- The user a link that is still good signs in, without using it.
+-- The user a link that is still good signs in (not a deactivated one), without using it.
 SELECT u.*
 FROM web_sign_in_links l
 JOIN users u ON u.id = l.user_id
-WHERE l.token_hash = @token_hash AND l.expires_at > now();
+WHERE l.token_hash = @token_hash AND l.expires_at > now() AND u.deactivated_at IS NULL;
 
 -- name: TakeWebSignInLink :one
--- Uses a link once: it is deleted as it is read.
-DELETE FROM web_sign_in_links
-WHERE token_hash = @token_hash AND expires_at > now()
-RETURNING user_id;
+-- Uses a link once: it is deleted as it is read (a deactivated user's is not found).
+DELETE FROM web_sign_in_links l
+USING users u
+WHERE l.token_hash = @token_hash AND l.expires_at > now() AND u.id = l.user_id AND u.deactivated_at IS NULL
+RETURNING l.user_id;
 
 -- name: UsersByEmail :many
 -- Directory users whose email is this one, ignoring case (at most two are read: more

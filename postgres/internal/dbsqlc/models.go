@@ -137,13 +137,14 @@ type Task struct {
 }
 
 type User struct {
-	ID        string
-	Name      string
-	Email     string
-	Role      string
-	Groups    []string
-	Manager   string
-	CreatedAt time.Time
+	ID            string
+	Name          string
+	Email         string
+	Role          string
+	Groups        []string
+	Manager       string
+	CreatedAt     time.Time
+	DeactivatedAt *time.Time
 }
 
 type WebApprovalLink struct {

@@ -201,15 +201,15 @@ WITH wanted AS (
         AS w (key, event, task_id, kind, principal)
 ), recipients AS (
     SELECT w.key, w.event, w.task_id, u.id AS user_id, u.email
-    FROM wanted w JOIN users u ON w.kind = 'user' AND u.id = w.principal
+    FROM wanted w JOIN users u ON w.kind = 'user' AND u.id = w.principal AND u.deactivated_at IS NULL
     UNION
     SELECT w.key, w.event, w.task_id, u.id, u.email
-    FROM wanted w JOIN users u ON w.kind = 'group' AND u.groups @> ARRAY[w.principal]
+    FROM wanted w JOIN users u ON w.kind = 'group' AND u.groups @> ARRAY[w.principal] AND u.deactivated_at IS NULL
     UNION
     SELECT w.key, w.event, w.task_id, u.id, u.email
     FROM wanted w
     JOIN users m ON w.kind = 'manager_of' AND m.id = w.principal
-    JOIN users u ON u.id = m.manager
+    JOIN users u ON u.id = m.manager AND u.deactivated_at IS NULL
 )
 INSERT INTO outbox (kind, payload, dedupe_key, run_id, sync_seq, sync_write)
 SELECT 'email',
@@ -240,9 +240,9 @@ type EnqueueTaskEmailsParams struct {
 // Queues one email per recipient about a task as the projection holds it now, so
 // it runs after the task is written. Each wanted row names users to tell: kind
 // 'user' (that user), 'group' (its members) or 'manager_of' (that user's manager).
-// Users without an email address are skipped. Dedupe key: key || '/' || user id. The
-// task carries its definition's time zone, in which the email shows the due time. The
-// rows carry the write that queued them (@sync_write ” for writes of older runs).
+// Users without an email address, and deactivated users, are skipped. Dedupe key:
+// key || '/' || user id. The task carries its definition's time zone, in which the
+// email shows the due time. The rows carry the write that queued them (@sync_write ” for writes of older runs).
 func (q *Queries) EnqueueTaskEmails(ctx context.Context, db DBTX, arg EnqueueTaskEmailsParams) error {
 	_, err := db.Exec(ctx, enqueueTaskEmails,
 		arg.SyncSeq,
@@ -400,15 +400,15 @@ WITH wanted AS (
     SELECT kind, principal FROM ROWS FROM (unnest($1::text[]), unnest($2::text[])) AS w (kind, principal)
 )
 SELECT w.kind::text AS kind, w.principal::text AS principal, u.id AS user_id, u.email
-FROM wanted w JOIN users u ON w.kind = 'user' AND u.id = w.principal
+FROM wanted w JOIN users u ON w.kind = 'user' AND u.id = w.principal AND u.deactivated_at IS NULL
 UNION ALL
 SELECT w.kind, w.principal, u.id, u.email
-FROM wanted w JOIN users u ON w.kind = 'group' AND u.groups @> ARRAY[w.principal]
+FROM wanted w JOIN users u ON w.kind = 'group' AND u.groups @> ARRAY[w.principal] AND u.deactivated_at IS NULL
 UNION ALL
 SELECT w.kind, w.principal, u.id, u.email
 FROM wanted w
 JOIN users m ON w.kind = 'manager_of' AND m.id = w.principal
-JOIN users u ON u.id = m.manager
+JOIN users u ON u.id = m.manager AND u.deactivated_at IS NULL
 `
 
 type RecipientsParams struct {
@@ -424,7 +424,7 @@ type RecipientsRow struct {
 }
 
 // The users principals name, with their email addresses: kind 'user' (that user),
-// 'group' (its members) or 'manager_of' (that user's manager).
+// 'group' (its members) or 'manager_of' (that user's manager); deactivated users are left out.
 func (q *Queries) Recipients(ctx context.Context, db DBTX, arg RecipientsParams) ([]RecipientsRow, error) {
 	rows, err := db.Query(ctx, recipients, arg.Kinds, arg.Principals)
 	if err != nil {

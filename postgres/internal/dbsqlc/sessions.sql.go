@@ -189,12 +189,13 @@ func (q *Queries) TakeWebSignIn(ctx context.Context, db DBTX, stateHash string) 
 }
 
 const takeWebSignInLink = `-- name: TakeWebSignInLink :one
-DELETE FROM web_sign_in_links
-WHERE token_hash = $1 AND expires_at > now()
-RETURNING user_id
+DELETE FROM web_sign_in_links l
+USING users u
+WHERE l.token_hash = $1 AND l.expires_at > now() AND u.id = l.user_id AND u.deactivated_at IS NULL
+RETURNING l.user_id
 `
 
-// Uses a link once: it is deleted as it is read.
+// Uses a link once: it is deleted as it is read (a deactivated user's is not found).
 func (q *Queries) TakeWebSignInLink(ctx context.Context, db DBTX, tokenHash string) (string, error) {
 	row := db.QueryRow(ctx, takeWebSignInLink, tokenHash)
 	var user_id string
@@ -233,7 +234,7 @@ func (q *Queries) UseApprovalLink(ctx context.Context, db DBTX, tokenHash string
 }
 
 const usersByEmail = `-- name: UsersByEmail :many
-SELECT id, name, email, role, groups, manager, created_at FROM users WHERE lower(email) = lower($1::text) ORDER BY id LIMIT 2
+SELECT id, name, email, role, groups, manager, created_at, deactivated_at FROM users WHERE lower(email) = lower($1::text) ORDER BY id LIMIT 2
 `
 
 // Directory users whose email is this one, ignoring case (at most two are read: more
@@ -255,6 +256,7 @@ func (q *Queries) UsersByEmail(ctx context.Context, db DBTX, email string) ([]Us
 			&i.Groups,
 			&i.Manager,
 			&i.CreatedAt,
+			&i.DeactivatedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -267,13 +269,13 @@ func (q *Queries) UsersByEmail(ctx context.Context, db DBTX, email string) ([]Us
 }
 
 const webSessionUser = `-- name: WebSessionUser :one
-SELECT u.id, u.name, u.email, u.role, u.groups, u.manager, u.created_at
+SELECT u.id, u.name, u.email, u.role, u.groups, u.manager, u.created_at, u.deactivated_at
 FROM web_sessions s
 JOIN users u ON u.id = s.user_id
-WHERE s.id_hash = $1 AND s.expires_at > now()
+WHERE s.id_hash = $1 AND s.expires_at > now() AND u.deactivated_at IS NULL
 `
 
-// The user of a session that has not expired.
+// The user of a session that has not expired, unless deactivated.
 func (q *Queries) WebSessionUser(ctx context.Context, db DBTX, idHash string) (User, error) {
 	row := db.QueryRow(ctx, webSessionUser, idHash)
 	var i User
@@ -285,18 +287,19 @@ func (q *Queries) WebSessionUser(ctx context.Context, db DBTX, idHash string) (U
 		&i.Groups,
 		&i.Manager,
 		&i.CreatedAt,
+		&i.DeactivatedAt,
 	)
 	return i, err
 }
 
 const webSignInLinkUser = `-- name: WebSignInLinkUser :one
-SELECT u.id, u.name, u.email, u.role, u.groups, u.manager, u.created_at
+SELECT u.id, u.name, u.email, u.role, u.groups, u.manager, u.created_at, u.deactivated_at
 FROM web_sign_in_links l
 JOIN users u ON u.id = l.user_id
-WHERE l.token_hash = $1 AND l.expires_at > now()
+WHERE l.token_hash = $1 AND l.expires_at > now() AND u.deactivated_at IS NULL
 `
 
-// The user a link that is still good signs in, without using it.
+// The user a link that is still good signs in (not a deactivated one), without using it.
 func (q *Queries) WebSignInLinkUser(ctx context.Context, db DBTX, tokenHash string) (User, error) {
 	row := db.QueryRow(ctx, webSignInLinkUser, tokenHash)
 	var i User
@@ -308,6 +311,7 @@ func (q *Queries) WebSignInLinkUser(ctx context.Context, db DBTX, tokenHash stri
 		&i.Groups,
 		&i.Manager,
 		&i.CreatedAt,
+		&i.DeactivatedAt,
 	)
 	return i, err
 }

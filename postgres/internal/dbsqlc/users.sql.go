@@ -8,6 +8,8 @@ package dbsqlc
 import (
 	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const createAPIKey = `-- name: CreateAPIKey :one
@@ -58,7 +60,7 @@ func (q *Queries) CreateAPIKey(ctx context.Context, db DBTX, arg CreateAPIKeyPar
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (id, name, email, role, groups, manager)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, name, email, role, groups, manager, created_at
+RETURNING id, name, email, role, groups, manager, created_at, deactivated_at
 `
 
 type CreateUserParams struct {
@@ -88,6 +90,7 @@ func (q *Queries) CreateUser(ctx context.Context, db DBTX, arg CreateUserParams)
 		&i.Groups,
 		&i.Manager,
 		&i.CreatedAt,
+		&i.DeactivatedAt,
 	)
 	return i, err
 }
@@ -97,7 +100,7 @@ SELECT k.id AS key_id, k.prefix, k.scope, k.created_at AS key_created_at, k.expi
        u.id, u.name, u.email, u.role, u.groups, u.manager, u.created_at
 FROM api_keys k
 JOIN users u ON u.id = k.user_id
-WHERE k.hash = $1 AND (k.expires_at IS NULL OR k.expires_at > now())
+WHERE k.hash = $1 AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.deactivated_at IS NULL
 `
 
 type CredentialByHashRow struct {
@@ -116,7 +119,7 @@ type CredentialByHashRow struct {
 	CreatedAt    time.Time
 }
 
-// An expired key is not found.
+// An expired key, or a deactivated user's, is not found.
 func (q *Queries) CredentialByHash(ctx context.Context, db DBTX, hash string) (CredentialByHashRow, error) {
 	row := db.QueryRow(ctx, credentialByHash, hash)
 	var i CredentialByHashRow
@@ -134,6 +137,30 @@ func (q *Queries) CredentialByHash(ctx context.Context, db DBTX, hash string) (C
 		&i.Groups,
 		&i.Manager,
 		&i.CreatedAt,
+	)
+	return i, err
+}
+
+const deactivateUser = `-- name: DeactivateUser :one
+WITH ended AS (DELETE FROM web_sessions WHERE user_id = $1)
+UPDATE users SET deactivated_at = COALESCE(deactivated_at, now())
+WHERE id = $1
+RETURNING id, name, email, role, groups, manager, created_at, deactivated_at
+`
+
+// Deactivates a user (keeping when it first happened) and ends their web sessions.
+func (q *Queries) DeactivateUser(ctx context.Context, db DBTX, id string) (User, error) {
+	row := db.QueryRow(ctx, deactivateUser, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Email,
+		&i.Role,
+		&i.Groups,
+		&i.Manager,
+		&i.CreatedAt,
+		&i.DeactivatedAt,
 	)
 	return i, err
 }
@@ -183,7 +210,8 @@ func (q *Queries) DeleteExpiredAPIKeys(ctx context.Context, db DBTX, scope strin
 
 const findPeople = `-- name: FindPeople :many
 SELECT id, name FROM users
-WHERE id ILIKE $1::text || '%' OR name ILIKE $1::text || '%' OR name ILIKE '% ' || $1::text || '%'
+WHERE (id ILIKE $1::text || '%' OR name ILIKE $1::text || '%' OR name ILIKE '% ' || $1::text || '%')
+  AND deactivated_at IS NULL
 ORDER BY name, id
 LIMIT $2::int
 `
@@ -198,7 +226,8 @@ type FindPeopleRow struct {
 	Name string
 }
 
-// People whose id or name starts a word with the text, for a picker; ids and names only.
+// Active people whose id or name starts a word with the text, for a picker; ids and
+// names only.
 func (q *Queries) FindPeople(ctx context.Context, db DBTX, arg FindPeopleParams) ([]FindPeopleRow, error) {
 	rows, err := db.Query(ctx, findPeople, arg.Prefix, arg.Lim)
 	if err != nil {
@@ -221,10 +250,11 @@ func (q *Queries) FindPeople(ctx context.Context, db DBTX, arg FindPeopleParams)
 
 const groupMembers = `-- name: GroupMembers :many
 SELECT id FROM users
-WHERE groups @> ARRAY[$1::text]
+WHERE groups @> ARRAY[$1::text] AND deactivated_at IS NULL
 ORDER BY id
 `
 
+// The active members of a group.
 func (q *Queries) GroupMembers(ctx context.Context, db DBTX, groupName string) ([]string, error) {
 	rows, err := db.Query(ctx, groupMembers, groupName)
 	if err != nil {
@@ -298,7 +328,7 @@ func (q *Queries) ListAPIKeys(ctx context.Context, db DBTX, arg ListAPIKeysParam
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, name, email, role, groups, manager, created_at FROM users
+SELECT id, name, email, role, groups, manager, created_at, deactivated_at FROM users
 WHERE id > $1::text
 ORDER BY id
 LIMIT $2::int
@@ -326,6 +356,7 @@ func (q *Queries) ListUsers(ctx context.Context, db DBTX, arg ListUsersParams) (
 			&i.Groups,
 			&i.Manager,
 			&i.CreatedAt,
+			&i.DeactivatedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -337,6 +368,26 @@ func (q *Queries) ListUsers(ctx context.Context, db DBTX, arg ListUsersParams) (
 	return items, nil
 }
 
+const reactivateUser = `-- name: ReactivateUser :one
+UPDATE users SET deactivated_at = NULL WHERE id = $1 RETURNING id, name, email, role, groups, manager, created_at, deactivated_at
+`
+
+func (q *Queries) ReactivateUser(ctx context.Context, db DBTX, id string) (User, error) {
+	row := db.QueryRow(ctx, reactivateUser, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Email,
+		&i.Role,
+		&i.Groups,
+		&i.Manager,
+		&i.CreatedAt,
+		&i.DeactivatedAt,
+	)
+	return i, err
+}
+
 const touchAPIKey = `-- name: TouchAPIKey :exec
 UPDATE api_keys SET last_used_at = now() WHERE id = $1
 `
@@ -344,6 +395,50 @@ UPDATE api_keys SET last_used_at = now() WHERE id = $1
 func (q *Queries) TouchAPIKey(ctx context.Context, db DBTX, id string) error {
 	_, err := db.Exec(ctx, touchAPIKey, id)
 	return err
+}
+
+const updateUser = `-- name: UpdateUser :one
+UPDATE users SET
+    name    = COALESCE($1, name),
+    email   = COALESCE($2, email),
+    role    = COALESCE($3, role),
+    groups  = COALESCE($4::text[], groups),
+    manager = COALESCE($5, manager)
+WHERE id = $6
+RETURNING id, name, email, role, groups, manager, created_at, deactivated_at
+`
+
+type UpdateUserParams struct {
+	Name    pgtype.Text
+	Email   pgtype.Text
+	Role    pgtype.Text
+	Groups  []string
+	Manager pgtype.Text
+	ID      string
+}
+
+// Changes the fields given; a NULL keeps the field as it is.
+func (q *Queries) UpdateUser(ctx context.Context, db DBTX, arg UpdateUserParams) (User, error) {
+	row := db.QueryRow(ctx, updateUser,
+		arg.Name,
+		arg.Email,
+		arg.Role,
+		arg.Groups,
+		arg.Manager,
+		arg.ID,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Email,
+		&i.Role,
+		&i.Groups,
+		&i.Manager,
+		&i.CreatedAt,
+		&i.DeactivatedAt,
+	)
+	return i, err
 }
 
 const upsertUser = `-- name: UpsertUser :one
@@ -355,7 +450,7 @@ ON CONFLICT (id) DO UPDATE SET
     role = EXCLUDED.role,
     groups = EXCLUDED.groups,
     manager = EXCLUDED.manager
-RETURNING id, name, email, role, groups, manager, created_at
+RETURNING id, name, email, role, groups, manager, created_at, deactivated_at
 `
 
 type UpsertUserParams struct {
@@ -385,12 +480,13 @@ func (q *Queries) UpsertUser(ctx context.Context, db DBTX, arg UpsertUserParams)
 		&i.Groups,
 		&i.Manager,
 		&i.CreatedAt,
+		&i.DeactivatedAt,
 	)
 	return i, err
 }
 
 const user = `-- name: User :one
-SELECT id, name, email, role, groups, manager, created_at FROM users WHERE id = $1
+SELECT id, name, email, role, groups, manager, created_at, deactivated_at FROM users WHERE id = $1
 `
 
 func (q *Queries) User(ctx context.Context, db DBTX, id string) (User, error) {
@@ -404,6 +500,7 @@ func (q *Queries) User(ctx context.Context, db DBTX, id string) (User, error) {
 		&i.Groups,
 		&i.Manager,
 		&i.CreatedAt,
+		&i.DeactivatedAt,
 	)
 	return i, err
 }
