@@ -150,23 +150,15 @@ func (b *bencher) measureWInbox(ctx context.Context) ([]Figure, error) {
 		}
 		return err
 	}
-	cold := func(user string) error {
-		raw, err := in.client.get(ctx, in.apiURL, user, "/v1/tasks?assignee=me&status=open&limit=25")
-		if n := bytes.Count(raw, []byte(`"run_id":`)); err == nil && n != 25 {
-			err = fmt.Errorf("GET /v1/tasks of %s has %d tasks, want 25", user, n)
-		}
-		return err
-	}
 	d := b.dur(3*time.Second, time.Second)
-	nocache := Figure{ID: "W.inbox.nocache.p50", Name: "inbox page (HTML) vs GET /v1/tasks (JSON) with read caches off, p50", Unit: "ms", Target: "report"}
 	f := Figure{ID: "W.inbox.p50", Name: "inbox page (HTML) vs GET /v1/tasks (JSON), p50", Unit: "ms",
 		Target: "p50 ratio ≤ 1.5", check: func(_, ratio float64) bool { return ratio <= 1.5 }}
 	for rep := -1; rep < b.reps(5); rep++ { // rep -1 warms up, unmeasured
-		var a, bb, cc []float64
+		var a, bb []float64
 		for _, side := range []struct {
 			get func(string) error
 			out *[]float64
-		}{{page, &a}, {json, &bb}, {cold, &cc}} {
+		}{{page, &a}, {json, &bb}} {
 			lat := newLatencies()
 			deadline := time.Now().Add(d)
 			for i := 0; time.Now().Before(deadline); i++ {
@@ -181,15 +173,13 @@ func (b *bencher) measureWInbox(ctx context.Context) ([]Figure, error) {
 		}
 		if rep >= 0 {
 			f.A, f.B = append(f.A, percentile(a, 50)), append(f.B, percentile(bb, 50))
-			nocache.A, nocache.B = append(nocache.A, percentile(a, 50)), append(nocache.B, percentile(cc, 50))
-			b.logf("W inbox page p50 %.2f ms, GET /v1/tasks p50 %.2f ms (read caches off: %.2f ms)",
-				percentile(a, 50), percentile(bb, 50), percentile(cc, 50))
+			b.logf("W inbox page p50 %.2f ms, GET /v1/tasks p50 %.2f ms", percentile(a, 50), percentile(bb, 50))
 		}
 	}
 	f.Note = fmt.Sprintf("%d tasks, %d open; interpreted = GET / (the inbox page: session, the store's ListTasks, html/template), "+
-		"baseline = GET /v1/tasks?assignee=me&status=open&limit=25 (API key, read caches, JSON), both 25 tasks a page from the same server, "+
-		"one request at a time on loopback; W.inbox.nocache: the same page against the API with its read caches off", total, total/10)
-	return []Figure{f, nocache}, nil
+		"baseline = GET /v1/tasks?assignee=me&status=open&limit=25 (API key, the same store query, JSON), both 25 tasks a page from the same server, "+
+		"one request at a time on loopback", total, total/10)
+	return []Figure{f}, nil
 }
 
 // measureWTask opens a real task's page (a run of webForm on the worker) in headless
