@@ -37,7 +37,7 @@ func (b *bencher) measureD2(ctx context.Context) ([]Figure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("D2: %w", err)
 	}
-	defer served.Close()
+	defer func() { _ = served.Close() }()
 	w.UseAPI(served.api)
 	if _, err := b.s.db.UpsertUser(ctx, postgres.User{ID: "bench-designer", Name: "Bench designer", Role: "designer", Groups: []string{}}); err != nil {
 		return nil, fmt.Errorf("D2: designer: %w", err)

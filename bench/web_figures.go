@@ -108,18 +108,18 @@ func (b *bencher) measureWInbox(ctx context.Context) ([]Figure, error) {
 	}
 	in, err := b.seedInbox(ctx, "handoff_web", total)
 	if err != nil {
-		return nil, fmt.Errorf("W: %w", err)
+		return nil, fmt.Errorf("section W: %w", err)
 	}
 	defer in.close()
 	w, err := b.serveWeb(in.db)
 	if err != nil {
-		return nil, fmt.Errorf("W: %w", err)
+		return nil, fmt.Errorf("section W: %w", err)
 	}
-	defer w.Close()
+	defer func() { _ = w.Close() }()
 	cookies := map[string]string{}
 	for _, u := range in.users {
 		if cookies[u], err = w.web.Session(ctx, u); err != nil {
-			return nil, fmt.Errorf("W: %w", err)
+			return nil, fmt.Errorf("section W: %w", err)
 		}
 	}
 	client := &http.Client{Timeout: time.Minute}
@@ -165,7 +165,7 @@ func (b *bencher) measureWInbox(ctx context.Context) ([]Figure, error) {
 				user := in.users[i%len(in.users)]
 				t0 := time.Now()
 				if err := side.get(user); err != nil {
-					return nil, fmt.Errorf("W: %w", err)
+					return nil, fmt.Errorf("section W: %w", err)
 				}
 				lat.add(time.Since(t0))
 			}
@@ -189,19 +189,19 @@ func (b *bencher) measureWInbox(ctx context.Context) ([]Figure, error) {
 func (b *bencher) measureWTask(ctx context.Context) ([]Figure, error) {
 	w, err := b.serveWeb(b.s.db)
 	if err != nil {
-		return nil, fmt.Errorf("W: %w", err)
+		return nil, fmt.Errorf("section W: %w", err)
 	}
-	defer w.Close()
+	defer func() { _ = w.Close() }()
 	c := newAPIClient(w.base, 4)
 	if err := addUsers(ctx, b.s.db, c, []string{"w-bench"}, "admin", nil); err != nil {
-		return nil, fmt.Errorf("W: %w", err)
+		return nil, fmt.Errorf("section W: %w", err)
 	}
 	admin, err := b.s.db.User(ctx, "w-bench")
 	if err != nil {
-		return nil, fmt.Errorf("W: %w", err)
+		return nil, fmt.Errorf("section W: %w", err)
 	}
 	if _, err := w.api.PublishDefinition(ctx, admin, []byte(webForm)); err != nil {
-		return nil, fmt.Errorf("W: publish: %w", err)
+		return nil, fmt.Errorf("section W: publish: %w", err)
 	}
 	var run struct {
 		OpenTasks []struct {
@@ -210,15 +210,15 @@ func (b *bencher) measureWTask(ctx context.Context) ([]Figure, error) {
 	}
 	if st, err := c.do(ctx, "w-bench", "POST", "/v1/runs", map[string]any{"definition": "bench-web",
 		"inputs": map[string]any{"who": "Bench"}}, &run); err != nil || st != http.StatusCreated || len(run.OpenTasks) != 1 {
-		return nil, fmt.Errorf("W: start a run: %d %v", st, err)
+		return nil, fmt.Errorf("section W: start a run: %d %v", st, err)
 	}
 	cookie, err := w.web.Session(ctx, "w-bench")
 	if err != nil {
-		return nil, fmt.Errorf("W: %w", err)
+		return nil, fmt.Errorf("section W: %w", err)
 	}
 	browser, stop, err := testenv.StartChromium()
 	if err != nil {
-		return nil, fmt.Errorf("W: %w", err)
+		return nil, fmt.Errorf("section W: %w", err)
 	}
 	defer func() { _ = stop() }()
 	taskURL := w.base + "/tasks/" + run.OpenTasks[0].ID
@@ -256,19 +256,19 @@ func (b *bencher) measureWTask(ctx context.Context) ([]Figure, error) {
 		tab, cancel, err := newTab()
 		if err != nil {
 			cancel()
-			return nil, fmt.Errorf("W: %w", err)
+			return nil, fmt.Errorf("section W: %w", err)
 		}
 		_, n, err := visit(tab) // a fresh context: nothing cached
 		if err != nil {
 			cancel()
-			return nil, fmt.Errorf("W: first visit: %w", err)
+			return nil, fmt.Errorf("section W: first visit: %w", err)
 		}
 		var times []float64
 		for range visits {
 			t, _, err := visit(tab)
 			if err != nil {
 				cancel()
-				return nil, fmt.Errorf("W: visit: %w", err)
+				return nil, fmt.Errorf("section W: visit: %w", err)
 			}
 			times = append(times, t)
 		}
