@@ -128,7 +128,8 @@ func waitStatus(t *testing.T, s *stack, runID, status string) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		res := s.do("admin", "GET", "/v1/runs/"+runID, nil)
-		if res.must(t, http.StatusOK)["status"] == status {
+		// 503 asks the client to retry (a run's worker busy past the query deadline).
+		if res.Status != http.StatusServiceUnavailable && res.must(t, http.StatusOK)["status"] == status {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -381,7 +381,8 @@ func TestOwnerReport(t *testing.T) {
 	tab := signInAs(t, s, "dana")
 	tab.Do(chromedp.Navigate(s.url + "/definitions/laptop-order/versions/1"))
 	tab.Do(chromedp.Click(chromedp.CSS(`a[href="/reports/laptop-order"]`), chromedp.NodeVisible))
-	tab.WaitFor(`location.pathname === "/reports/laptop-order"`, "the report")
+	// The path changes when the navigation commits; the charts are there once the page has loaded.
+	tab.WaitFor(`location.pathname === "/reports/laptop-order" && document.readyState === "complete"`, "the report")
 	charts := testenv.Eval[[]string](tab, `[...document.querySelectorAll(".report-chart h2")].map(e => e.textContent)`)
 	require.Contains(t, charts, "Cycle time of the completed runs")
 	require.Contains(t, charts, "Wait per step (where work stalls)")

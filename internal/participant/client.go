@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Client calls the Handoff API as the directory's users, each with their own API key.
@@ -38,8 +39,27 @@ func (e *Error) Error() string {
 }
 
 // Do sends a JSON request as user, with headers given as name, value pairs, and decodes
-// the answer.
+// the answer. A GET answered 503 is sent again a second later, as the API asks ("retry
+// after a second"), for up to readRetries seconds: a read of a run's state waits on its
+// worker, which a loaded machine can keep busy past Temporal's query deadline.
 func (c *Client) Do(ctx context.Context, user, method, path string, body any, headers ...string) (Response, error) {
+	for try := 1; ; try++ {
+		res, err := c.do(ctx, user, method, path, body, headers...)
+		if err != nil || method != http.MethodGet || res.Status != http.StatusServiceUnavailable || try >= readRetries {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return res, nil
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// readRetries bounds how many times a GET answered 503 is sent.
+const readRetries = 30
+
+func (c *Client) do(ctx context.Context, user, method, path string, body any, headers ...string) (Response, error) {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)

@@ -180,7 +180,7 @@ func Eval[T any](b *Tab, js string) T {
 	return Value(b, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 }
 
-// WaitFor polls a JavaScript condition until it is true or 20 s pass. It survives
+// WaitFor polls a JavaScript condition, on a loaded page, until it is true or 20 s pass. It survives
 // navigations (an evaluation that a new page interrupts is tried again).
 func (b *Tab) WaitFor(js, what string) {
 	b.t.Helper()
@@ -188,7 +188,10 @@ func (b *Tab) WaitFor(js, what string) {
 	var last error
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		// Only once the page has loaded: after a click that navigates, the new path is in
+		// location while the document is still arriving, and a check of its content would
+		// read half a page.
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && (`+js+`)`))
 		cancel()
 		if err == nil && ok {
 			return
